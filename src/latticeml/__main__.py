@@ -1,0 +1,5 @@
+import sys
+
+from latticeml.cli import main
+
+sys.exit(main())

@@ -1,0 +1,159 @@
+"""Lattice geometry: shape validation, site indexing, neighbour tables, checkerboard parity.
+
+Sites are numbered in C (row-major) order of the shape ``(L_0, ..., L_{D-1})``: axis 0 is
+time and varies slowest. Shifts are periodic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from latticeml.errors import ParameterError
+
+__all__ = [
+    "validate_shape",
+    "parse_shape",
+    "n_sites",
+    "neighbour_table",
+    "parity",
+    "planes",
+]
+
+
+def parse_shape(text: str, *, name: str = "--shape") -> tuple[int, ...]:
+    """Parse a comma-separated list of extents such as ``"8,8"``.
+
+    Parameters
+    ----------
+    text : str
+        The text to parse.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    tuple of int
+        The extents.
+
+    Raises
+    ------
+    ParameterError
+        If the text is not a comma-separated list of integers.
+    """
+    try:
+        return tuple(int(p) for p in str(text).replace("x", ",").split(","))
+    except ValueError:
+        raise ParameterError(
+            name, "comma-separated integer extents such as 8,8", text
+        ) from None
+
+
+def validate_shape(
+    shape: Sequence[int],
+    *,
+    dims: tuple[int, int] = (2, 4),
+    even: bool = True,
+    min_extent: int = 2,
+    name: str = "--shape",
+) -> tuple[int, ...]:
+    """Check a lattice shape and return it as a tuple of ints.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Extents ``(L_0, ..., L_{D-1})``.
+    dims : (int, int)
+        Smallest and largest allowed number of dimensions.
+    even : bool
+        Require every extent to be even (needed by checkerboard updates).
+    min_extent : int
+        Smallest allowed extent.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    tuple of int
+        The validated shape.
+
+    Raises
+    ------
+    ParameterError
+        If the number of dimensions or any extent is not allowed.
+    """
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ParameterError(name, "a sequence of integer extents", shape) from None
+    lo, hi = dims
+    if not lo <= len(shape) <= hi:
+        raise ParameterError(
+            name,
+            f"between {lo} and {hi} extents (D = {lo}..{hi})",
+            ",".join(map(str, shape)),
+            f"give {lo} to {hi} comma-separated extents",
+        )
+    for s in shape:
+        if s < min_extent:
+            raise ParameterError(
+                name,
+                f"extents >= {min_extent}",
+                ",".join(map(str, shape)),
+                f"every extent must be at least {min_extent}",
+            )
+        if even and s % 2:
+            raise ParameterError(
+                name,
+                "even extents (checkerboard updates need them)",
+                ",".join(map(str, shape)),
+                "make every extent even",
+            )
+    return shape
+
+
+def n_sites(shape: Sequence[int]) -> int:
+    """Return the number of sites ``prod(shape)``."""
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def neighbour_table(shape: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward neighbour tables of a periodic lattice.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Lattice extents.
+
+    Returns
+    -------
+    up, down : ndarray of int64, shape (V, D)
+        ``up[i, mu]`` is the site index of ``x + mu_hat`` for site ``i`` and ``down[i, mu]``
+        that of ``x - mu_hat``.
+    """
+    shape = tuple(int(s) for s in shape)
+    idx = np.arange(n_sites(shape), dtype=np.int64).reshape(shape)
+    D = len(shape)
+    up = np.empty((idx.size, D), dtype=np.int64)
+    down = np.empty((idx.size, D), dtype=np.int64)
+    for mu in range(D):
+        up[:, mu] = np.roll(idx, -1, axis=mu).ravel()
+        down[:, mu] = np.roll(idx, 1, axis=mu).ravel()
+    return up, down
+
+
+def parity(shape: Sequence[int]) -> np.ndarray:
+    """Checkerboard parity ``(sum_mu x_mu) mod 2`` of every site, in site order.
+
+    Returns
+    -------
+    ndarray of int8, shape (V,)
+    """
+    grids = np.indices(tuple(int(s) for s in shape)).reshape(len(shape), -1)
+    return (grids.sum(axis=0) % 2).astype(np.int8)
+
+
+def planes(D: int) -> list[tuple[int, int]]:
+    """Planes ``(mu, nu)`` with ``mu < nu`` in lexicographic order ``(0,1), (0,2), ...``."""
+    return [(mu, nu) for mu in range(D) for nu in range(mu + 1, D)]

@@ -1,0 +1,73 @@
+# Validation of the config, seeds and paths shared by all rules.
+import zlib
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RESULTS = config["results"]
+ENV = "../../envs/latticeml.yaml"
+# Every rule runs the package of this checkout, in the project venv (activated) or in the conda
+# environment of envs/ (--sdm conda), which holds the dependencies but not latticeml itself.
+LATTICEML = (
+    f"PYTHONPATH={workflow.basedir}/src${{{{PYTHONPATH:+:$PYTHONPATH}}}} python -m latticeml"
+)
+
+
+wildcard_constraints:
+    ensemble=r"[A-Za-z0-9_\-]+",
+    beta=r"[0-9]+\.[0-9]+",
+    split=r"train|val|test",
+    mu=r"-?[0-9]+\.[0-9]+",
+    nt=r"[0-9]+",
+    nx=r"[0-9]+",
+    worms=r"[0-9]+",
+
+
+def derive_seed(*keys):
+    """A stable per-job seed from the base seed and the job's identity (never hash())."""
+    text = "/".join(str(k) for k in (config["seed"], *keys))
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+def fmt_beta(beta):
+    return f"{float(beta):.4f}"
+
+
+def fmt_mu(mu):
+    return f"{float(mu):.4f}"
+
+
+# ---- gauge ensembles ------------------------------------------------------------------------
+GAUGE = {e["name"]: e for e in config["gauge"]["ensembles"]}
+
+
+def gauge_ensemble_path(name, beta, split):
+    return f"{RESULTS}/ensembles/gauge/{name}/beta{fmt_beta(beta)}_{split}.h5"
+
+
+def gauge_ensemble_targets():
+    return [
+        gauge_ensemble_path(name, beta, split)
+        for name, e in GAUGE.items()
+        for beta in e["betas"]
+        for split in e["splits"]
+    ]
+
+
+# ---- scalar ensembles -----------------------------------------------------------------------
+SCALAR = config["scalar"]
+
+
+def scalar_ensemble_path(nt, nx, mu, worms):
+    return f"{RESULTS}/ensembles/scalar/{nt}x{nx}/mu{fmt_mu(mu)}_open{worms}.h5"
+
+
+def scalar_ensemble_targets():
+    return [
+        scalar_ensemble_path(nt, nx, mu, worms)
+        for nt, nx in SCALAR["shapes"]
+        for mu in SCALAR["mu"]
+        for worms in SCALAR["open_worms"]
+    ]

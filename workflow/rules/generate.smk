@@ -1,0 +1,63 @@
+# Stage 1: Monte Carlo ensembles. One `latticeml ... generate` call per file.
+
+
+rule generate_gauge:
+    output:
+        f"{RESULTS}/ensembles/gauge/{{ensemble}}/beta{{beta}}_{{split}}.h5",
+    log:
+        f"{RESULTS}/logs/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.tsv"
+    params:
+        group=lambda w: GAUGE[w.ensemble]["group"],
+        shape=lambda w: ",".join(str(s) for s in GAUGE[w.ensemble]["shape"]),
+        n_configs=lambda w: GAUGE[w.ensemble]["splits"][w.split],
+        n_therm=lambda w: GAUGE[w.ensemble]["n_therm"],
+        n_skip=lambda w: GAUGE[w.ensemble]["n_skip"],
+        algorithm=lambda w: GAUGE[w.ensemble]["algorithm"],
+        overrelax=lambda w: GAUGE[w.ensemble]["overrelax"],
+        start=lambda w: GAUGE[w.ensemble]["start"],
+        seed=lambda w: derive_seed("gauge", w.ensemble, w.beta, w.split),
+    conda:
+        ENV
+    threads: config["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        f"{LATTICEML} gauge generate --group {params.group} --shape {params.shape}"
+        " --beta {wildcards.beta} --n-configs {params.n_configs} --n-therm {params.n_therm}"
+        " --n-skip {params.n_skip} --seed {params.seed} --algorithm {params.algorithm}"
+        " --overrelax {params.overrelax} --start {params.start} --threads {threads}"
+        " --no-progress --force --out {output} > {log} 2>&1"
+
+
+rule generate_scalar:
+    output:
+        f"{RESULTS}/ensembles/scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.h5",
+    log:
+        f"{RESULTS}/logs/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.tsv"
+    params:
+        eta=SCALAR["eta"],
+        lam=SCALAR["lam"],
+        n_configs=SCALAR["n_configs"],
+        n_therm=SCALAR["n_therm"],
+        n_skip=SCALAR["n_skip"],
+        n_worms=lambda w: (
+            f"--n-worms {SCALAR['n_worms']}" if SCALAR.get("n_worms") else ""
+        ),
+        seed=lambda w: derive_seed("scalar", w.nt, w.nx, w.mu, w.worms),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        f"{LATTICEML} scalar generate --shape {wildcards.nt},{wildcards.nx} --mu {wildcards.mu}"
+        " --eta {params.eta} --lam {params.lam} --n-configs {params.n_configs}"
+        " --n-therm {params.n_therm} --n-skip {params.n_skip} {params.n_worms}"
+        " --seed {params.seed} --open-worms {wildcards.worms}"
+        " --no-progress --force --out {output} > {log} 2>&1"
