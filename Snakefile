@@ -13,10 +13,11 @@ configfile: "config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
+include: "workflow/rules/datasets.smk"
 
 
 rule all:
     default_target: True
     input:
-        gauge_ensemble_targets(),
-        scalar_ensemble_targets(),
+        gauge_dataset_targets(),
+        scalar_dataset_targets(),

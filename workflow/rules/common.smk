@@ -60,14 +60,33 @@ def gauge_ensemble_targets():
 SCALAR = config["scalar"]
 
 
-def scalar_ensemble_path(nt, nx, mu, worms):
-    return f"{RESULTS}/ensembles/scalar/{nt}x{nx}/mu{fmt_mu(mu)}_open{worms}.h5"
+def scalar_ensemble_path(nt, nx, mu, worms, split):
+    return f"{RESULTS}/ensembles/scalar/{nt}x{nx}/mu{fmt_mu(mu)}_open{worms}_{split}.h5"
 
 
 def scalar_ensemble_targets():
     return [
-        scalar_ensemble_path(nt, nx, mu, worms)
+        scalar_ensemble_path(nt, nx, mu, worms, split)
         for nt, nx in SCALAR["shapes"]
         for mu in SCALAR["mu"]
         for worms in SCALAR["open_worms"]
+        for split in SCALAR["splits"]
+    ]
+
+
+# ---- datasets -------------------------------------------------------------------------------
+def gauge_dataset_targets():
+    return [
+        f"{RESULTS}/datasets/gauge/{name}/{split}.h5"
+        for name, e in GAUGE.items()
+        for split in e["splits"]
+    ]
+
+
+def scalar_dataset_targets():
+    return [
+        f"{RESULTS}/datasets/scalar/{nt}x{nx}/open{worms}_{split}.h5"
+        for nt, nx in SCALAR["shapes"]
+        for worms in SCALAR["open_worms"]
+        for split in SCALAR["splits"]
     ]

@@ -25,7 +25,8 @@ rule generate_gauge:
         mem_mb=2000,
         runtime=60,
     shell:
-        f"{LATTICEML} gauge generate --group {params.group} --shape {params.shape}"
+        f"{LATTICEML} gauge generate"
+        " --group {params.group} --shape {params.shape}"
         " --beta {wildcards.beta} --n-configs {params.n_configs} --n-therm {params.n_therm}"
         " --n-skip {params.n_skip} --seed {params.seed} --algorithm {params.algorithm}"
         " --overrelax {params.overrelax} --start {params.start} --threads {threads}"
@@ -34,21 +35,21 @@ rule generate_gauge:
 
 rule generate_scalar:
     output:
-        f"{RESULTS}/ensembles/scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.h5",
+        f"{RESULTS}/ensembles/scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.h5",
     log:
-        f"{RESULTS}/logs/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.log",
+        f"{RESULTS}/logs/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}.tsv"
+        f"{RESULTS}/benchmarks/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.tsv"
     params:
         eta=SCALAR["eta"],
         lam=SCALAR["lam"],
-        n_configs=SCALAR["n_configs"],
+        n_configs=lambda w: SCALAR["splits"][w.split],
         n_therm=SCALAR["n_therm"],
         n_skip=SCALAR["n_skip"],
         n_worms=lambda w: (
             f"--n-worms {SCALAR['n_worms']}" if SCALAR.get("n_worms") else ""
         ),
-        seed=lambda w: derive_seed("scalar", w.nt, w.nx, w.mu, w.worms),
+        seed=lambda w: derive_seed("scalar", w.nt, w.nx, w.mu, w.worms, w.split),
     conda:
         ENV
     threads: 1
@@ -56,7 +57,8 @@ rule generate_scalar:
         mem_mb=1000,
         runtime=30,
     shell:
-        f"{LATTICEML} scalar generate --shape {wildcards.nt},{wildcards.nx} --mu {wildcards.mu}"
+        f"{LATTICEML} scalar generate"
+        " --shape {wildcards.nt},{wildcards.nx} --mu {wildcards.mu}"
         " --eta {params.eta} --lam {params.lam} --n-configs {params.n_configs}"
         " --n-therm {params.n_therm} --n-skip {params.n_skip} {params.n_worms}"
         " --seed {params.seed} --open-worms {wildcards.worms}"

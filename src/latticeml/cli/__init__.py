@@ -28,9 +28,9 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 
 def _stage_modules():
-    from latticeml.cli import gauge, scalar
+    from latticeml.cli import dataset, gauge, scalar
 
-    return [gauge, scalar]
+    return [gauge, scalar, dataset]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -135,8 +135,10 @@ def _inspect(args: argparse.Namespace) -> int:
     )
     if plaq.size > 1:
         r = gamma_analysis(plaq)
-        print(f"plaquette   {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
-              f"{r.tau_int_error:.2f} (in units of n_skip, window {r.window})")
+        print(
+            f"plaquette   {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
+            f"{r.tau_int_error:.2f} (in units of n_skip, window {r.window})"
+        )
     else:
         print(f"plaquette   {float(plaq[0]):.8f} (one configuration: no error estimate)")
     unit, det = unitarity_violation(links)

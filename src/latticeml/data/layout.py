@@ -53,3 +53,76 @@ SCALAR_ATTRS = (
     "n_worms",
     "package_version",
 )
+
+# ---- stage-2 dataset files ----------------------------------------------------------------
+
+GAUGE_DATASET_KIND = "gauge-dataset"
+SCALAR_DATASET_KIND = "scalar-dataset"
+#: Version of the dataset file layout; bump on incompatible changes.
+DATASET_FORMAT_VERSION = 1
+
+INPUTS = "inputs"
+TARGETS = "targets"
+PARAMS = "params"
+PROVENANCE = "provenance"
+
+#: Gauge dataset inputs: links (n, *shape, D, N, N) complex128; optional channels.
+LINKS = f"{INPUTS}/links"
+PLAQUETTE_INPUT = f"{INPUTS}/plaquette"
+POLYAKOV_INPUT = f"{INPUTS}/polyakov"
+#: Scalar dataset inputs (n, 4, N_t, N_x) integer, channels (k_t, k_x, l_t, l_x).
+KL = f"{INPUTS}/kl"
+SCALAR_CHANNELS = ("k_t", "k_x", "l_t", "l_x")
+
+#: Gauge targets.
+TOPOLOGICAL = "topological_charge_density"
+POLYAKOV_TARGET = "polyakov_loop"
+#: Scalar targets.
+SCALAR_TARGETS = ("n", "phi2", "flux_violated", "open_worms")
+
+BETA = f"{PARAMS}/beta"
+MU = f"{PARAMS}/mu"
+SOURCE_INDEX = f"{PARAMS}/source_index"
+CONFIG_INDEX = f"{PARAMS}/config_index"
+SOURCES = f"{PROVENANCE}/sources"
+
+__all__ += [
+    "GAUGE_DATASET_KIND",
+    "SCALAR_DATASET_KIND",
+    "DATASET_FORMAT_VERSION",
+    "INPUTS",
+    "TARGETS",
+    "PARAMS",
+    "PROVENANCE",
+    "LINKS",
+    "PLAQUETTE_INPUT",
+    "POLYAKOV_INPUT",
+    "KL",
+    "SCALAR_CHANNELS",
+    "TOPOLOGICAL",
+    "POLYAKOV_TARGET",
+    "SCALAR_TARGETS",
+    "BETA",
+    "MU",
+    "SOURCE_INDEX",
+    "CONFIG_INDEX",
+    "SOURCES",
+    "wilson_target_name",
+    "parse_wilson_target",
+]
+
+
+def wilson_target_name(a: int, b: int) -> str:
+    """Name of the per-site Wilson-loop target ``W^{(a x b)}``: ``"W_{a}x{b}"``."""
+    return f"W_{int(a)}x{int(b)}"
+
+
+def parse_wilson_target(name: str) -> tuple[int, int] | None:
+    """Return ``(a, b)`` for a name ``"W_axb"``, or ``None`` for another target."""
+    if not name.startswith("W_"):
+        return None
+    try:
+        a, b = name[2:].split("x")
+        return int(a), int(b)
+    except ValueError:
+        return None

@@ -1,0 +1,64 @@
+"""Human-readable summary of a dataset file (``latticeml dataset inspect``)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from latticeml.data import layout as L
+from latticeml.data.validate import inspect_structure, open_h5
+
+__all__ = ["describe_dataset"]
+
+
+def describe_dataset(path: str | os.PathLike) -> str:
+    """Validate a dataset file and summarize shapes, targets per beta/mu and provenance.
+
+    Returns
+    -------
+    str
+        Multi-line text.
+    """
+    lines = []
+    with open_h5(path) as f:
+        info = inspect_structure(f, path, None)
+        a = info.attrs
+        lines.append(f"file        {path}")
+        lines.append(
+            f"kind        {info.kind} (format {a['format_version']}), {info.n_samples} samples, "
+            f"lattice {'x'.join(map(str, info.shape))}"
+            + (f", {a['group']}" if "group" in a else "")
+        )
+        for name, (shape, dtype) in info.inputs.items():
+            lines.append(f"input       {name:<28} {shape} {dtype}")
+        for name, (shape, dtype) in info.targets.items():
+            lines.append(f"target      {name:<28} {shape} {dtype}")
+        pname = "beta" if info.kind == L.GAUGE_DATASET_KIND else "mu"
+        param = f[L.BETA if pname == "beta" else L.MU][()]
+        lines.append(f"targets per {pname} (mean over samples of the lattice average, +- std):")
+        for value in np.unique(param):
+            sel = param == value
+            parts = []
+            for name in info.targets:
+                arr = f[L.TARGETS][name][()][sel]
+                per_sample = arr.reshape(arr.shape[0], -1).mean(axis=1)
+                if np.iscomplexobj(per_sample):
+                    per_sample = np.abs(per_sample)
+                    name = f"|{name}|"
+                per_sample = per_sample[np.isfinite(per_sample)]
+                if per_sample.size:
+                    parts.append(f"{name} {per_sample.mean():.6g}+-{per_sample.std():.2g}")
+            lines.append(f"  {pname} {value:<8.4g} n={int(sel.sum()):<6} " + "  ".join(parts))
+        lines.append(
+            f"provenance  latticeml {a['package_version']}, git {a.get('git_commit', 'unknown')}"
+        )
+        lines.append(f"params      {a['params']}")
+        if L.SOURCES in f:
+            for raw in f[L.SOURCES][()]:
+                src = json.loads(raw)
+                lines.append(
+                    f"source      {src['path']}  n={src['n']}  sha256 {src['sha256'][:16]}…"
+                )
+    return "\n".join(lines)

@@ -1,0 +1,288 @@
+"""Build gauge training datasets (stage 2) from gauge ensemble files.
+
+A dataset file holds the links of every configuration of its sources (one ensemble file per
+beta, all of the same split, group and lattice), the requested targets computed here, the
+per-sample ``beta`` and a provenance record. Train, validation and test files are built from
+separate ensemble files, i.e. separate Markov chains.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from latticeml.data import layout as L
+from latticeml.data._h5 import create_array
+from latticeml.data.atomic import atomic_path, check_output_path
+from latticeml.data.ensembles import read_ensemble_attrs, read_gauge_ensemble
+from latticeml.data.provenance import provenance_record, sha256_file
+from latticeml.errors import FileFormatError, ParameterError
+from latticeml.lattice import planes
+from latticeml.progress import progress_bar
+
+__all__ = ["GaugeDatasetParams", "build_gauge_dataset", "polyakov_field"]
+
+#: Configurations processed at once when computing targets.
+BATCH = 64
+
+
+@dataclass(frozen=True)
+class GaugeDatasetParams:
+    """What goes into a gauge dataset file.
+
+    Attributes
+    ----------
+    sources : tuple of str
+        Gauge ensemble files (e.g. one per beta), all with the same group and lattice.
+    loops : tuple of (int, int)
+        Wilson-loop sizes ``(a, b)``; each gives a target ``W_axb`` of shape
+        (n, n_planes, *shape).
+    plaquette_channels : bool
+        Also store plaquette matrices (n, n_planes, *shape, N, N) as an input.
+    polyakov_channels : bool
+        Also store Polyakov-loop matrices along axis 0 starting at every site,
+        (n, *shape, N, N), as an input.
+    polyakov : bool
+        Store the traced Polyakov loop ``polyakov_loop`` (n, *shape[1:]) complex as a target.
+    topological : bool or None
+        Store the clover topological charge density (n, *shape); ``None`` = when D = 4.
+    """
+
+    sources: tuple[str, ...]
+    loops: tuple[tuple[int, int], ...] = ((1, 1),)
+    plaquette_channels: bool = False
+    polyakov_channels: bool = False
+    polyakov: bool = True
+    topological: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ParameterError("--inputs", "at least one gauge ensemble file", "nothing")
+        loops = []
+        for loop in self.loops:
+            try:
+                a, b = (int(v) for v in loop)
+            except (TypeError, ValueError):
+                raise ParameterError("--loops", "sizes like 1x1,1x2,2x2", loop) from None
+            if a < 1 or b < 1:
+                raise ParameterError("--loops", "loop sizes a, b >= 1", f"{a}x{b}")
+            loops.append((a, b))
+        if not loops:
+            raise ParameterError("--loops", "at least one Wilson loop size", "nothing")
+        object.__setattr__(self, "loops", tuple(loops))
+        object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
+
+
+def polyakov_field(links: np.ndarray) -> np.ndarray:
+    """Polyakov-loop matrices along axis 0 starting at every site.
+
+    Parameters
+    ----------
+    links : ndarray, shape (B, *shape, D, N, N)
+
+    Returns
+    -------
+    ndarray, shape (B, *shape, N, N)
+        ``P(x) = U_0(x) U_0(x + 0) ... U_0(x + (L_0 - 1) 0)``; transforms locally,
+        ``P(x) -> Omega(x) P(x) Omega(x)^dagger``.
+    """
+    u0 = links[..., 0, :, :]
+    out = u0.copy()
+    for k in range(1, links.shape[1]):
+        out = out @ np.roll(u0, -k, axis=1)
+    return out
+
+
+def _scan_sources(sources: Sequence[str]) -> tuple[list[dict], dict]:
+    metas = []
+    for path in sources:
+        attrs = read_ensemble_attrs(path)
+        if attrs.get("kind") != L.GAUGE_KIND:
+            found = attrs.get("kind")
+            raise FileFormatError(path, f"expected kind={L.GAUGE_KIND!r}, found {found!r}")
+        with h5py.File(path, "r") as f:
+            n = int(f["links"].shape[0]) if "links" in f else 0
+        metas.append({"path": str(path), "n": n, "attrs": attrs})
+    first = metas[0]["attrs"]
+    for m in metas[1:]:
+        for key in ("group", "shape"):
+            if tuple(np.atleast_1d(m["attrs"][key])) != tuple(np.atleast_1d(first[key])):
+                raise FileFormatError(
+                    m["path"],
+                    f"{key} = {m['attrs'][key]} differs from {first[key]} of {metas[0]['path']}; "
+                    "a dataset is built from ensembles of one group and lattice",
+                )
+    return metas, first
+
+
+def build_gauge_dataset(
+    params: GaugeDatasetParams,
+    out: str | os.PathLike,
+    *,
+    force: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Build a gauge dataset file from ensemble files.
+
+    Parameters
+    ----------
+    params : GaugeDatasetParams
+        Sources and targets.
+    out : path-like
+        Output file, written atomically.
+    force : bool
+        Replace an existing output file.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from latticeml.observables import (
+        plaquette_field,
+        polyakov_loops,
+        topological_charge_density,
+        wilson_loops,
+    )
+
+    check_output_path(out, force=force)
+    metas, first = _scan_sources(params.sources)
+    shape = tuple(int(s) for s in first["shape"])
+    D, N = len(shape), int(first["n_colors"])
+    topological = (D == 4) if params.topological is None else params.topological
+    if topological and D != 4:
+        raise ParameterError("--topological", "a 4D ensemble", f"D = {D}")
+    n_total = sum(m["n"] for m in metas)
+    n_planes = len(planes(D))
+    resolved = asdict(params)
+    resolved["topological"] = topological
+
+    with atomic_path(out, force=force) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs.update(
+            kind=L.GAUGE_DATASET_KIND,
+            format_version=L.DATASET_FORMAT_VERSION,
+            group=str(first["group"]),
+            n_colors=N,
+            shape=np.asarray(shape),
+            n_samples=n_total,
+            description="inputs: links and optional channels; targets: per-site observables; "
+            "params: per-sample physical parameters; provenance: sources",
+            **provenance_record(resolved),
+        )
+        arrays: dict[str, h5py.Dataset] = {}
+
+        def make(name, sample_shape, dtype, description, **attrs):
+            arrays[name] = create_array(
+                f,
+                name,
+                np.empty((n_total, *sample_shape), dtype),
+                description=description,
+                **attrs,
+            )
+
+        make(
+            L.LINKS,
+            (*shape, D, N, N),
+            np.complex128,
+            "link variables U_mu(x) in SU(N)",
+            layout="(sample, *shape, mu, row, col)",
+        )
+        if params.plaquette_channels:
+            make(
+                L.PLAQUETTE_INPUT,
+                (n_planes, *shape, N, N),
+                np.complex128,
+                "plaquette matrices U_{x,mu nu}",
+                layout="(sample, plane, *shape, row, col)",
+            )
+        if params.polyakov_channels:
+            make(
+                L.POLYAKOV_INPUT,
+                (*shape, N, N),
+                np.complex128,
+                "Polyakov-loop matrices along axis 0 starting at x",
+                layout="(sample, *shape, row, col)",
+            )
+        for a, b in params.loops:
+            make(
+                f"{L.TARGETS}/{L.wilson_target_name(a, b)}",
+                (n_planes, *shape),
+                np.float64,
+                f"per-site Wilson loop Re Tr W^({a}x{b}) / N, a steps along mu, b along nu",
+                layout="(sample, plane, *shape)",
+                planes=json.dumps(planes(D)),
+                loop=np.asarray((a, b)),
+            )
+        if params.polyakov:
+            make(
+                f"{L.TARGETS}/{L.POLYAKOV_TARGET}",
+                shape[1:],
+                np.complex128,
+                "traced Polyakov loop Tr P / N along axis 0",
+                layout="(sample, *shape[1:])",
+            )
+        if topological:
+            make(
+                f"{L.TARGETS}/{L.TOPOLOGICAL}",
+                shape,
+                np.float64,
+                "clover topological charge density q(x)",
+                layout="(sample, *shape)",
+            )
+        make(L.BETA, (), np.float64, "inverse coupling beta of the sample's ensemble")
+        make(L.SOURCE_INDEX, (), np.int32, "index of the source in provenance/sources")
+        make(L.CONFIG_INDEX, (), np.int32, "index of the configuration in its source")
+
+        sources = []
+        bar = progress_bar(n_total, "dataset gauge", enabled=progress, unit="cfg")
+        start = 0
+        for s, meta in enumerate(metas):
+            data, attrs = read_gauge_ensemble(meta["path"])
+            links = data["links"]
+            sources.append(
+                {
+                    "path": meta["path"],
+                    "sha256": sha256_file(meta["path"]),
+                    "n": int(links.shape[0]),
+                    "attrs": attrs,
+                }
+            )
+            for lo in range(0, links.shape[0], BATCH):
+                u = links[lo : lo + BATCH]
+                sl = slice(start + lo, start + lo + u.shape[0])
+                arrays[L.LINKS][sl] = u
+                if params.plaquette_channels:
+                    arrays[L.PLAQUETTE_INPUT][sl] = plaquette_field(u)
+                if params.polyakov_channels:
+                    arrays[L.POLYAKOV_INPUT][sl] = polyakov_field(u)
+                for a, b in params.loops:
+                    arrays[f"{L.TARGETS}/{L.wilson_target_name(a, b)}"][sl] = wilson_loops(u, a, b)
+                if params.polyakov:
+                    arrays[f"{L.TARGETS}/{L.POLYAKOV_TARGET}"][sl] = polyakov_loops(u, axis=0)
+                if topological:
+                    arrays[f"{L.TARGETS}/{L.TOPOLOGICAL}"][sl] = topological_charge_density(u)
+                bar.update(u.shape[0])
+            n = links.shape[0]
+            arrays[L.BETA][start : start + n] = float(attrs["beta"])
+            arrays[L.SOURCE_INDEX][start : start + n] = s
+            arrays[L.CONFIG_INDEX][start : start + n] = np.arange(n)
+            start += n
+        bar.close()
+        f.create_dataset(
+            L.SOURCES,
+            data=np.array(
+                [json.dumps(s, sort_keys=True, default=str) for s in sources],
+                dtype=h5py.string_dtype(),
+            ),
+            track_times=False,
+        )
+        f[L.SOURCES].attrs["description"] = "JSON per source: path, sha256, n, attrs"
+    return Path(out)

@@ -1,0 +1,94 @@
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from latticeml.data import (
+    atomic_path,
+    read_gauge_ensemble,
+    read_scalar_ensemble,
+    write_gauge_ensemble,
+    write_scalar_ensemble,
+)
+from latticeml.errors import FileFormatError, OutputDirectoryError, OutputExistsError
+
+GAUGE_ATTRS = dict(
+    group="su2", n_colors=2, shape=(4, 4), beta=2.0, seed=1, algorithm="heatbath",
+    n_therm=10, n_skip=2,
+)
+
+
+def _gauge_arrays(n=3):
+    links = np.zeros((n, 4, 4, 2, 2, 2), dtype=np.complex128)
+    links[..., 0, 0] = links[..., 1, 1] = 1.0
+    return {"links": links, "plaquette": np.ones(n)}
+
+
+def test_gauge_round_trip(tmp_path):
+    path = tmp_path / "g.h5"
+    arrays = _gauge_arrays()
+    write_gauge_ensemble(path, arrays=arrays, attrs=GAUGE_ATTRS)
+    got, attrs = read_gauge_ensemble(path)
+    assert got["links"].tobytes() == arrays["links"].tobytes()
+    assert attrs["kind"] == "gauge-ensemble" and attrs["shape"] == (4, 4)
+    assert attrs["format_version"] == 1 and "package_version" in attrs
+    assert [p.name for p in tmp_path.iterdir()] == ["g.h5"]  # no temporary left
+
+
+def test_existing_output_needs_force(tmp_path):
+    path = tmp_path / "g.h5"
+    write_gauge_ensemble(path, arrays=_gauge_arrays(), attrs=GAUGE_ATTRS)
+    before = path.read_bytes()
+    with pytest.raises(OutputExistsError, match="--force"):
+        write_gauge_ensemble(path, arrays=_gauge_arrays(5), attrs=GAUGE_ATTRS)
+    assert path.read_bytes() == before
+    write_gauge_ensemble(path, arrays=_gauge_arrays(5), attrs=GAUGE_ATTRS, force=True)
+    assert read_gauge_ensemble(path)[0]["links"].shape[0] == 5
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(OutputDirectoryError, match="mkdir"):
+        write_gauge_ensemble(tmp_path / "no" / "g.h5", arrays=_gauge_arrays(), attrs=GAUGE_ATTRS)
+
+
+def test_crash_leaves_no_file(tmp_path):
+    path = tmp_path / "g.h5"
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("killed")
+    assert os.listdir(tmp_path) == []
+
+
+def test_reader_errors(tmp_path):
+    path = tmp_path / "g.h5"
+    write_gauge_ensemble(path, arrays=_gauge_arrays(), attrs=GAUGE_ATTRS)
+    with pytest.raises(FileFormatError, match="kind"):
+        read_scalar_ensemble(path)
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = 99
+    with pytest.raises(FileFormatError, match="format_version"):
+        read_gauge_ensemble(path)
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = 1
+        del f.attrs["beta"]
+    with pytest.raises(FileFormatError, match="beta"):
+        read_gauge_ensemble(path)
+    truncated = tmp_path / "t.h5"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(FileFormatError):
+        read_gauge_ensemble(truncated)
+    with pytest.raises(FileFormatError, match="does not exist"):
+        read_gauge_ensemble(tmp_path / "nothing.h5")
+
+
+def test_scalar_round_trip(tmp_path):
+    path = tmp_path / "s.h5"
+    k = np.zeros((2, 6, 2, 2), dtype=np.int32)
+    arrays = {"k": k, "l": k + 1, "n": np.zeros(2), "phi2": np.ones(2)}
+    attrs = dict(shape=(6, 2), mu=1.0, eta=4.01, lam=1.0, seed=3, n_therm=1, n_skip=1, n_worms=4)
+    write_scalar_ensemble(path, arrays=arrays, attrs=attrs)
+    got, a = read_scalar_ensemble(path)
+    assert np.array_equal(got["l"], k + 1) and a["kind"] == "scalar-ensemble"
+    with pytest.raises(FileFormatError, match="gauge-ensemble"):
+        read_gauge_ensemble(path)

@@ -1,0 +1,64 @@
+# Stage 2: training datasets. One file per gauge ensemble name and split (all betas), and per
+# scalar lattice, open-worm count and split (all mu).
+
+
+def dataset_gauge_inputs(w):
+    e = GAUGE[w.ensemble]
+    return [gauge_ensemble_path(w.ensemble, beta, w.split) for beta in e["betas"]]
+
+
+def dataset_scalar_inputs(w):
+    return [
+        scalar_ensemble_path(w.nt, w.nx, mu, w.worms, w.split) for mu in SCALAR["mu"]
+    ]
+
+
+rule dataset_gauge:
+    input:
+        dataset_gauge_inputs,
+    output:
+        f"{RESULTS}/datasets/gauge/{{ensemble}}/{{split}}.h5",
+    log:
+        f"{RESULTS}/logs/dataset_gauge/{{ensemble}}/{{split}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dataset_gauge/{{ensemble}}/{{split}}.tsv"
+    params:
+        loops=",".join(f"{a}x{b}" for a, b in config["datasets"]["gauge"]["loops"]),
+        channels=" ".join(
+            flag
+            for flag, on in (
+                ("--plaquette-channels", config["datasets"]["gauge"]["plaquette_channels"]),
+                ("--polyakov-channels", config["datasets"]["gauge"]["polyakov_channels"]),
+            )
+            if on
+        ),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        f"{LATTICEML} dataset gauge"
+        " --inputs {input} --loops {params.loops} {params.channels}"
+        " --no-progress --force --out {output} > {log} 2>&1"
+
+
+rule dataset_scalar:
+    input:
+        dataset_scalar_inputs,
+    output:
+        f"{RESULTS}/datasets/scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.h5",
+    log:
+        f"{RESULTS}/logs/dataset_scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dataset_scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    shell:
+        f"{LATTICEML} dataset scalar"
+        " --inputs {input} --no-progress --force --out {output} > {log} 2>&1"
