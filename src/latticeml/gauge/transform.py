@@ -127,8 +127,11 @@ def random_links(rng: np.random.Generator, shape: Sequence[int], n_colors: int) 
 def _link_geometry(links: np.ndarray, name: str = "links") -> tuple[int, int]:
     """Return ``(D, N)`` of a link array after checking its layout."""
     if not isinstance(links, np.ndarray) or links.ndim < 3:
-        raise ParameterError(name, "an array of shape (..., *shape, D, N, N)", getattr(
-            links, "shape", type(links).__name__))
+        raise ParameterError(
+            name,
+            "an array of shape (..., *shape, D, N, N)",
+            getattr(links, "shape", type(links).__name__),
+        )
     n = links.shape[-1]
     if links.shape[-2] != n:
         raise ParameterError(name, "square N x N matrices in the last two axes", links.shape)
@@ -167,9 +170,7 @@ def gauge_transform(links: np.ndarray, omega: np.ndarray) -> np.ndarray:
             "omega", f"shape (..., {', '.join(map(str, shape))}, {n}, {n})", omega.shape
         )
     od = dagger(omega)
-    shifted = np.stack(
-        [np.roll(od, -1, axis=od.ndim - 2 - d + mu) for mu in range(d)], axis=-3
-    )
+    shifted = np.stack([np.roll(od, -1, axis=od.ndim - 2 - d + mu) for mu in range(d)], axis=-3)
     return omega[..., None, :, :] @ links @ shifted
 
 

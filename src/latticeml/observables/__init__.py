@@ -1,5 +1,31 @@
 """Observables of gauge and scalar configurations and their statistical analysis."""
 
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
+from latticeml.observables.polyakov import polyakov_loop_matrices, polyakov_loops
+from latticeml.observables.topology import (
+    clover_field_strength,
+    topological_charge,
+    topological_charge_density,
+)
+from latticeml.observables.wilson import (
+    average_plaquette,
+    plaquette_field,
+    validate_links,
+    wilson_loop_matrices,
+    wilson_loops,
+)
 
-__all__ = ["GammaResult", "gamma_analysis"]
+__all__ = [
+    "GammaResult",
+    "gamma_analysis",
+    "average_plaquette",
+    "plaquette_field",
+    "validate_links",
+    "wilson_loop_matrices",
+    "wilson_loops",
+    "polyakov_loop_matrices",
+    "polyakov_loops",
+    "clover_field_strength",
+    "topological_charge",
+    "topological_charge_density",
+]
