@@ -17,7 +17,10 @@ def _with(args, **changes):
     args = list(args)
     for flag, value in changes.items():
         flag = "--" + flag.replace("_", "-")
-        args[args.index(flag) + 1] = value
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
     return args
 
 
