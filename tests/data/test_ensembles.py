@@ -34,6 +34,7 @@ def test_gauge_round_trip(tmp_path):
     assert attrs["kind"] == "gauge-ensemble" and attrs["shape"] == (4, 4)
     assert attrs["format_version"] == 1 and "package_version" in attrs
     assert [p.name for p in tmp_path.iterdir()] == ["g.h5"]  # no temporary left
+    assert path.stat().st_mode & 0o644 == 0o644  # readable like any other output file
 
 
 def test_existing_output_needs_force(tmp_path):

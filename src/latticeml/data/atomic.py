@@ -73,6 +73,9 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
         yield tmp
         if path.exists() and not force:  # appeared while we worked
             raise OutputExistsError(path)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -2,6 +2,13 @@
 
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
 from latticeml.observables.polyakov import polyakov_loop_matrices, polyakov_loops
+from latticeml.observables.scalar import (
+    charge_density,
+    phi2,
+    phi4,
+    scalar_observables,
+    site_flux,
+)
 from latticeml.observables.topology import (
     clover_field_strength,
     topological_charge,
@@ -28,4 +35,9 @@ __all__ = [
     "clover_field_strength",
     "topological_charge",
     "topological_charge_density",
+    "charge_density",
+    "phi2",
+    "phi4",
+    "scalar_observables",
+    "site_flux",
 ]
