@@ -49,6 +49,13 @@ def test_default_config_dag():
         assert rule in out.stdout
 
 
+def test_paper_config_dag():
+    out = _snakemake(ROOT, "--configfile", str(ROOT / "config/paper.yaml"), "--dry-run",
+                     "--quiet", "rules")
+    assert out.returncode == 0, out.stderr
+    assert "generate_gauge       100" in out.stdout
+
+
 def test_schema_rejects_bad_config(tmp_path):
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
     cfg["gauge"]["ensembles"][0]["shape"] = [5, 4]
