@@ -228,6 +228,8 @@ def test_scalar_dataset(tmp_path, capsys):
     assert np.array_equal(x[0].numpy(), b["k"][1][..., 0])  # k_t
     assert np.array_equal(x[3].numpy(), b["l"][1][..., 1])  # l_x
     assert int(y["flux_violated"]) == 1 and int(y["open_worms"]) == 2
+    assert torch.isnan(y["n"])  # undefined on configurations with open worms
+    assert not torch.isnan(ds[4][1]["n"])
     assert np.array_equal(ds.mu, [0.9] * 4 + [1.1] * 4)
     assert float(ds[0][1]["n"]) == a["n"][0]
     assert main(["dataset", "inspect", str(out)]) == 0

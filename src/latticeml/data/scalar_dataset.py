@@ -115,11 +115,12 @@ def build_scalar_dataset(
             )
         n = arrays["k"].shape[0]
         violated, open_worms = _labels(arrays, n)
+        undefined = np.where(violated.astype(bool), np.nan, 0.0)  # NaN where flux is violated
         parts.append(
             {
                 "kl": kl_channels(arrays["k"], arrays["l"]),
-                "n": np.asarray(arrays["n"], dtype=np.float64),
-                "phi2": np.asarray(arrays["phi2"], dtype=np.float64),
+                "n": np.asarray(arrays["n"], dtype=np.float64) + undefined,
+                "phi2": np.asarray(arrays["phi2"], dtype=np.float64) + undefined,
                 "flux_violated": violated,
                 "open_worms": open_worms,
                 "mu": np.full(n, float(attrs["mu"])),
