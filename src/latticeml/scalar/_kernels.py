@@ -31,8 +31,9 @@ Moves (Metropolis, acceptance ``min(1, R)``):
   with probability ``p`` when ``h = t``. With ``C = K / (2 V p)``:
   ``R_start = K W(f+2)/W(f)``, ``R_close = W(f) / (K W(f+2))``.
 * head move: in G the step proposes ``close`` with probability ``p`` if ``h = t``, else a
-  head move in one of the 2D = 4 directions (probability ``(1-p)/4`` if ``h = t``, ``1/4``
-  otherwise). Moving ``h -> h' = h +- nu_hat`` changes ``k`` on link ``(h, nu)`` by ``+s`` or on
+  head move along one of the D = 2 axes ``nu`` (probability ``(1-p)/2`` if ``h = t``, ``1/2``
+  otherwise), in the sense given by the lifting variable (below). Moving
+  ``h -> h' = h +- nu_hat`` changes ``k`` on link ``(h, nu)`` by ``+s`` or on
   ``(h - nu_hat, nu)`` by ``-s``:
 
       R = e^{mu delta_{nu,0} dk} * (|k|+l)!/(|k'|+l)!
@@ -40,12 +41,38 @@ Moves (Metropolis, acceptance ``min(1, R)``):
           * q_rev/q_fwd,
 
   ``df = |k'| - |k| = +-1``, ``q_rev/q_fwd = 1/(1-p)`` if the move leaves ``h = t``,
-  ``(1-p)`` if it arrives at ``h' = t``, else 1.
+  ``(1-p)`` if it arrives at ``h' = t``, else 1. With ``c(x) = 1-p`` if ``h = t`` in state
+  ``x`` and 1 otherwise, ``A = min(1, R)`` satisfies the Metropolis-Hastings relation
+  ``w_G(x) c(x) A(x -> x') = w_G(x') c(x') A(x' -> x)``, where ``x' -> x`` is the reverse
+  move (the same link traversed back from ``h'``).
+
+Lifting (non-reversible head moves; Diaconis-Holmes-Neal, Turitsyn-Chertkov-Vucelja; the
+"lifted worm" of Elci et al., PRE 97, 042126 (2018)). A reversible Metropolis head mostly
+retraces its last step, so it diffuses, and a change of the temporal winding needs a worm
+that wraps around ``N_t`` (~``N_t^2`` diffusive steps). The head therefore carries one
+direction bit per axis, ``sig_nu = +-1``, and proposes along axis ``nu`` only
+``h -> h + sig_nu nu_hat``; if that move is rejected, ``sig_nu -> -sig_nu`` (nothing else
+changes). The extended G states ``(x, sig)`` get weight ``w_G(x) / 4``. Global balance at
+``(x, sig)`` for proposals along ``nu`` (moves along the other axis leave ``sig_nu`` alone and
+balance among themselves in the same way; the close move keeps ``sig`` and is balanced pairwise
+with the start as before): probability flows in from ``(x - sig_nu nu_hat, sig)`` by an
+accepted move, ``w_G(x - sig_nu nu_hat) c/2 A(x - sig_nu nu_hat -> x) =
+w_G(x) c(x)/2 A(x -> x - sig_nu nu_hat)`` by the Metropolis-Hastings relation, and from
+``(x, sig with -sig_nu)`` by a rejected move, ``w_G(x) c(x)/2 (1 - A(x -> x - sig_nu nu_hat))``;
+the sum, ``w_G(x) c(x) / 2``, is exactly the probability that leaves ``(x, sig)`` through a
+proposal along ``nu``. So ``w / 4`` is stationary (though not reversible). ``sig`` is drawn
+uniformly at every start (a Gibbs step on ``sig`` in Z), so a worm does not depend on the
+``sig`` of the previous one, and the chain on configurations alone is Markov.
 
 A *worm* is one start attempt followed by G steps until the chain is back in Z. Observed
-only in Z, the chain is the induced (trace) chain of a pi-reversible chain, so each worm is a
-kernel that leaves ``w_Z`` invariant; a sweep applies a *fixed* number of them (a number that
-depends on the trajectory, e.g. "until the total length exceeds V", biases the results).
+only in Z, the chain is the induced (trace) chain of a chain with stationary weight ``w``
+(stationarity suffices, reversibility is not needed: a recurrent chain watched on a subset
+has the restriction of its stationary distribution as its own), so each worm is a kernel that
+leaves ``w_Z`` invariant; a sweep applies a *fixed* number of them (a number that depends on
+the trajectory, e.g. "until the total length exceeds V", biases the results). On 200x10
+(eta = 4.01, lambda = 1, automatic n_worms) lifting both axes cut tau_int of ``n`` and
+``|phi|^2`` in sweeps by 1.8x (mu = 0.94), 2.2x (0.95) and 2.8x (1.05) at the same cost per
+worm step (lifting only the time axis gained less in a short scan).
 
 l-update: ``l_b -> l_b +- 1`` (probability 1/2 each, ``l < 0`` rejected), with
 ``R = (|k|+l)! l! / ((|k|+l')! l'!) * W(f_x +- 2) W(f_y +- 2) / (W(f_x) W(f_y))``.
@@ -57,7 +84,8 @@ changes: ``|k|`` grows -> ``wup[f_h' + d_h']`` at the new head, ``|k|`` shrinks 
 
 Random numbers: xoshiro256** (Blackman & Vigna) on a ``uint64[4]`` state seeded by
 splitmix64 from the user's seed, independent of Numba's global RNG; a head step uses one
-64-bit draw (top 2 bits: direction, low 53 bits: Metropolis test).
+64-bit draw (top bit: axis, low 53 bits: Metropolis test); a worm start uses one draw for the
+site, one for ``s`` and ``sig`` (bits 63 and 61-62) and one for the start test.
 
 The kernels return a status: 0 = ok, 1 = a site flux would exceed the table (``f_cap``).
 """
@@ -191,6 +219,9 @@ def l_sweep(k, l, f, up, wup, wdn, f_cap, rng, counters):
 def worms(k, l, f, up, dn, wup, wdn, emu, n_worms, kfac, p_close, f_cap, rng, counters):
     """``n_worms`` worm start attempts, each run until the chain is back in Z.
 
+    Lifted head moves (module docstring): ``sig`` holds one direction bit per axis
+    (bit ``nu``: 0 = ``+nu_hat``, 1 = ``-nu_hat``), drawn uniformly at each start and flipped
+    for axis ``nu`` when a proposed move along ``nu`` is rejected.
     ``wup[f] = W(f+2)/W(f)``, ``wdn[f] = W(f-2)/W(f)`` (from differences of ``log W``);
     ``emu = (e^{-mu}, e^{mu})``; ``kfac = K``. ``counters``: [0] accepted starts, [1] G steps,
     [2] accepted head moves.
@@ -204,7 +235,10 @@ def worms(k, l, f, up, dn, wup, wdn, emu, n_worms, kfac, p_close, f_cap, rng, co
     status = 0
     for _ in range(n_worms):
         t = _randint(rng, V)
-        s = 1 if _uniform(rng) < 0.5 else -1
+        # one 64-bit draw: bit 63 the orientation s, bits 61-62 the lifting directions sig
+        x = _next(rng)
+        s = 1 if (x >> np.uint64(63)) == 0 else -1
+        sig = np.int64((x >> np.uint64(61)) & np.uint64(3))
         ft = f[t]
         if ft + 2 > f_cap:
             status = 1
@@ -222,12 +256,12 @@ def worms(k, l, f, up, dn, wup, wdn, emu, n_worms, kfac, p_close, f_cap, rng, co
                         break
                     continue
                 q = q_leave
-            # one 64-bit draw: top 2 bits choose the direction, low 53 bits the Metropolis test
+            # one 64-bit draw: top bit chooses the axis nu, low 53 bits the Metropolis test;
+            # the sense along nu is the lifting bit of that axis
             x = _next(rng)
-            d = np.int64(x >> np.uint64(62))
+            nu = np.int64(x >> np.uint64(63))
             u = np.float64(x & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
-            nu = d >> 1
-            if d & 1 == 0:
+            if (sig >> nu) & 1 == 0:
                 b = h
                 hn = up[h, nu]
                 dk = s
@@ -263,6 +297,8 @@ def worms(k, l, f, up, dn, wup, wdn, emu, n_worms, kfac, p_close, f_cap, rng, co
                 f[hn] = fn + df
                 h = hn
                 n_moved += 1
+            else:
+                sig ^= 1 << nu  # rejected: reverse the sense along this axis
         if status != 0:
             break
     counters[0] += n_started

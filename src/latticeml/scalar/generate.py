@@ -20,8 +20,11 @@ sweep had their minimum at ~2-15 on 100x5 and 200x10 for mu = 1.05 and 1.5, and 
 near the onset. Tuning only during thermalisation leaves the production kernel fixed, so the
 distribution is exact (a stopping rule that depends on the trajectory during production
 would bias it). Near the onset (mu ~ 0.94) tau_int is larger whatever the worm count:
-changes of the winding number need worms that wrap around N_t; set ``n_skip`` from the
-measured tau_int (``latticeml scalar inspect``, ``benchmarks/bench_scalar.py``).
+changes of the winding number need worms that wrap around N_t. The lifted (non-reversible)
+head of :mod:`latticeml.scalar._kernels` halves tau_int there at equal cost; re-scanned with
+it on 200x10 at mu = 0.95, 2 and 7 worm steps per site and sweep cost about the same per
+independent configuration, so the target of 3 was kept. Set ``n_skip`` from the measured
+tau_int (``latticeml scalar inspect``, ``benchmarks/bench_scalar.py``).
 
 Flux-violation ensembles (``open_worms = M > 0``): the chain is the same; each saved
 configuration is labelled violated (1) or conserved (0), exactly ``n_configs // 2`` violated
