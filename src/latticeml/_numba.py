@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numba
 
-__all__ = ["JIT", "PJIT", "jit", "pjit", "threads"]
+__all__ = ["JIT", "PJIT", "INLINE", "JIT_FMA", "jit", "pjit", "jit_inline", "jit_fma", "threads"]
 
 #: Options of serial kernels. ``fastmath`` is off: results must not depend on how LLVM
 #: reassociates sums, and NaN/Inf checks must work.
@@ -19,8 +19,25 @@ JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
 #: Options of kernels with a ``prange`` loop.
 PJIT = {**JIT, "parallel": True}
 
+#: Options of small helper kernels that are inlined into their callers at the Numba IR level
+#: (Numba does not inline across separately compiled functions otherwise; tuple-returning
+#: helpers such as 3x3 matrix products would go through memory). The inlined code is compiled
+#: with the caller's options. Caveat of Numba's cache: a cached caller is not recompiled when
+#: an inlined helper in *another* file changes; delete the ``*.nbi``/``*.nbc`` files in that
+#: package's ``__pycache__`` after editing such a helper.
+INLINE = {**JIT, "inline": "always"}
+
+#: Serial kernels that may contract ``a * b + c`` into fused multiply-adds (only the LLVM
+#: ``contract`` flag; no reassociation, NaN/Inf semantics kept). FMA rounds once instead of
+#: twice, so results differ from ``JIT`` at the 1e-16 level, but they are deterministic: the
+#: same compiled code runs for any number of threads. Used by the per-link gauge updates
+#: (called from parallel sweep kernels), whose 3x3 complex products are multiply-add chains.
+JIT_FMA = {**JIT, "fastmath": {"contract"}}
+
 jit = numba.njit(**JIT)
 pjit = numba.njit(**PJIT)
+jit_inline = numba.njit(**INLINE)
+jit_fma = numba.njit(**JIT_FMA)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latticeml._numba import jit
+from latticeml._numba import jit_inline
 
 __all__: list[str] = []
 
@@ -59,38 +59,43 @@ _TWO_PI = 2.0 * np.pi
 HOT_START_SWEEP = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-@jit
+@jit_inline
 def mix64(z):
     """SplitMix64 finaliser of a uint64."""
+    z = np.uint64(z)
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@jit
+@jit_inline
 def substep_key(seed, sweep, substep):
     """Key of one checkerboard substep (all arguments uint64)."""
+    seed, sweep, substep = np.uint64(seed), np.uint64(sweep), np.uint64(substep)
     k = mix64(seed + _G)
     k = mix64(k ^ sweep)
     return mix64(k + (substep + _ONE) * _G)
 
 
-@jit
+@jit_inline
 def link_key(sub_key, site):
     """Key of the update of one link, from the substep key and the site index (uint64)."""
+    sub_key, site = np.uint64(sub_key), np.uint64(site)
     return mix64(sub_key + (site + _ONE) * _G)
 
 
-@jit
+@jit_inline
 def uniform(key, n):
-    """The ``n``-th (uint64, from 0) double in (0, 1) of the stream ``key``."""
+    """Return the ``n``-th (uint64, from 0) double in (0, 1) of the stream ``key``."""
+    key, n = np.uint64(key), np.uint64(n)
     z = mix64(key + (n + _ONE) * _G)
     return (np.float64(z >> _S11) + 0.5) * _TWO_M53
 
 
-@jit
+@jit_inline
 def normal_pair(key, n):
     """Two independent standard normals from draws ``n`` and ``n + 1`` (Box-Muller)."""
+    key, n = np.uint64(key), np.uint64(n)
     r = np.sqrt(-2.0 * np.log(uniform(key, n)))
     phi = _TWO_PI * uniform(key, n + _ONE)
     return r * np.cos(phi), r * np.sin(phi)
@@ -98,4 +103,4 @@ def normal_pair(key, n):
 
 def py_key(seed: int, sweep: int, substep: int) -> np.uint64:
     """Substep key computed in Python (for tests and drivers)."""
-    return substep_key(np.uint64(seed), np.uint64(sweep), np.uint64(substep))
+    return np.uint64(substep_key(np.uint64(seed), np.uint64(sweep), np.uint64(substep)))

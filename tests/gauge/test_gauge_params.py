@@ -1,0 +1,53 @@
+"""Parameter validation of GaugeParams: each bad input names its CLI flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from latticeml.errors import ParameterError
+from latticeml.gauge import GaugeParams
+
+GOOD = dict(group="su2", shape=(4, 4), beta=2.0, n_configs=2, n_therm=0, n_skip=1, seed=1)
+
+
+def test_good_parameters_are_normalised():
+    p = GaugeParams(**{**GOOD, "shape": [4, 6], "group": "SU3", "beta": 3})
+    assert p.shape == (4, 6) and p.group == "su3" and p.n_colors == 3
+    assert isinstance(p.beta, float)
+    assert p.n_sweeps == 2
+    with pytest.raises(AttributeError):
+        p.beta = 1.0  # frozen
+
+
+@pytest.mark.parametrize(
+    ("change", "flag"),
+    [
+        ({"group": "su4"}, "--group"),
+        ({"group": 3}, "--group"),
+        ({"shape": (4, 5)}, "--shape"),
+        ({"shape": (4,)}, "--shape"),
+        ({"shape": (2, 2, 2, 2, 2)}, "--shape"),
+        ({"shape": "abc"}, "--shape"),
+        ({"beta": -0.1}, "--beta"),
+        ({"beta": float("nan")}, "--beta"),
+        ({"beta": "x"}, "--beta"),
+        ({"n_configs": 0}, "--n-configs"),
+        ({"n_configs": 1.5}, "--n-configs"),
+        ({"n_therm": -1}, "--n-therm"),
+        ({"n_skip": 0}, "--n-skip"),
+        ({"seed": -3}, "--seed"),
+        ({"seed": 2**64}, "--seed"),
+        ({"algorithm": "hmc"}, "--algorithm"),
+        ({"n_overrelax": -1}, "--overrelax"),
+        ({"metropolis_hits": 0}, "--metropolis-hits"),
+        ({"metropolis_step": -1.0}, "--metropolis-step"),
+        ({"start": "warm"}, "--start"),
+        ({"threads": 0}, "--threads"),
+        ({"n_configs": True}, "--n-configs"),
+    ],
+)
+def test_bad_parameters_name_the_flag(change, flag):
+    with pytest.raises(ParameterError) as err:
+        GaugeParams(**{**GOOD, **change})
+    assert err.value.name == flag
+    assert flag in str(err.value)
