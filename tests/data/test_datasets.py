@@ -16,7 +16,6 @@ from latticeml.data import (
     build_gauge_dataset,
     build_scalar_dataset,
     dataset_info,
-    describe_dataset,
     write_gauge_ensemble,
     write_scalar_ensemble,
 )
