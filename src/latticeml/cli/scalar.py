@@ -26,7 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "With --open-worms M > 0 the file is a balanced flux-violation ensemble: half of "
         "the configurations (label 1) contain M open worms.",
     )
-    g.add_argument("--shape", required=True, type=shape_arg, help="N_t,N_x (even), e.g. 60,4")
+    g.add_argument(
+        "--shape",
+        required=True,
+        type=shape_arg,
+        help="N_t,N_x (extents >= 2; odd allowed), e.g. 60,4",
+    )
     g.add_argument("--mu", required=True, type=float, help="chemical potential")
     g.add_argument("--eta", required=True, type=float, help="eta = 2D + m^2 (e.g. 4.01)")
     g.add_argument("--lam", required=True, type=float, help="quartic coupling lambda >= 0")
