@@ -49,11 +49,19 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench_data_"))
+    work.mkdir(parents=True, exist_ok=True)
     ens_path, ds_path = work / "ensemble.h5", work / "train.h5"
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {work}")
     if not ds_path.exists():
         params = GaugeParams(
-            group="su2", shape=(8, 8), beta=2.0, n_configs=args.n, n_therm=100, n_skip=2, seed=1
+            group="su2",
+            shape=(8, 8),
+            beta=2.0,
+            n_configs=args.n,
+            n_therm=100,
+            n_skip=2,
+            seed=1,
+            threads=1,
         )
         ens, t = _timed(lambda: generate_ensemble(params))
         print(f"generate {args.n} configs 8x8 SU(2)            {t:8.2f} s")

@@ -27,10 +27,19 @@ def _ensemble(path, *, beta, n=5, shape=(4, 6), N=2, seed=0, links=None):
     rng = np.random.default_rng(seed)
     if links is None:
         links = np.stack([random_links(rng, shape, N) for _ in range(n)])
-    attrs = dict(group=f"su{N}", n_colors=N, shape=shape, beta=beta, seed=seed,
-                 algorithm="heatbath", n_therm=0, n_skip=1)
-    write_gauge_ensemble(path, arrays={"links": links, "plaquette": np.zeros(len(links))},
-                         attrs=attrs)
+    attrs = dict(
+        group=f"su{N}",
+        n_colors=N,
+        shape=shape,
+        beta=beta,
+        seed=seed,
+        algorithm="heatbath",
+        n_therm=0,
+        n_skip=1,
+    )
+    write_gauge_ensemble(
+        path, arrays={"links": links, "plaquette": np.zeros(len(links))}, attrs=attrs
+    )
     return links
 
 
@@ -68,8 +77,12 @@ def gauge_files(tmp_path):
 def test_gauge_round_trip_and_targets(tmp_path, gauge_files):
     sources, links = gauge_files
     out = tmp_path / "d.h5"
-    params = GaugeDatasetParams(sources=tuple(map(str, sources)), loops=((1, 1), (1, 2), (2, 2)),
-                                plaquette_channels=True, polyakov_channels=True)
+    params = GaugeDatasetParams(
+        sources=tuple(map(str, sources)),
+        loops=((1, 1), (1, 2), (2, 2)),
+        plaquette_channels=True,
+        polyakov_channels=True,
+    )
     build_gauge_dataset(params, out)
     with h5py.File(out) as f:
         assert f["inputs/links"][()].tobytes() == links.tobytes()
@@ -106,10 +119,12 @@ def test_gauge_invariance_of_stored_targets(tmp_path):
     _ensemble(tmp_path / "a.h5", beta=5.0, links=links, shape=(4, 4, 2, 2), N=3)
     _ensemble(tmp_path / "b.h5", beta=5.0, links=rotated, shape=(4, 4, 2, 2), N=3)
     params = dict(loops=((1, 1), (2, 1)), polyakov=True)
-    build_gauge_dataset(GaugeDatasetParams(sources=(str(tmp_path / "a.h5"),), **params),
-                        tmp_path / "da.h5")
-    build_gauge_dataset(GaugeDatasetParams(sources=(str(tmp_path / "b.h5"),), **params),
-                        tmp_path / "db.h5")
+    build_gauge_dataset(
+        GaugeDatasetParams(sources=(str(tmp_path / "a.h5"),), **params), tmp_path / "da.h5"
+    )
+    build_gauge_dataset(
+        GaugeDatasetParams(sources=(str(tmp_path / "b.h5"),), **params), tmp_path / "db.h5"
+    )
     with h5py.File(tmp_path / "da.h5") as fa, h5py.File(tmp_path / "db.h5") as fb:
         names = list(fa["targets"])
         assert "topological_charge_density" in names and "W_2x1" in names
@@ -131,12 +146,16 @@ def test_lazy_reader_matches_memory(tmp_path, gauge_files):
     build_gauge_dataset(GaugeDatasetParams(sources=tuple(map(str, sources))), out)
     mem = GaugeDataset(out, dtype=torch.complex128)
     lazy = GaugeDataset(out, dtype=torch.complex128, memory_budget_mb=0)
-    lazy.block = 3
     assert mem.in_memory and not lazy.in_memory
+    for batch in ([0, 7], [7, 0, 7], [2, 3, 4]):  # sparse, repeated, dense reads
+        got, want = lazy.__getitems__(batch), mem.__getitems__(batch)
+        assert all(torch.equal(g[0], w[0]) and torch.equal(g[1], w[1])
+                   for g, w in zip(got, want, strict=True))
     for i in (7, 0, 4, 3, -1):
         assert torch.equal(mem[i][0], lazy[i][0]) and torch.equal(mem[i][1], lazy[i][1])
-    loader = torch.utils.data.DataLoader(lazy, batch_size=3, shuffle=True, num_workers=2,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        lazy, batch_size=3, shuffle=True, num_workers=2, generator=torch.Generator().manual_seed(0)
+    )
     seen = 0
     for x, y in loader:
         assert x.shape == (x.shape[0], 4, 6, 2, 2, 2) and y.shape == (x.shape[0], 1, 4, 6)
@@ -208,8 +227,7 @@ def _scalar_ensemble(path, *, mu, n=4, shape=(6, 2), open_worms=0, seed=0):
         arrays["label"] = label.astype(np.int8)
         arrays["open_worms"] = label * open_worms
         arrays["n"][label == 1] = np.nan
-    attrs = dict(shape=shape, mu=mu, eta=4.01, lam=1.0, seed=seed, n_therm=0, n_skip=1,
-                 n_worms=1)
+    attrs = dict(shape=shape, mu=mu, eta=4.01, lam=1.0, seed=seed, n_therm=0, n_skip=1, n_worms=1)
     write_scalar_ensemble(path, arrays=arrays, attrs=attrs)
     return arrays
 
@@ -218,8 +236,9 @@ def test_scalar_dataset(tmp_path, capsys):
     a = _scalar_ensemble(tmp_path / "a.h5", mu=0.9)
     b = _scalar_ensemble(tmp_path / "b.h5", mu=1.1, open_worms=2, seed=1)
     out = tmp_path / "s.h5"
-    build_scalar_dataset(ScalarDatasetParams(sources=(str(tmp_path / "a.h5"),
-                                                      str(tmp_path / "b.h5"))), out)
+    build_scalar_dataset(
+        ScalarDatasetParams(sources=(str(tmp_path / "a.h5"), str(tmp_path / "b.h5"))), out
+    )
     ds = ScalarDataset(out, targets=("n", "flux_violated", "open_worms"), dtype=torch.float64)
     assert len(ds) == 8
     x, y = ds[5]
@@ -236,17 +255,29 @@ def test_scalar_dataset(tmp_path, capsys):
     assert "mu 0.9" in text and "sha256" in text
     with pytest.raises(FileFormatError, match="lattice"):
         _scalar_ensemble(tmp_path / "c.h5", mu=1.0, shape=(8, 2))
-        build_scalar_dataset(ScalarDatasetParams(sources=(str(tmp_path / "a.h5"),
-                                                          str(tmp_path / "c.h5"))),
-                             tmp_path / "t.h5")
+        build_scalar_dataset(
+            ScalarDatasetParams(sources=(str(tmp_path / "a.h5"), str(tmp_path / "c.h5"))),
+            tmp_path / "t.h5",
+        )
     assert not (tmp_path / "t.h5").exists()
 
 
 def test_cli_dataset_gauge(tmp_path, gauge_files, capsys):
     sources, _ = gauge_files
     out = tmp_path / "d.h5"
-    code = main(["dataset", "gauge", "--inputs", *map(str, sources), "--loops", "1x1,2x1",
-                 "--no-progress", "--out", str(out)])
+    code = main(
+        [
+            "dataset",
+            "gauge",
+            "--inputs",
+            *map(str, sources),
+            "--loops",
+            "1x1,2x1",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     capsys.readouterr()
     assert main(["dataset", "inspect", str(out)]) == 0
@@ -254,7 +285,17 @@ def test_cli_dataset_gauge(tmp_path, gauge_files, capsys):
     assert "W_2x1" in text and "beta 1" in text and "beta 2" in text
     assert main(["dataset", "gauge", "--inputs", str(sources[0]), "--out", str(out)]) != 0
     assert "--force" in capsys.readouterr().err
-    code = main(["dataset", "gauge", "--inputs", str(sources[0]), "--loops", "0x1",
-                 "--out", str(tmp_path / "e.h5")])
+    code = main(
+        [
+            "dataset",
+            "gauge",
+            "--inputs",
+            str(sources[0]),
+            "--loops",
+            "0x1",
+            "--out",
+            str(tmp_path / "e.h5"),
+        ]
+    )
     assert code != 0 and "--loops" in capsys.readouterr().err
     assert not (tmp_path / "e.h5").exists()

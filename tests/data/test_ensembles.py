@@ -14,8 +14,14 @@ from latticeml.data import (
 from latticeml.errors import FileFormatError, OutputDirectoryError, OutputExistsError
 
 GAUGE_ATTRS = dict(
-    group="su2", n_colors=2, shape=(4, 4), beta=2.0, seed=1, algorithm="heatbath",
-    n_therm=10, n_skip=2,
+    group="su2",
+    n_colors=2,
+    shape=(4, 4),
+    beta=2.0,
+    seed=1,
+    algorithm="heatbath",
+    n_therm=10,
+    n_skip=2,
 )
 
 

@@ -1,9 +1,9 @@
 """PyTorch datasets over stage-2 dataset files.
 
 A dataset loads the whole file into memory when the arrays it needs fit the memory budget and
-otherwise reads contiguous blocks of samples lazily (one HDF5 chunk read serves many samples;
-``__getitems__`` lets a DataLoader fetch a batch with few reads). The HDF5 handle is opened
-per process on first use, so the datasets are safe with DataLoader workers.
+otherwise reads the requested samples lazily through a per-process HDF5 chunk cache
+(``__getitems__`` lets a DataLoader fetch a whole batch in one read per array). The HDF5
+handle is opened per process on first use, so the datasets are safe with DataLoader workers.
 
 Samples are ``(inputs, targets)``: a tensor each when one input/target is selected, otherwise
 a dict by name. Layouts follow ARCHITECTURE.md §5: links (*shape, D, N, N) complex, scalar
@@ -40,7 +40,8 @@ class _H5Dataset(torch.utils.data.Dataset):
     """Common machinery: selection of arrays, memory budget, lazy block reads."""
 
     kind: str = ""
-    block = 256  # samples per lazy read
+    block = 256  # samples checked when a lazy dataset is opened
+    chunk_cache_mb = 64  # HDF5 chunk cache of a lazy dataset (per process)
 
     def __init__(
         self,
@@ -80,7 +81,6 @@ class _H5Dataset(torch.utils.data.Dataset):
         self._data: dict[str, np.ndarray] | None = None
         self._file: h5py.File | None = None
         self._pid: int | None = None
-        self._cache: tuple[int, dict[str, np.ndarray]] | None = None
         if self.in_memory:
             self._data = self._read(0, self.info.n_samples)
         else:  # check the first block now; the rest is checked as it is read
@@ -99,14 +99,16 @@ class _H5Dataset(torch.utils.data.Dataset):
     # ---- reading ----------------------------------------------------------------------------
     def _handle(self) -> h5py.File:
         if self._file is None or self._pid != os.getpid():
-            self._file = open_h5(self.path)
+            self._file = open_h5(self.path, cache_mb=self.chunk_cache_mb)
             self._pid = os.getpid()
         return self._file
 
-    def _read(self, lo: int, hi: int) -> dict[str, np.ndarray]:
+    def _read(self, lo: int, hi: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Read samples ``lo:hi`` (or the increasing ``rows``) of every array and check them."""
         f = self._handle() if not self.in_memory else open_h5(self.path)
+        sel = slice(lo, hi) if rows is None else rows
         try:
-            block = {n: f[p][lo:hi] for n, p in self._paths.items()}
+            block = {n: f[p][sel] for n, p in self._paths.items()}
         except OSError as exc:
             raise FileFormatError(
                 self.path, f"cannot read samples {lo}..{hi - 1}: the file is damaged ({exc})"
@@ -122,19 +124,13 @@ class _H5Dataset(torch.utils.data.Dataset):
     def _rows(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         if self._data is not None:
             return {n: a[indices] for n, a in self._data.items()}
-        out: dict[str, list[np.ndarray]] = {n: [] for n in self._paths}
-        order = np.argsort(indices, kind="stable")
-        rows = {}
-        for i in indices[order]:
-            start = (int(i) // self.block) * self.block
-            if self._cache is None or self._cache[0] != start:
-                self._cache = (start, self._read(start, min(start + self.block, len(self))))
-            cached = self._cache[1]
-            rows[int(i)] = {n: a[int(i) - start] for n, a in cached.items()}
-        for i in indices:
-            for n in self._paths:
-                out[n].append(rows[int(i)][n])
-        return {n: np.stack(v) for n, v in out.items()}
+        uniq, inverse = np.unique(indices, return_inverse=True)
+        lo, hi = int(uniq[0]), int(uniq[-1]) + 1
+        if hi - lo <= 2 * uniq.size:  # dense: one contiguous read
+            block = self._read(lo, hi)
+            return {n: a[uniq - lo][inverse] for n, a in block.items()}
+        block = self._read(lo, hi, rows=uniq)  # sparse: only these rows (chunk-cached)
+        return {n: a[inverse] for n, a in block.items()}
 
     def _sample(self, rows: dict[str, np.ndarray], j: int) -> tuple[Any, Any]:
         x = {n: self._convert(n, rows[n][j]) for n in self.input_names}
@@ -165,7 +161,6 @@ class _H5Dataset(torch.utils.data.Dataset):
         state = dict(self.__dict__)
         state["_file"] = None
         state["_pid"] = None
-        state["_cache"] = None
         return state
 
     def close(self) -> None:
