@@ -43,7 +43,7 @@ def _write_config(tmp_path, cfg):
 
 
 def test_default_config_dag():
-    out = _snakemake(ROOT, "--dry-run", "--quiet", "rules")
+    out = _snakemake(ROOT, "--dry-run", "--forceall", "--quiet", "rules")
     assert out.returncode == 0, out.stderr
     for rule in ("generate_gauge", "generate_scalar", "dataset_gauge", "dataset_scalar"):
         assert rule in out.stdout
@@ -51,7 +51,7 @@ def test_default_config_dag():
 
 def test_paper_config_dag():
     out = _snakemake(ROOT, "--configfile", str(ROOT / "config/paper.yaml"), "--dry-run",
-                     "--quiet", "rules")
+                     "--forceall", "--quiet", "rules")
     assert out.returncode == 0, out.stderr
     assert "generate_gauge       100" in out.stdout
 

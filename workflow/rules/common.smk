@@ -43,6 +43,16 @@ def fmt_mu(mu):
 GAUGE = {e["name"]: e for e in config["gauge"]["ensembles"]}
 
 
+def gauge_threads(wildcards):
+    """Threads of a gauge job: the config's, but one per 1024 sites of a checkerboard substep
+    at most (the generator's own default), so small lattices do not pay for idle threads."""
+    shape = GAUGE[wildcards.ensemble]["shape"]
+    sites = 1
+    for s in shape:
+        sites *= s
+    return max(1, min(config["threads"], sites // 2 // 1024))
+
+
 def gauge_ensemble_path(name, beta, split):
     return f"{RESULTS}/ensembles/gauge/{name}/beta{fmt_beta(beta)}_{split}.h5"
 

@@ -20,7 +20,7 @@ rule generate_gauge:
         seed=lambda w: derive_seed("gauge", w.ensemble, w.beta, w.split),
     conda:
         ENV
-    threads: config["threads"]
+    threads: gauge_threads
     resources:
         mem_mb=2000,
         runtime=60,

@@ -53,7 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--start", default="cold", help="cold (unit links, default) or hot (random)")
     g.add_argument(
-        "--threads", type=int_arg, default=None, help="Numba threads (default: all available)"
+        "--threads",
+        type=int_arg,
+        default=None,
+        help="Numba threads (default: one per 1024 sites of a checkerboard substep, at most "
+        "all available; the output does not depend on it)",
     )
     add_output_args(g)
     g.set_defaults(func=_generate)
