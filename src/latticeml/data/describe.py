@@ -8,7 +8,8 @@ import os
 import numpy as np
 
 from latticeml.data import layout as L
-from latticeml.data.validate import inspect_structure, open_h5
+from latticeml.data._h5 import open_h5
+from latticeml.data.validate import inspect_structure
 
 __all__ = ["describe_dataset"]
 

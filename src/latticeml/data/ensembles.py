@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 import latticeml
+from latticeml.data._h5 import attrs_dict, open_h5
 from latticeml.data.atomic import atomic_path
 from latticeml.data.layout import (
     ENSEMBLE_FORMAT_VERSION,
@@ -130,16 +131,6 @@ def write_scalar_ensemble(
     return _write(path, SCALAR_KIND, arrays, attrs, force=force)
 
 
-def _open(path: PathLike) -> h5py.File:
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(path, "file does not exist")
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise FileFormatError(path, f"not a readable HDF5 file ({exc})") from None
-
-
 def _check(f: h5py.File, path: PathLike, kind: str, datasets, attrs) -> None:
     got_kind = f.attrs.get("kind")
     if isinstance(got_kind, bytes):
@@ -161,27 +152,14 @@ def _check(f: h5py.File, path: PathLike, kind: str, datasets, attrs) -> None:
         raise FileFormatError(path, f"missing dataset(s) {', '.join(missing)}")
 
 
-def _attrs_dict(f: h5py.File) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in f.attrs.items():
-        if isinstance(value, bytes):
-            value = value.decode()
-        elif isinstance(value, np.ndarray):
-            value = tuple(value.tolist())
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
-
-
 def _read(path: PathLike, kind: str, datasets, attrs) -> tuple[dict[str, np.ndarray], dict]:
-    with _open(path) as f:
+    with open_h5(path) as f:
         _check(f, path, kind, datasets, attrs)
         try:
             arrays = {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
         except OSError as exc:
             raise FileFormatError(path, f"cannot read data ({exc}); the file is damaged") from None
-        return arrays, _attrs_dict(f)
+        return arrays, attrs_dict(f)
 
 
 def read_gauge_ensemble(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -241,5 +219,5 @@ def read_scalar_ensemble(path: PathLike) -> tuple[dict[str, np.ndarray], dict[st
 
 def read_ensemble_attrs(path: PathLike) -> dict[str, Any]:
     """Return the attributes of any latticeml ensemble file without reading the data."""
-    with _open(path) as f:
-        return _attrs_dict(f)
+    with open_h5(path) as f:
+        return attrs_dict(f)

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from latticeml.data import layout as L
-from latticeml.data.validate import DatasetInfo, check_values, inspect_structure, open_h5
+from latticeml.data._h5 import open_h5
+from latticeml.data.validate import DatasetInfo, check_values, inspect_structure
 from latticeml.errors import FileFormatError, ParameterError
 
 __all__ = ["GaugeDataset", "ScalarDataset", "dataset_info"]

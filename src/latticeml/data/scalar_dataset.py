@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 
 from latticeml.data import layout as L
-from latticeml.data._h5 import create_array
+from latticeml.data._h5 import create_array, write_sources
 from latticeml.data.atomic import atomic_path, check_output_path
 from latticeml.data.ensembles import read_scalar_ensemble
 from latticeml.data.provenance import provenance_record, sha256_file
@@ -174,13 +174,5 @@ def build_scalar_dataset(
         create_array(
             f, L.CONFIG_INDEX, cat["config_index"], description="configuration index in source"
         )
-        f.create_dataset(
-            L.SOURCES,
-            data=np.array(
-                [json.dumps(s, sort_keys=True, default=str) for s in sources],
-                dtype=h5py.string_dtype(),
-            ),
-            track_times=False,
-        )
-        f[L.SOURCES].attrs["description"] = "JSON per source: path, sha256, n, attrs"
+        write_sources(f, L.SOURCES, sources)
     return Path(out)

@@ -11,9 +11,10 @@ import h5py
 import numpy as np
 
 from latticeml.data import layout as L
+from latticeml.data._h5 import attrs_dict
 from latticeml.errors import FileFormatError
 
-__all__ = ["DatasetInfo", "open_h5", "inspect_structure", "check_values", "UNITARITY_TOL"]
+__all__ = ["DatasetInfo", "inspect_structure", "check_values", "UNITARITY_TOL"]
 
 #: Largest accepted max |U U^dagger - 1| and |det U - 1| of stored links.
 UNITARITY_TOL = 1e-8
@@ -50,43 +51,6 @@ class DatasetInfo:
     attrs: dict[str, Any]
 
 
-def open_h5(path: str | os.PathLike, *, cache_mb: float | None = None) -> h5py.File:
-    """Open an HDF5 file for reading, turning failures into :class:`FileFormatError`.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-    cache_mb : float, optional
-        Size of the HDF5 chunk cache per dataset (default: HDF5's 1 MiB).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(path, "file does not exist")
-    kwargs = {}
-    if cache_mb:
-        kwargs = {"rdcc_nbytes": int(cache_mb * 2**20), "rdcc_nslots": 100_003}
-    try:
-        return h5py.File(path, "r", **kwargs)
-    except OSError as exc:
-        raise FileFormatError(
-            path, f"not a readable HDF5 file, truncated or damaged ({exc})"
-        ) from None
-
-
-def _attrs(f: h5py.File) -> dict[str, Any]:
-    out = {}
-    for key, value in f.attrs.items():
-        if isinstance(value, bytes):
-            value = value.decode()
-        elif isinstance(value, np.ndarray):
-            value = tuple(value.tolist())
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
-
-
 def _expect(path, cond: bool, problem: str) -> None:
     if not cond:
         raise FileFormatError(path, problem)
@@ -113,7 +77,7 @@ def inspect_structure(f: h5py.File, path: str | os.PathLike, kind: str | None) -
     FileFormatError
         Naming the file and the first problem found.
     """
-    attrs = _attrs(f)
+    attrs = attrs_dict(f)
     got = attrs.get("kind")
     allowed = (kind,) if kind else (L.GAUGE_DATASET_KIND, L.SCALAR_DATASET_KIND)
     _expect(path, got in allowed, f"expected kind {' or '.join(allowed)}, found {got!r}")
