@@ -25,6 +25,10 @@ formulas in rounding only (checked against NumPy in ``tests/test_simd.py``).
 
 Arrays passed to these intrinsics must be C-contiguous float64; offsets count float64 elements
 and are not bounds-checked.
+
+Numba's cache does not track this file: a cached kernel that uses these intrinsics is not
+recompiled when they change. After editing this module delete the ``*.nbi``/``*.nbc`` files in
+``latticeml/gauge/__pycache__`` (a fresh installation is not affected).
 """
 
 from __future__ import annotations
