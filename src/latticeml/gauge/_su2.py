@@ -40,7 +40,8 @@ import numpy as np
 from numba import prange
 
 from latticeml._numba import jit_fma, jit_inline, pjit
-from latticeml._simd import add4, load4, prefetch, qmul, qmul_cn, qmul_nc
+from latticeml._simd import add4, load4, qmul, qmul_cn, qmul_nc
+from latticeml.gauge._prefetch import _prefetch_staple
 from latticeml.gauge._rng import HOT_START_SWEEP, link_key, normal_pair, substep_key, uniform
 
 __all__: list[str] = []
@@ -99,23 +100,6 @@ def _staple(q, up, dn, i, mu):
                     load4(q, 4 * (m * D + nu)))  # fmt: skip
         s = add4(s, t)
     return s
-
-
-@jit_inline
-def _prefetch_staple(q, up, dn, i, mu):
-    """Prefetch the links that the staple of ``(i, mu)`` reads (one cache line each)."""
-    D = q.shape[1]
-    ip = up[i, mu]
-    for nu in range(D):
-        if nu == mu:
-            continue
-        prefetch(q, 4 * (ip * D + nu))
-        prefetch(q, 4 * (up[i, nu] * D + mu))
-        prefetch(q, 4 * (i * D + nu))
-        m = dn[i, nu]
-        prefetch(q, 4 * (m * D + mu))
-        prefetch(q, 4 * (m * D + nu))
-        prefetch(q, 4 * (dn[ip, nu] * D + nu))
 
 
 @jit_inline
@@ -247,13 +231,13 @@ def _update_sites(q, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits,
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
-                _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu)
+                _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu, 4)
             _update_link(q, up, dn, i, mu, KIND_OVERRELAX, beta, _U0, hits, eps)
     elif kind == KIND_HEATBATH:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
-                _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu)
+                _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu, 4)
             key = link_key(sub, np.uint64(i))
             _update_link(q, up, dn, i, mu, KIND_HEATBATH, beta, key, hits, eps)
     else:

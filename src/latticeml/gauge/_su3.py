@@ -53,8 +53,8 @@ from latticeml._simd import (
     m3reunit,
     m3store_buf,
     m3zero_buf,
-    prefetch,
 )
+from latticeml.gauge._prefetch import _prefetch_staple
 from latticeml.gauge._rng import HOT_START_SWEEP, link_key, normal_pair, substep_key, uniform
 from latticeml.gauge._su2 import (
     KIND_HEATBATH,
@@ -165,31 +165,6 @@ def _staple(u, up, dn, i, mu, buf):
         mp = dn[ip, nu]
         p = m3mul_dn_mem(u, 18 * (m * D + mu), m3load(u, 18 * (m * D + nu)))
         m3acc_buf(buf, 0, m3mul_dn_mem(u, 18 * (mp * D + nu), p))
-
-
-@jit_inline
-def _prefetch_link(u, j, nu):
-    off = 18 * (j * u.shape[1] + nu)
-    prefetch(u, off)
-    prefetch(u, off + 8)
-    prefetch(u, off + 17)
-
-
-@jit_inline
-def _prefetch_staple(u, up, dn, i, mu):
-    """Prefetch the links that the staple of ``(i, mu)`` reads."""
-    D = u.shape[1]
-    ip = up[i, mu]
-    for nu in range(D):
-        if nu == mu:
-            continue
-        _prefetch_link(u, ip, nu)
-        _prefetch_link(u, up[i, nu], mu)
-        _prefetch_link(u, i, nu)
-        m = dn[i, nu]
-        _prefetch_link(u, m, mu)
-        _prefetch_link(u, m, nu)
-        _prefetch_link(u, dn[ip, nu], nu)
 
 
 @jit_inline
@@ -338,13 +313,13 @@ def _update_sites(u, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits,
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
-                _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu)
+                _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu, 18)
             _update_link(u, up, dn, i, mu, KIND_OVERRELAX, beta, _U0, hits, eps, buf)
     elif kind == KIND_HEATBATH:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
-                _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu)
+                _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu, 18)
             key = link_key(sub, np.uint64(i))
             _update_link(u, up, dn, i, mu, KIND_HEATBATH, beta, key, hits, eps, buf)
     else:
