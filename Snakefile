@@ -14,6 +14,9 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/plots.smk"
 
 
 rule all:
@@ -21,3 +24,43 @@ rule all:
     input:
         gauge_dataset_targets(),
         scalar_dataset_targets(),
+        summary_targets(),
+        plot_targets(),
+
+
+# Target rules of single stages: snakemake --cores 2 <stage>
+rule generate:
+    input:
+        gauge_ensemble_targets(),
+        scalar_ensemble_targets(),
+
+
+rule datasets:
+    input:
+        gauge_dataset_targets(),
+        scalar_dataset_targets(),
+
+
+rule train_all:
+    input:
+        [m for e in EXPERIMENTS for m in model_targets(e)],
+
+
+rule evaluate_all:
+    input:
+        summary_targets(),
+
+
+rule plots_all:
+    input:
+        plot_targets(),
+
+
+localrules:
+    select_grid,
+    summarize,
+    generate,
+    datasets,
+    train_all,
+    evaluate_all,
+    plots_all,

@@ -100,3 +100,66 @@ def scalar_dataset_targets():
         for worms in SCALAR["open_worms"]
         for split in SCALAR["splits"]
     ]
+
+
+# ---- experiments (stage 3-5) ----------------------------------------------------------------
+import itertools
+import json
+
+EXPERIMENTS = {e["name"]: e for e in config.get("experiments", [])}
+TRAINING = config["training"]
+EVALUATION = config["evaluation"]
+
+
+def training_value(exp, key):
+    """An experiment's training setting: its override, else the config-wide default."""
+    return EXPERIMENTS[exp].get("training", {}).get(key, TRAINING[key])
+
+
+def experiment_replicas(exp):
+    return range(training_value(exp, "replicas"))
+
+
+def grid_points(exp):
+    """The model specs of an experiment's CNN grid (Cartesian product of the grid's lists)."""
+    grid = config["cnn_grids"][EXPERIMENTS[exp]["grid"]]
+    keys = sorted(grid)
+    base = EXPERIMENTS[exp]["model"]
+    return [{**base, **dict(zip(keys, values))} for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def model_arg(spec):
+    """A model spec as one shell-quoted `--model` value (preset name or inline JSON)."""
+    text = spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True)
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def dataset_path(ensemble, split):
+    return f"{RESULTS}/datasets/gauge/{ensemble}/{split}.h5"
+
+
+def train_dir(exp, replica):
+    return f"{RESULTS}/train/{exp}/r{replica}"
+
+
+def model_targets(exp):
+    return [f"{train_dir(exp, r)}/model.pt" for r in experiment_replicas(exp)]
+
+
+def studies():
+    """Experiments grouped by their training ensemble (one summary and figure set each)."""
+    out = {}
+    for name, e in EXPERIMENTS.items():
+        out.setdefault(e["ensemble"], []).append(name)
+    return out
+
+
+def plot_targets():
+    return [
+        f"{RESULTS}/plots/{study}/error_vs_size.png"
+        for study in studies()
+    ]
+
+
+def summary_targets():
+    return [f"{RESULTS}/evaluation/{study}/summary.csv" for study in studies()]

@@ -28,9 +28,9 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 
 def _stage_modules():
-    from latticeml.cli import dataset, gauge, scalar
+    from latticeml.cli import dataset, evaluate, gauge, plot, results, scalar, train
 
-    return [gauge, scalar, dataset]
+    return [gauge, scalar, dataset, train, results, evaluate, plot]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -141,6 +141,20 @@ class _H5Dataset(torch.utils.data.Dataset):
             next(iter(y.values())) if len(y) == 1 else y,
         )
 
+    def read_all(self) -> dict[str, np.ndarray]:
+        """Every selected array of every sample (validated), as NumPy arrays by name.
+
+        Returns the in-memory arrays when the dataset was loaded, otherwise reads the file
+        block by block.  Inputs and targets are keyed by their names, per-sample parameters
+        (``beta`` or ``mu``) by theirs.
+        """
+        if self._data is not None:
+            return dict(self._data)
+        n, parts = self.info.n_samples, []
+        for lo in range(0, n, self.block):
+            parts.append(self._read(lo, min(n, lo + self.block)))
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
     # ---- Dataset protocol -------------------------------------------------------------------
     def __len__(self) -> int:
         return self.info.n_samples

@@ -20,6 +20,8 @@ heads, models, gauge_net
 baselines, scalar_cnn
     ``BaselineCNN`` (circular convolutions, D = 2, 3, 4); ``EQ``, ``ST``, ``FL``,
     ``FluxClassifier`` for the dual scalar field.
+modelfile
+    Model files (``model.pt``): plain data with a checksum; ``load_model(path)``.
 presets, build
     Paper and published-code presets with their parameter counts; ``build_model(spec)``.
 validation
@@ -34,6 +36,7 @@ from latticeml.nn.gauge_layers import LBilin, LConv, LConvBilin, Plaq, Poly, mak
 from latticeml.nn.gauge_net import GaugeNet
 from latticeml.nn.gauge_pointwise import LAct, LExp, Trace
 from latticeml.nn.heads import PoolHead, SiteHead
+from latticeml.nn.modelfile import Regressor, load_model, read_model_file, save_model_file
 from latticeml.nn.models import LCNN, count_parameters
 from latticeml.nn.presets import PRESETS, list_presets, preset_spec
 from latticeml.nn.scalar_cnn import EQ, FL, ST, FluxClassifier
@@ -69,5 +72,9 @@ __all__ = [
     "preset_spec",
     "count_parameters",
     "ModelInputError",
+    "Regressor",
+    "load_model",
+    "read_model_file",
+    "save_model_file",
     "check_links",
 ]

@@ -1,0 +1,99 @@
+"""``latticeml select`` and ``latticeml summarize``: small steps between the stages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from latticeml.cli.train import _float
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``select`` and ``summarize`` commands to ``sub``."""
+    s = sub.add_parser(
+        "select",
+        help="pick the best trained model on validation loss; write its spec as YAML",
+        description="Compare model files trained on the same data and target (e.g. a CNN "
+        "architecture grid) by their best validation loss and write the winner's model spec "
+        "(a YAML file that `latticeml train --model` takes) and a CSV of all candidates.",
+    )
+    s.add_argument("--models", nargs="+", required=True, metavar="model.pt")
+    s.add_argument("--out", required=True, metavar="F.yaml", help="the winner's spec")
+    s.add_argument("--table", default="", metavar="F.csv", help="all candidates, ranked")
+    s.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    s.set_defaults(func=_select)
+
+    m = sub.add_parser(
+        "summarize",
+        help="merge evaluation tables and summarise them over replicas",
+        description="Concatenate evaluation CSVs (`latticeml evaluate --out`), drop duplicate "
+        "baseline rows and write the summary over replicas: median, best on validation, worst, "
+        "failure rate.",
+    )
+    m.add_argument("--evaluations", nargs="+", required=True, metavar="F.csv")
+    m.add_argument("--out", required=True, metavar="F.csv", help="summary table")
+    m.add_argument("--merged", default="", metavar="F.csv", help="also write the merged table")
+    m.add_argument("--predictions", nargs="*", default=(), metavar="F.csv",
+                   help="per-configuration predictions (`latticeml evaluate --predictions`)")
+    m.add_argument("--best-predictions", default="", metavar="F.csv",
+                   help="write the predictions of each experiment's best replica (lowest "
+                   "validation loss)")
+    m.add_argument("--failure-ratio", type=_float, default=0.5,
+                   help="failure threshold relative to the conditional mean (default 0.5)")
+    m.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    m.set_defaults(func=_summarize)
+
+
+def _check_outputs(outs, inputs, force):
+    from latticeml.data.atomic import check_output_path
+    from latticeml.errors import ParameterError
+
+    resolved = {Path(p).resolve() for p in inputs}
+    for o in outs:
+        check_output_path(o, force=force)
+        if Path(o).resolve() in resolved:
+            raise ParameterError("--out", "a file that is not an input", o)
+
+
+def _select(args: argparse.Namespace) -> int:
+    import yaml
+
+    from latticeml.data.atomic import atomic_path
+    from latticeml.evaluate import write_csv
+    from latticeml.train.select import select_best
+
+    outs = [o for o in (args.out, args.table) if o]
+    _check_outputs(outs, args.models, args.force)
+    spec, table = select_best(args.models)
+    with atomic_path(args.out, force=args.force) as tmp:
+        tmp.write_text(yaml.safe_dump(spec, sort_keys=True))
+    if args.table:
+        write_csv(table, args.table)
+    print(f"wrote {args.out}: {table['model'].iloc[0]} (val loss "
+          f"{table['val_loss'].iloc[0]:.4e}) best of {len(table)}", file=sys.stderr)
+    return 0
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    from latticeml.errors import ParameterError
+    from latticeml.evaluate import summarize, write_csv
+    from latticeml.evaluate.summary import best_predictions, read_tables
+
+    outs = [o for o in (args.out, args.merged, args.best_predictions) if o]
+    _check_outputs(outs, [*args.evaluations, *args.predictions], args.force)
+    if bool(args.predictions) != bool(args.best_predictions):
+        raise ParameterError("--best-predictions", "given together with --predictions",
+                             args.best_predictions or None)
+    table = read_tables(args.evaluations)
+    summary = summarize(table, failure_ratio=args.failure_ratio)
+    best = best_predictions(table, args.predictions) if args.predictions else None
+    if args.merged:
+        write_csv(table, args.merged)
+    if best is not None:
+        write_csv(best, args.best_predictions)
+    write_csv(summary, args.out)
+    print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
+    return 0

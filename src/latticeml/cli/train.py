@@ -1,0 +1,86 @@
+"""``latticeml train``: train one model on a gauge dataset (stage 3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from latticeml.cli._common import int_arg
+
+__all__ = ["register"]
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` command to ``sub``."""
+    p = sub.add_parser(
+        "train",
+        help="train an L-CNN or CNN on a gauge dataset (stage 3)",
+        description="Train one model (AdamW with amsgrad, early stopping on the validation "
+        "loss). Writes OUT/model.pt (best-on-validation weights), OUT/checkpoint.pt after every "
+        "epoch and OUT/metrics.csv. Running the same command after a kill resumes from the "
+        "checkpoint and ends with the same weights.",
+    )
+    p.add_argument("--train", required=True, metavar="F.h5", help="training dataset")
+    p.add_argument("--val", required=True, metavar="F.h5", help="validation dataset")
+    p.add_argument("--target", required=True, help="target, e.g. W_2x2")
+    p.add_argument("--plane", type=int_arg, default=0,
+                   help="plane of Wilson-loop targets for D > 2 (0 = (0,1); default 0)")
+    p.add_argument("--model", required=True,
+                   help="preset name (W2x2-small), inline mapping ('{kind: cnn, channels: "
+                   "[8, 8]}') or YAML file")
+    p.add_argument("--epochs", type=int_arg, default=100, help="maximal epochs (default 100)")
+    p.add_argument("--batch-size", type=int_arg, default=25, help="default 25")
+    p.add_argument("--lr", type=_float, default=1e-2, help="learning rate (default 1e-2)")
+    p.add_argument("--weight-decay", type=_float, default=0.0, help="AdamW weight decay (0)")
+    p.add_argument("--schedule", default="none", help="none (default), cosine or plateau")
+    p.add_argument("--min-lr", type=_float, default=1e-6,
+                   help="lowest learning rate of the schedules (default 1e-6)")
+    p.add_argument("--plateau-patience", type=int_arg, default=5,
+                   help="epochs without improvement before 'plateau' halves the rate (5)")
+    p.add_argument("--patience", type=int_arg, default=20,
+                   help="stop after this many epochs without a lower validation loss (20; 0 = "
+                   "never)")
+    p.add_argument("--loss", default="site",
+                   help="site (MSE per site, default) or mean (MSE of lattice averages)")
+    p.add_argument("--seed", type=int_arg, default=0, help="weights and shuffling (default 0)")
+    p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--threads", type=int_arg, default=0,
+                   help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--name", default="", help="experiment label stored in the model file")
+    p.add_argument("--replica", type=int_arg, default=0, help="replica label (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--force", action="store_true", help="replace an existing DIR/model.pt")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--keep-checkpoint", action="store_true",
+                   help="keep DIR/checkpoint.pt after a successful run (default: remove it)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from latticeml.train import TrainParams, parse_model_spec, train
+
+    params = TrainParams(
+        train=args.train, val=args.val, target=args.target, model=parse_model_spec(args.model),
+        out=args.out, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, weight_decay=args.weight_decay, patience=args.patience, loss=args.loss,
+        schedule=args.schedule, min_lr=args.min_lr, plateau_patience=args.plateau_patience,
+        seed=args.seed, dtype=args.dtype, device=args.device, threads=args.threads,
+        name=args.name, replica=args.replica,
+    )
+    from latticeml.nn.build import build_model
+
+    build_model(params.model_spec())  # a bad spec fails here, before any data is read
+    result = train(params, progress=not args.no_progress, force=args.force,
+                   restart=args.restart, keep_checkpoint=args.keep_checkpoint)
+    print(f"wrote {result.model_path} (best epoch {result.best_epoch} of {result.epochs_run}, "
+          f"val loss {result.best_val_loss:.4e})", file=sys.stderr)
+    return 0

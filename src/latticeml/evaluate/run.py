@@ -1,0 +1,304 @@
+"""``evaluate(params)``: trained models x test sets -> one tidy table (and per-config predictions).
+
+Rows (one per model, test set, beta and metric; beta = NaN pools all couplings): the columns of
+:data:`EVAL_COLUMNS`.  The conditional-mean predictor ``E[y | beta]`` fitted on the training set
+of the models is evaluated beside them as family ``conditional mean``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from latticeml.data import layout as L
+from latticeml.data._h5 import open_h5
+from latticeml.data.readers import GaugeDataset, dataset_info
+from latticeml.errors import ParameterError
+from latticeml.evaluate.metrics import ConditionalMean, metric_table
+from latticeml.evaluate.robustness import adversarial_change, alpha_change, haar_change
+from latticeml.nn.modelfile import load_model
+from latticeml.train.fit import resolve_device
+
+__all__ = ["EvaluateParams", "evaluate", "EVAL_COLUMNS", "PRED_COLUMNS", "family_of",
+           "write_csv"]
+
+EVAL_COLUMNS = ("experiment", "family", "arch", "replica", "model", "n_params", "target",
+                "val_loss", "test_set", "shape", "volume", "L", "beta", "metric", "alpha",
+                "value")
+PRED_COLUMNS = ("experiment", "family", "arch", "replica", "target", "test_set", "shape", "L",
+                "sample", "beta", "true_mean", "pred_mean")
+_COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """One evaluation.
+
+    Attributes
+    ----------
+    models : tuple of str
+        Model files (``model.pt``).
+    test_sets : tuple of str
+        Gauge dataset files.
+    train_set : str
+        The models' training set (fits the conditional-mean predictor); empty: skip it.
+    batch_size : int
+        Configurations per forward pass (any test-set size works).
+    gauge_configs : int
+        Configurations of the robustness tests (0: none).
+    gauge_sets : tuple of str
+        Labels of the test sets that get robustness tests (default: the first one).
+    alphas : tuple of float
+        Sizes of ``exp(i alpha chi)``.
+    adversarial_steps : int
+        AdamW steps of the adversarial search (0: none).
+    adversarial_lr : float
+        Its learning rate.
+    seed : int
+        Seed of the random transformations.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``.
+    threads : int
+        Torch CPU threads (0: torch's default).
+    """
+
+    models: tuple[str, ...]
+    test_sets: tuple[str, ...]
+    train_set: str = ""
+    batch_size: int = 32
+    gauge_configs: int = 8
+    gauge_sets: tuple[str, ...] = ()
+    alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0)
+    adversarial_steps: int = 50
+    adversarial_lr: float = 0.05
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ParameterError("--models", "at least one model file", "none")
+        if not self.test_sets:
+            raise ParameterError("--test", "at least one test dataset", "none")
+        for key in ("batch_size",):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ParameterError(f"--{key.replace('_', '-')}", "a positive integer", v)
+        for key in ("gauge_configs", "adversarial_steps", "seed", "threads"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ParameterError(f"--{key.replace('_', '-')}", "an integer >= 0", v)
+        if not all(math.isfinite(a) and a >= 0 for a in self.alphas):
+            raise ParameterError("--alphas", "finite numbers >= 0", self.alphas)
+        if not (math.isfinite(self.adversarial_lr) and self.adversarial_lr > 0):
+            raise ParameterError("--adversarial-lr", "a positive number", self.adversarial_lr)
+        outs = {Path(p).resolve() for p in self.models}
+        if len(outs) != len(self.models):
+            raise ParameterError("--models", "distinct model files", self.models)
+
+
+def family_of(spec: dict) -> str:
+    """``L-CNN`` for gauge-equivariant models, ``CNN`` for the baselines."""
+    kind = str(spec.get("kind", "lcnn" if "preset" in spec else "")).lower()
+    return {"lcnn": "L-CNN", "gauge_net": "L-CNN", "cnn": "CNN"}.get(kind, kind)
+
+
+def _test_label(path: str) -> str:
+    p = Path(path).resolve()
+    return p.parent.name if p.stem in ("test", "val", "train") else p.stem
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table atomically (temporary file in the same directory, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class _Model:
+    """A loaded model and the labels of its rows."""
+
+    def __init__(self, path: str, device: torch.device):
+        self.path = path
+        self.module = load_model(path, device=device)
+        for p in self.module.parameters():
+            p.requires_grad_(False)
+        info, spec = self.module.info, self.module.spec
+        self.target, self.plane = self.module.target, self.module.plane
+        self.dtype = next(self.module.parameters()).dtype
+        self.net = self.module.net
+        self.labels = {
+            "experiment": info.get("experiment", Path(path).parent.name),
+            "family": family_of(spec),
+            "arch": spec.get("preset", spec.get("kind", "")) if isinstance(spec, dict) else "",
+            "replica": int(info.get("replica", 0)),
+            "model": str(path),
+            "n_params": int(info.get("n_params", 0)),
+            "target": self.target,
+            "val_loss": float(info.get("best_val_loss", float("nan"))),
+        }
+
+
+def _check_fits(m: _Model, info, path) -> None:
+    shape = info.shape
+    dim = getattr(m.net, "dim", len(shape))
+    n_colors = getattr(m.net, "n_colors", None)
+    N = int(info.inputs["links"][0][-1])
+    if dim != len(shape) or (n_colors is not None and n_colors != N):
+        raise ParameterError("--test", f"a test set of D = {dim}, SU({n_colors}) for {m.path}",
+                             f"{path}: D = {len(shape)}, SU({N})")
+    if m.target not in info.targets:
+        raise ParameterError("--test", f"a test set with target {m.target} (model {m.path})",
+                             f"{path} with targets {sorted(info.targets)}")
+
+
+def _predict(m: _Model, ds: GaugeDataset, batch_size: int, device) -> tuple[np.ndarray, ...]:
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False,
+                                         collate_fn=lambda items: items)
+    preds, trues = [], []
+    with torch.no_grad():
+        for items in loader:
+            x = torch.stack([a for a, _ in items]).to(device=device, dtype=_COMPLEX[m.dtype])
+            y = torch.stack([b for _, b in items])
+            preds.append(m.module(x).double().cpu().numpy())
+            trues.append(y.double().numpy())
+    return np.concatenate(preds), np.concatenate(trues)
+
+
+def evaluate(params: EvaluateParams, *, progress: bool = True,
+             log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate models on test sets.
+
+    Parameters
+    ----------
+    params : EvaluateParams
+        The evaluation.
+    progress : bool
+        Show a progress bar on stderr.
+    log : callable, optional
+        One-line messages (default: stderr).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The metrics table (:data:`EVAL_COLUMNS`) and the per-configuration lattice averages
+        (:data:`PRED_COLUMNS`).
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    device = resolve_device(params.device)
+    infos = {p: dataset_info(p, L.GAUGE_DATASET_KIND) for p in params.test_sets}
+    models = [_Model(p, device) for p in params.models]
+    for m in models:
+        for p, info in infos.items():
+            _check_fits(m, info, p)
+    labels = [_test_label(p) for p in params.test_sets]
+    if len(set(labels)) != len(labels):
+        labels = [str(Path(p).with_suffix("")) for p in params.test_sets]
+    gauge_sets = set(params.gauge_sets) if params.gauge_sets else {labels[0]}
+    unknown = gauge_sets - set(labels)
+    if unknown:
+        raise ParameterError("--gauge-on", f"labels among {labels}", sorted(unknown))
+    cond = _conditional_means(params.train_set, models) if params.train_set else {}
+    old_threads = torch.get_num_threads()
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    rows, pred_rows = [], []
+    bar = tqdm(total=len(models) * len(infos), disable=not progress, desc="evaluate",
+               unit="model-set", file=sys.stderr, leave=False)
+    try:
+        for (path, info), label in zip(infos.items(), labels, strict=True):
+            shape = tuple(info.shape)
+            set_cols = {"test_set": label, "shape": "x".join(map(str, shape)),
+                        "volume": int(np.prod(shape)), "L": int(max(shape))}
+            for key, cm in cond.items():
+                target, plane = key
+                if target not in info.targets:
+                    continue
+                true, beta = _targets(path, target, plane)
+                pred = cm(beta, shape)
+                base = {"experiment": f"conditional-mean_{target}_{_test_label(params.train_set)}",
+                        "family": "conditional mean",
+                        "arch": "E[y|beta]", "replica": 0, "model": "", "n_params": len(cm.betas),
+                        "target": target, "val_loss": float("nan"), **set_cols, "alpha": np.nan}
+                rows += [{**base, **r} for r in metric_table(pred, true, beta)]
+            for m in models:
+                ds = GaugeDataset(path, (m.target,), dtype=_COMPLEX[m.dtype],
+                                  plane=_plane(m.target, m.plane), memory_budget_mb=1024)
+                pred, true = _predict(m, ds, params.batch_size, device)
+                beta = ds.beta
+                base = {**m.labels, **set_cols, "alpha": np.nan}
+                rows += [{**base, **r} for r in metric_table(pred, true, beta)]
+                pm = pred.reshape(len(pred), -1).mean(1)
+                tm = true.reshape(len(true), -1).mean(1)
+                pred_rows.append(pd.DataFrame({
+                    **{k: m.labels[k] for k in ("experiment", "family", "arch", "replica",
+                                                "target")},
+                    "test_set": label, "shape": set_cols["shape"], "L": set_cols["L"],
+                    "sample": np.arange(len(pm)), "beta": beta, "true_mean": tm, "pred_mean": pm}))
+                if label in gauge_sets and params.gauge_configs:
+                    rows += _robustness(m, ds, params, device, {**base, "beta": np.nan})
+                ds.close()
+                bar.update(1)
+    finally:
+        bar.close()
+        torch.set_num_threads(old_threads)
+    table = pd.DataFrame(rows, columns=list(EVAL_COLUMNS))
+    preds = (pd.concat(pred_rows, ignore_index=True) if pred_rows
+             else pd.DataFrame(columns=list(PRED_COLUMNS)))
+    return table, preds[list(PRED_COLUMNS)]
+
+
+def _plane(target: str, plane: int) -> int | None:
+    return plane if L.parse_wilson_target(target) is not None else None
+
+
+def _targets(path, target: str, plane: int) -> tuple[np.ndarray, np.ndarray]:
+    with open_h5(path) as f:
+        y = f[f"{L.TARGETS}/{target}"][()]
+        beta = f[L.BETA][()]
+    if L.parse_wilson_target(target) is not None:
+        y = y[:, plane]
+    if not np.all(np.isfinite(y)):
+        raise ParameterError("--test", "finite targets", f"non-finite {target} in {path}")
+    return np.asarray(y, dtype=np.float64), np.asarray(beta, dtype=np.float64)
+
+
+def _conditional_means(train_set: str, models: list[_Model]) -> dict:
+    dataset_info(train_set, L.GAUGE_DATASET_KIND)
+    out = {}
+    for key in sorted({(m.target, m.plane) for m in models}):
+        y, beta = _targets(train_set, *key)
+        out[key] = ConditionalMean(beta, y)
+    return out
+
+
+def _robustness(m: _Model, ds: GaugeDataset, params: EvaluateParams, device, base) -> list[dict]:
+    k = min(params.gauge_configs, len(ds))
+    # an even spread over the set, so every beta is represented
+    idx = np.unique(np.linspace(0, len(ds) - 1, k).round().astype(int))
+    items = ds.__getitems__(idx.tolist())
+    links = torch.stack([a for a, _ in items]).to(device=device, dtype=_COMPLEX[m.dtype])
+    gen = torch.Generator().manual_seed(params.seed)
+    rows = [{**base, "metric": "gauge_haar", "value": haar_change(m.module, links, gen)}]
+    for a, v in zip(params.alphas, alpha_change(m.module, links, params.alphas, gen),
+                    strict=True):
+        rows.append({**base, "metric": "gauge_alpha", "alpha": float(a), "value": v})
+    if params.adversarial_steps:
+        v = adversarial_change(m.module, links, gen, steps=params.adversarial_steps,
+                               lr=params.adversarial_lr)
+        rows.append({**base, "metric": "gauge_adversarial", "value": v})
+    return rows

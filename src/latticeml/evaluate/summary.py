@@ -1,0 +1,146 @@
+"""Per-experiment summary over replicas: median, best on validation, worst, failure rate.
+
+For every (experiment, test set, beta, metric, alpha) group of an evaluation table:
+
+* ``median``, ``min``, ``max`` over replicas;
+* ``best``: the value of the replica with the **lowest validation loss** (``best_replica``),
+  i.e. the model one would pick without looking at the test set;
+* ``worst``: the largest error (smallest R^2) over replicas;
+* ``n_failed`` / ``failure_rate``: replicas whose pooled per-site MSE on that test set is at
+  least ``failure_ratio`` times that of the conditional-mean predictor ``E[y | beta]`` of the
+  same target and test set (they learned no more than the trivial solution).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from latticeml.errors import ParameterError
+
+__all__ = ["summarize", "SUMMARY_COLUMNS", "failures", "read_tables", "best_predictions",
+           "best_replicas"]
+
+SUMMARY_COLUMNS = ("experiment", "family", "arch", "target", "test_set", "shape", "L", "beta",
+                   "metric", "alpha", "n_replicas", "median", "best", "best_replica", "worst",
+                   "min", "max", "n_failed", "failure_rate")
+_KEYS = ["experiment", "family", "arch", "target", "test_set", "shape", "L", "beta", "metric",
+         "alpha"]
+
+
+def read_tables(paths) -> pd.DataFrame:
+    """Read and concatenate evaluation CSVs; identical rows (shared baselines) appear once.
+
+    Raises
+    ------
+    ParameterError
+        If a file is missing, unreadable or lacks evaluation columns.
+    """
+    from latticeml.evaluate.run import EVAL_COLUMNS
+
+    frames = []
+    for path in paths:
+        try:
+            df = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise ParameterError("--evaluations", "readable evaluation CSV files", str(path),
+                                 str(exc).splitlines()[0]) from None
+        missing = [c for c in EVAL_COLUMNS if c not in df.columns]
+        if missing:
+            raise ParameterError("--evaluations", f"columns {list(EVAL_COLUMNS)}", str(path),
+                                 f"missing {missing}")
+        frames.append(df[list(EVAL_COLUMNS)])
+    if not frames:
+        raise ParameterError("--evaluations", "at least one file", "none")
+    return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def failures(table: pd.DataFrame, failure_ratio: float = 0.5) -> pd.DataFrame:
+    """One row per (model replica, test set): ``failed`` True/False (NaN without a baseline)."""
+    pooled = table[table["beta"].isna() & (table["metric"] == "mse_site")]
+    base = pooled[pooled["family"] == "conditional mean"].set_index(["target", "test_set"])
+    models = pooled[pooled["family"] != "conditional mean"].copy()
+    ref = [base["value"].get((t, s), np.nan) for t, s in zip(models["target"],
+                                                            models["test_set"], strict=True)]
+    models["reference"] = ref
+    models["failed"] = np.where(np.isnan(ref), np.nan,
+                                models["value"] >= failure_ratio * models["reference"])
+    return models[["experiment", "replica", "test_set", "value", "reference", "failed"]]
+
+
+def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5) -> pd.DataFrame:
+    """Summarise an evaluation table over replicas (see the module docstring).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`latticeml.evaluate.evaluate` (columns ``EVAL_COLUMNS``).
+    failure_ratio : float
+        A replica fails when its per-site MSE is at least this fraction of the
+        conditional-mean predictor's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUMMARY_COLUMNS`.
+    """
+    if not 0 < failure_ratio <= 1:
+        raise ParameterError("--failure-ratio", "a number in (0, 1]", failure_ratio)
+    if table.empty:
+        raise ParameterError("evaluation table", "at least one row", "an empty table")
+    fails = failures(table, failure_ratio)
+    fail_stats = (fails.dropna(subset=["failed"]).groupby(["experiment", "test_set"])["failed"]
+                  .agg(["sum", "count"]))
+    out = []
+    t = table.copy()
+    t["_beta"] = t["beta"].fillna(-1.0)
+    t["_alpha"] = t["alpha"].fillna(-1.0)
+    keys = [k if k not in ("beta", "alpha") else f"_{k}" for k in _KEYS]
+    for _, g in t.groupby(keys, sort=True, dropna=False):
+        first = g.iloc[0]
+        values = g["value"].to_numpy(dtype=float)
+        larger_is_worse = first["metric"] != "r2_site"
+        vl = g["val_loss"].to_numpy(dtype=float)
+        best_i = int(np.nanargmin(vl)) if np.isfinite(vl).any() else 0
+        row = {k: first[k] for k in _KEYS}
+        n_failed, n_fail_rep = np.nan, np.nan
+        key = (first["experiment"], first["test_set"])
+        if key in fail_stats.index:
+            n_failed, n_fail_rep = fail_stats.loc[key, "sum"], fail_stats.loc[key, "count"]
+        row.update(n_replicas=len(g), median=float(np.median(values)),
+                   best=float(values[best_i]), best_replica=int(g["replica"].iloc[best_i]),
+                   worst=float(values.max() if larger_is_worse else values.min()),
+                   min=float(values.min()), max=float(values.max()),
+                   n_failed=float(n_failed),
+                   failure_rate=float(n_failed / n_fail_rep) if n_fail_rep else np.nan)
+        out.append(row)
+    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def best_replicas(table: pd.DataFrame) -> dict[str, int]:
+    """Experiment -> replica with the lowest validation loss (models only)."""
+    models = table[table["family"] != "conditional mean"]
+    per = models.groupby(["experiment", "replica"])["val_loss"].first().reset_index()
+    per = per.sort_values(["experiment", "val_loss", "replica"], kind="stable")
+    return {e: int(g["replica"].iloc[0]) for e, g in per.groupby("experiment")}
+
+
+def best_predictions(table: pd.DataFrame, paths) -> pd.DataFrame:
+    """Rows of the prediction CSVs that belong to each experiment's best-on-validation replica."""
+    from latticeml.evaluate.run import PRED_COLUMNS
+
+    best = best_replicas(table)
+    frames = []
+    for path in paths:
+        try:
+            df = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise ParameterError("--predictions", "readable prediction CSV files", str(path),
+                                 str(exc).splitlines()[0]) from None
+        missing = [c for c in PRED_COLUMNS if c not in df.columns]
+        if missing:
+            raise ParameterError("--predictions", f"columns {list(PRED_COLUMNS)}", str(path),
+                                 f"missing {missing}")
+        keep = [best.get(e) == r for e, r in zip(df["experiment"], df["replica"], strict=True)]
+        frames.append(df.loc[keep, list(PRED_COLUMNS)])
+    return pd.concat(frames, ignore_index=True)

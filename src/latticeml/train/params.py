@@ -1,0 +1,176 @@
+"""Training parameters: one frozen dataclass, validated before any work is done."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from latticeml.errors import ParameterError
+from latticeml.nn.presets import PRESETS
+
+__all__ = ["TrainParams", "parse_model_spec", "LOSSES", "SCHEDULES", "DEVICES", "DTYPES"]
+
+LOSSES = ("site", "mean")
+SCHEDULES = ("none", "cosine", "plateau")
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+
+
+def parse_model_spec(text: str | Mapping) -> dict:
+    """Turn ``--model`` into a ``build_model`` mapping.
+
+    Parameters
+    ----------
+    text : str or Mapping
+        A preset name (``W2x2-small``), an inline YAML/JSON mapping
+        (``'{kind: cnn, channels: [8, 8]}'``), a path to a YAML file holding such a mapping,
+        or a mapping.
+
+    Returns
+    -------
+    dict
+        The spec (a preset name becomes ``{"preset": name}``).
+
+    Raises
+    ------
+    ParameterError
+        If the text is none of these.
+    """
+    if isinstance(text, Mapping):
+        return dict(text)
+    text = str(text).strip()
+    if text in PRESETS:
+        return {"preset": text}
+    source = text
+    if not text.startswith("{") and (text.endswith((".yaml", ".yml", ".json")) or os.sep in text):
+        path = Path(text)
+        if not path.is_file():
+            raise ParameterError("--model", "a preset name, a mapping or an existing YAML file",
+                                 text, f"no such file; presets: {', '.join(PRESETS)}")
+        source = path.read_text()
+    try:
+        spec = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        raise ParameterError("--model", "valid YAML/JSON", text, first) from None
+    if not isinstance(spec, Mapping):
+        raise ParameterError("--model", "a preset name, a mapping or a YAML file with a mapping",
+                             text, f"presets: {', '.join(PRESETS)}")
+    return dict(spec)
+
+
+def _positive(name: str, value, *, integer: bool = True, allow_zero: bool = False) -> None:
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or not math.isfinite(value):
+        raise ParameterError(name, "an integer" if integer else "a finite number", value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ParameterError(name, ">= 0" if allow_zero else "> 0", value)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Everything that defines one training run.
+
+    Attributes
+    ----------
+    train, val : str
+        Dataset files (``latticeml dataset gauge``) for training and validation.
+    target : str
+        Target name in the dataset, e.g. ``W_2x2``.
+    model : dict
+        ``build_model`` mapping (see :func:`parse_model_spec`).
+    out : str
+        Output directory (``model.pt``, ``checkpoint.pt``, ``metrics.csv``).
+    plane : int
+        Plane index of Wilson-loop targets (lexicographic ``(0,1), (0,2), ...``).
+    epochs, batch_size : int
+        Maximal number of epochs; samples per optimiser step (the last batch may be smaller).
+    lr, weight_decay : float
+        AdamW (amsgrad) learning rate and weight decay.
+    patience : int
+        Stop after this many epochs without a lower validation loss (0: never stop early).
+    loss : {'site', 'mean'}
+        MSE per site, or MSE of the lattice averages (the published protocol).
+    schedule : {'none', 'cosine', 'plateau'}
+        Learning-rate schedule: constant, cosine to ``min_lr`` over ``epochs``, or halving
+        after ``plateau_patience`` epochs without improvement (down to ``min_lr``).
+    seed : int
+        Seed of the initial weights and of the shuffling.
+    dtype : {'float32', 'float64'}
+        Precision of the parameters (links complex64 / complex128).
+    device : {'auto', 'cpu', 'cuda'}
+        ``auto`` takes CUDA when available.
+    threads : int
+        CPU threads of torch (0: leave torch's default).
+    name : str
+        Experiment label stored in the model file (default: the name of ``out``).
+    replica : int
+        Replica label stored in the model file.
+    """
+
+    train: str
+    val: str
+    target: str
+    model: dict = field(default_factory=dict)
+    out: str = "."
+    plane: int = 0
+    epochs: int = 100
+    batch_size: int = 25
+    lr: float = 1e-2
+    weight_decay: float = 0.0
+    patience: int = 20
+    loss: str = "site"
+    schedule: str = "none"
+    min_lr: float = 1e-6
+    plateau_patience: int = 5
+    seed: int = 0
+    dtype: str = "float32"
+    device: str = "auto"
+    threads: int = 0
+    name: str = ""
+    replica: int = 0
+
+    def __post_init__(self) -> None:
+        for key in ("epochs", "batch_size"):
+            _positive(f"--{key.replace('_', '-')}", getattr(self, key))
+        for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane"):
+            _positive(f"--{key.replace('_', '-')}", getattr(self, key), allow_zero=True)
+        _positive("--lr", self.lr, integer=False)
+        _positive("--min-lr", self.min_lr, integer=False, allow_zero=True)
+        _positive("--weight-decay", self.weight_decay, integer=False, allow_zero=True)
+        for key, choices in (("loss", LOSSES), ("schedule", SCHEDULES), ("device", DEVICES),
+                             ("dtype", DTYPES)):
+            if getattr(self, key) not in choices:
+                raise ParameterError(f"--{key}", f"one of {', '.join(choices)}",
+                                     getattr(self, key))
+        if not isinstance(self.model, Mapping) or not self.model:
+            raise ParameterError("--model", "a non-empty model spec", self.model)
+        if not self.target:
+            raise ParameterError("--target", "a target name such as W_2x2", self.target)
+        if self.train and self.val and Path(self.train).resolve() == Path(self.val).resolve():
+            raise ParameterError("--val", "a file other than --train", self.val,
+                                 "early stopping on the training set would select nothing")
+
+    @property
+    def label(self) -> str:
+        """Experiment label: ``name`` or the output directory's name."""
+        return self.name or Path(self.out).resolve().name
+
+    def model_spec(self) -> dict:
+        """Return the model spec with this run's dtype."""
+        return {**self.model, "dtype": self.dtype}
+
+    def fingerprint_dict(self) -> dict[str, Any]:
+        """Return the parameters that fix the trained weights (not paths, device, labels)."""
+        d = asdict(self)
+        for key in ("out", "device", "threads", "name", "replica", "train", "val"):
+            d.pop(key)
+        d["model"] = self.model_spec()
+        return json.loads(json.dumps(d, sort_keys=True, default=str))

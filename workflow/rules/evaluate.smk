@@ -1,0 +1,57 @@
+# Stage 4: evaluation of every experiment's replicas on its test sets, then one summary per
+# training ensemble (study).
+
+
+rule evaluate:
+    input:
+        models=lambda w: model_targets(w.exp),
+        train=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "train"),
+        test=lambda w: [dataset_path(t, "test") for t in EXPERIMENTS[w.exp]["test"]],
+    output:
+        table=f"{RESULTS}/evaluation/{{exp}}.csv",
+        predictions=f"{RESULTS}/evaluation/{{exp}}_predictions.csv",
+    log:
+        f"{RESULTS}/logs/evaluate/{{exp}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate/{{exp}}.tsv"
+    params:
+        e=EVALUATION,
+        alphas=",".join(str(a) for a in EVALUATION["alphas"]),
+        seed=lambda w: derive_seed("evaluate", w.exp),
+        device=lambda w: training_value(w.exp, "device"),
+    conda:
+        ENV
+    threads: EVALUATION["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        f"{LATTICEML} evaluate --models {{input.models}} --test {{input.test}}"
+        " --train-set {input.train} --out {output.table} --predictions {output.predictions}"
+        " --batch-size {params.e[batch_size]} --gauge-configs {params.e[gauge_configs]}"
+        " --alphas {params.alphas} --adversarial-steps {params.e[adversarial_steps]}"
+        " --adversarial-lr {params.e[adversarial_lr]} --seed {params.seed}"
+        " --device {params.device} --threads {threads} --force --no-progress > {log} 2>&1"
+
+
+rule summarize:
+    input:
+        tables=lambda w: [f"{RESULTS}/evaluation/{e}.csv" for e in studies()[w.study]],
+        predictions=lambda w: [
+            f"{RESULTS}/evaluation/{e}_predictions.csv" for e in studies()[w.study]
+        ],
+    output:
+        summary=f"{RESULTS}/evaluation/{{study}}/summary.csv",
+        merged=f"{RESULTS}/evaluation/{{study}}/evaluation.csv",
+        predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
+    log:
+        f"{RESULTS}/logs/summarize/{{study}}.log",
+    params:
+        ratio=EVALUATION["failure_ratio"],
+    conda:
+        ENV
+    threads: 1
+    shell:
+        f"{LATTICEML} summarize --evaluations {{input.tables}} --out {{output.summary}}"
+        " --merged {output.merged} --predictions {input.predictions}"
+        " --best-predictions {output.predictions} --failure-ratio {params.ratio} --force > {log} 2>&1"

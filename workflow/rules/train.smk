@@ -1,0 +1,112 @@
+# Stage 3: training. One job per (experiment, replica); CNN grids train one model per grid
+# point, keep the best on validation (rule select_grid) and train its replicas.
+
+
+def train_model_input(w):
+    if "grid" in EXPERIMENTS[w.exp]:
+        return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
+    return {}
+
+
+def train_model_flag(w, input):
+    if "grid" in EXPERIMENTS[w.exp]:
+        return input.spec
+    return model_arg(EXPERIMENTS[w.exp]["model"])
+
+
+TRAIN_FLAGS = (
+    " --target {params.target} --plane {params.plane}"
+    " --epochs {params.t[epochs]} --batch-size {params.t[batch_size]} --lr {params.t[lr]}"
+    " --weight-decay {params.t[weight_decay]} --patience {params.t[patience]}"
+    " --loss {params.t[loss]} --schedule {params.t[schedule]} --min-lr {params.t[min_lr]}"
+    " --plateau-patience {params.t[plateau_patience]} --dtype {params.t[dtype]}"
+    " --device {params.t[device]} --threads {threads} --seed {params.seed}"
+)
+
+
+def training_settings(w):
+    return {k: training_value(w.exp, k) for k in TRAINING}
+
+
+rule train:
+    input:
+        unpack(train_model_input),
+        train=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "train"),
+        val=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "val"),
+    output:
+        model=f"{RESULTS}/train/{{exp}}/r{{replica}}/model.pt",
+        metrics=f"{RESULTS}/train/{{exp}}/r{{replica}}/metrics.csv",
+    log:
+        f"{RESULTS}/logs/train/{{exp}}/r{{replica}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{exp}}/r{{replica}}.tsv"
+    params:
+        model=lambda w, input: train_model_flag(w, input),
+        target=lambda w: EXPERIMENTS[w.exp]["target"],
+        plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
+        t=training_settings,
+        seed=lambda w: derive_seed("train", w.exp, w.replica),
+        out=lambda w: train_dir(w.exp, w.replica),
+    conda:
+        ENV
+    threads: lambda w: training_value(w.exp, "threads")
+    resources:
+        mem_mb=lambda w: training_value(w.exp, "mem_mb"),
+        runtime=lambda w: training_value(w.exp, "runtime"),
+        gpu=lambda w: training_value(w.exp, "gpu"),
+    shell:
+        f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
+        + TRAIN_FLAGS
+        + " --name {wildcards.exp} --replica {wildcards.replica} --out {params.out}"
+        " --force --no-progress > {log} 2>&1"
+
+
+rule train_grid:
+    input:
+        train=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "train"),
+        val=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "val"),
+    output:
+        model=f"{RESULTS}/train/{{exp}}/grid/g{{point}}/model.pt",
+        metrics=f"{RESULTS}/train/{{exp}}/grid/g{{point}}/metrics.csv",
+    log:
+        f"{RESULTS}/logs/train_grid/{{exp}}/g{{point}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_grid/{{exp}}/g{{point}}.tsv"
+    params:
+        model=lambda w: model_arg(grid_points(w.exp)[int(w.point)]),
+        target=lambda w: EXPERIMENTS[w.exp]["target"],
+        plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
+        t=training_settings,
+        seed=lambda w: derive_seed("grid", w.exp, w.point),
+        out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
+    conda:
+        ENV
+    threads: lambda w: training_value(w.exp, "threads")
+    resources:
+        mem_mb=lambda w: training_value(w.exp, "mem_mb"),
+        runtime=lambda w: training_value(w.exp, "runtime"),
+        gpu=lambda w: training_value(w.exp, "gpu"),
+    shell:
+        f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
+        + TRAIN_FLAGS
+        + " --name {wildcards.exp}-g{wildcards.point} --out {params.out}"
+        " --force --no-progress > {log} 2>&1"
+
+
+rule select_grid:
+    input:
+        lambda w: [
+            f"{RESULTS}/train/{w.exp}/grid/g{i}/model.pt"
+            for i in range(len(grid_points(w.exp)))
+        ],
+    output:
+        spec=f"{RESULTS}/train/{{exp}}/best.yaml",
+        table=f"{RESULTS}/train/{{exp}}/grid.csv",
+    log:
+        f"{RESULTS}/logs/select_grid/{{exp}}.log",
+    conda:
+        ENV
+    threads: 1
+    shell:
+        f"{LATTICEML} select --models {{input}} --out {{output.spec}} --table {{output.table}}"
+        " --force > {log} 2>&1"
