@@ -53,15 +53,15 @@ def _weights(path):
 def test_resume_after_interruption_gives_the_same_weights(gauge_data, tmp_path):
     full = train(_params(gauge_data, tmp_path / "full", epochs=5), progress=False)
 
-    class Killed(Exception):
+    class KilledError(Exception):
         pass
 
     def kill_at_3(epoch):
         if epoch == 3:
-            raise Killed
+            raise KilledError
 
     p = _params(gauge_data, tmp_path / "part", epochs=5)
-    with pytest.raises(Killed):
+    with pytest.raises(KilledError):
         train(p, progress=False, on_epoch_end=kill_at_3)
     assert (tmp_path / "part/checkpoint.pt").exists()
     assert not (tmp_path / "part/model.pt").exists()

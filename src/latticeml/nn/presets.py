@@ -24,8 +24,9 @@ W1x1 is the architecture of the Letter's supplement (12 parameters): one channel
 i.e. the local term only (``local=True``), which multiplies the plaquette with itself and the
 unit; ``Tr`` of that already contains ``W_1x1``.  (Earlier versions of this table used the
 W1x2-small architecture, 35 parameters, for W1x1; train that preset to compare.)
-The counts fix the other architectures up to these choices: W4x4-small could also be kernels ``2, 2, 2, 4`` (same 465); all others are the
-only monotone channel/kernel sequences with the published count.
+The counts fix the other architectures up to one choice: W4x4-small could also be kernels
+``2, 2, 2, 4`` (same 465); all others are the only monotone channel/kernel sequences with the
+published count.
 
 Published-code presets (the ``GCMConv`` code of the paper's repository, as used in the
 benchmarks): input channels ``W, W^dagger``, local + forward transport, so an L-CB layer has
