@@ -16,8 +16,10 @@ TINY = {
     "threads": 2,
     "gauge": {
         "ensembles": [
-            {"name": "tiny", "group": "su2", "shape": [4, 4], "betas": [2.0],
-             "splits": {"train": 4, "test": 2}, "n_therm": 5, "n_skip": 1},
+            {"name": "tiny", "group": "su2", "shape": [4, 4], "betas": [1.0, 2.0],
+             "splits": {"train": 4, "val": 3, "test": 3}, "n_therm": 5, "n_skip": 1},
+            {"name": "tiny6", "group": "su2", "shape": [6, 6], "betas": [1.0, 2.0],
+             "splits": {"test": 2}, "n_therm": 5, "n_skip": 1},
             {"name": "tiny3", "group": "su3", "shape": [4, 2, 2, 2], "betas": [5.0],
              "splits": {"train": 2}, "n_therm": 2, "n_skip": 1},
         ]
@@ -25,6 +27,16 @@ TINY = {
     "datasets": {"gauge": {"loops": [[1, 1], [1, 2]]}},
     "scalar": {"mu": [1.0], "shapes": [[8, 2]], "open_worms": [0, 1], "splits": {"train": 6},
                "n_therm": 10, "n_skip": 1},
+    "training": {"replicas": 2, "epochs": 2, "batch_size": 3},
+    "cnn_grids": {"g": {"channels": [[2], [3]]}},
+    "evaluation": {"gauge_configs": 2, "adversarial_steps": 2},
+    "experiments": [
+        {"name": "lcnn", "ensemble": "tiny", "target": "W_1x1", "model": "W1x1",
+         "test": ["tiny", "tiny6"], "training": {"dtype": "float64"}},
+        {"name": "cnn", "ensemble": "tiny", "target": "W_1x2",
+         "model": {"kind": "cnn", "kernel_sizes": 3}, "grid": "g", "test": ["tiny6"],
+         "training": {"replicas": 1}},
+    ],
 }
 
 
@@ -45,7 +57,8 @@ def _write_config(tmp_path, cfg):
 def test_default_config_dag():
     out = _snakemake(ROOT, "--dry-run", "--forceall", "--quiet", "rules")
     assert out.returncode == 0, out.stderr
-    for rule in ("generate_gauge", "generate_scalar", "dataset_gauge", "dataset_scalar"):
+    for rule in ("generate_gauge", "generate_scalar", "dataset_gauge", "dataset_scalar",
+                 "train", "train_grid", "select_grid", "evaluate", "summarize", "plots"):
         assert rule in out.stdout
 
 
@@ -86,10 +99,37 @@ def test_tiny_workflow_runs(tmp_path):
 
     data = tmp_path / "results" / "datasets"
     train = GaugeDataset(data / "gauge/tiny/train.h5", targets=("W_1x1", "W_1x2"))
-    assert len(train) == 4
+    assert len(train) == 8
     assert len(GaugeDataset(data / "gauge/tiny3/train.h5", targets=("W_1x1",))) == 2
     flux = ScalarDataset(data / "scalar/8x2/open1_train.h5", targets=("flux_violated",))
     assert len(flux) == 6
+    # stages 3-5: models, grid selection, evaluation, summary, figures
+    import pandas as pd
+
+    from latticeml.nn import load_model
+
+    res = tmp_path / "results"
+    for exp, reps in (("lcnn", 2), ("cnn", 1)):
+        for r in range(reps):
+            model = load_model(res / f"train/{exp}/r{r}/model.pt")
+            assert model.info["experiment"] == exp and model.info["replica"] == r
+    assert load_model(res / "train/lcnn/r0/model.pt").info["params"]["dtype"] == "float64"
+    seeds = {load_model(res / f"train/lcnn/r{r}/model.pt").info["params"]["seed"]
+             for r in range(2)}
+    assert len(seeds) == 2  # replicas get their own seeds
+    grid = pd.read_csv(res / "train/cnn/grid.csv")
+    assert len(grid) == 2 and grid["selected"].sum() == 1
+    summary = pd.read_csv(res / "evaluation/tiny/summary.csv")
+    assert set(summary["experiment"]) >= {"lcnn", "cnn"}
+    assert set(summary[summary["experiment"] == "lcnn"]["test_set"]) == {"tiny", "tiny6"}
+    for stem in ("error_vs_size", "predicted_vs_true", "training_curves", "gauge_robustness"):
+        assert (res / f"plots/tiny/{stem}.pdf").stat().st_size > 0
     # rerunning does nothing
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    # --forcerun train retrains and reruns what follows, nothing before
+    forced = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run",
+                        "--forcerun", "train", "--quiet", "rules")
+    text = forced.stdout
+    assert forced.returncode == 0 and "train " in text and "evaluate" in text
+    assert "plots" in text and "generate_gauge" not in text and "dataset_gauge" not in text
