@@ -44,6 +44,7 @@ rule summarize:
         summary=f"{RESULTS}/evaluation/{{study}}/summary.csv",
         merged=f"{RESULTS}/evaluation/{{study}}/evaluation.csv",
         predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
+        markdown=f"{RESULTS}/evaluation/{{study}}/summary.md",
     log:
         f"{RESULTS}/logs/summarize/{{study}}.log",
     params:
@@ -54,4 +55,4 @@ rule summarize:
     shell:
         f"{LATTICEML} summarize --evaluations {{input.tables}} --out {{output.summary}}"
         " --merged {output.merged} --predictions {input.predictions}"
-        " --best-predictions {output.predictions} --failure-ratio {params.ratio} --force > {log} 2>&1"
+        " --best-predictions {output.predictions} --markdown {output.markdown} --failure-ratio {params.ratio} --force > {log} 2>&1"

@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "validation loss)")
     m.add_argument("--failure-ratio", type=_float, default=0.5,
                    help="failure threshold relative to the conditional mean (default 0.5)")
+    m.add_argument("--markdown", default="", metavar="F.md",
+                   help="also write Markdown tables (median, best on validation and worst of "
+                   "every metric per experiment and test lattice)")
     m.add_argument("--force", action="store_true", help="overwrite existing outputs")
     m.set_defaults(func=_summarize)
 
@@ -82,7 +85,7 @@ def _summarize(args: argparse.Namespace) -> int:
     from latticeml.evaluate import summarize, write_csv
     from latticeml.evaluate.summary import best_predictions, read_tables
 
-    outs = [o for o in (args.out, args.merged, args.best_predictions) if o]
+    outs = [o for o in (args.out, args.merged, args.best_predictions, args.markdown) if o]
     _check_outputs(outs, [*args.evaluations, *args.predictions], args.force)
     if bool(args.predictions) != bool(args.best_predictions):
         raise ParameterError("--best-predictions", "given together with --predictions",
@@ -95,5 +98,14 @@ def _summarize(args: argparse.Namespace) -> int:
     if best is not None:
         write_csv(best, args.best_predictions)
     write_csv(summary, args.out)
+    if args.markdown:
+        from latticeml.data.atomic import atomic_path
+        from latticeml.evaluate.report import markdown_table
+
+        text = "\n".join(markdown_table(summary, metric, stat)
+                         for metric in ("mse_mean", "mse_site", "nmse_site")
+                         for stat in ("median", "best", "worst"))
+        with atomic_path(args.markdown, force=args.force) as tmp:
+            tmp.write_text(text)
     print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
     return 0

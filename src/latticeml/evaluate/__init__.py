@@ -10,6 +10,7 @@
 """
 
 from latticeml.evaluate.metrics import METRICS, ConditionalMean, compute_metrics, metric_table
+from latticeml.evaluate.report import markdown_table
 from latticeml.evaluate.robustness import (
     adversarial_change,
     alpha_change,
@@ -42,6 +43,7 @@ __all__ = [
     "family_of",
     "haar_change",
     "hermitian_traceless",
+    "markdown_table",
     "metric_table",
     "relative_change",
     "summarize",
