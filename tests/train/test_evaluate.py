@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from latticeml.cli import main
+from latticeml.errors import ParameterError
 from latticeml.evaluate import (
     ConditionalMean,
     EvaluateParams,
@@ -54,7 +55,7 @@ def test_conditional_mean_predictor():
 def trained(gauge_data, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("trained")
     common = dict(train=str(gauge_data["train"]), val=str(gauge_data["val"]), target="W_1x1",
-                  epochs=3, batch_size=8, threads=1, dtype="float64", patience=0)
+                  epochs=8, batch_size=8, lr=0.05, threads=1, dtype="float64", patience=0)
     paths = {}
     for name, model, reps in (("lcnn", {"preset": "W1x1"}, 3),
                               ("cnn", {"kind": "cnn", "channels": [4], "kernel_sizes": 3}, 2)):
@@ -128,6 +129,12 @@ def test_summary_best_on_validation_and_failures(gauge_data, trained):
     # failure: per-site MSE >= ratio x conditional mean's; ratio 1e-12 makes every replica fail
     s_all = summarize(table, failure_ratio=1e-12)
     assert (s_all[s_all["family"] == "L-CNN"]["failure_rate"] == 1).all()
+    assert (s[s["family"] == "L-CNN"]["failure_rate"] == 0).all()  # learned W1x1
+    two = table.copy()
+    extra = two[two["family"] == "conditional mean"].assign(
+        experiment="other-baseline", value=lambda d: d["value"] * 2)
+    with pytest.raises(ParameterError, match="one conditional-mean baseline"):
+        summarize(pd.concat([two, extra]))
     gauge = table[table["metric"].str.startswith("gauge")]
     assert set(gauge["metric"]) == {"gauge_haar", "gauge_alpha", "gauge_adversarial"}
     lc, cn = (gauge[gauge["family"] == f]["value"] for f in ("L-CNN", "CNN"))
@@ -135,10 +142,16 @@ def test_summary_best_on_validation_and_failures(gauge_data, trained):
 
 
 def test_select_best_and_cli_pipeline(gauge_data, trained, tmp_path, capsys):
-    paths = [str(trained[("cnn", 0)]), str(trained[("cnn", 1)])]
+    tiny = train(TrainParams(train=str(gauge_data["train"]), val=str(gauge_data["val"]),
+                             target="W_1x1", model={"kind": "cnn", "channels": [1],
+                                                    "kernel_sizes": 1, "plaquettes": False},
+                             epochs=1, lr=1e-4, out=str(tmp_path / "tiny"), threads=1),
+                 progress=False)
+    paths = [str(tiny.model_path), str(trained[("cnn", 0)])]
     spec, table = select_best(paths)
-    assert table["selected"].iloc[0] and table["val_loss"].is_monotonic_increasing
-    assert "dtype" not in spec and spec["kind"] == "cnn"
+    winner = table[table["selected"]]["model"].item()
+    assert winner == str(trained[("cnn", 0)])  # the 1x1 kernel without plaquettes is worse
+    assert spec["channels"] == [4] and "dtype" not in spec
     out = tmp_path / "best.yaml"
     assert main(["select", "--models", *paths, "--out", str(out)]) == 0
     res = train(TrainParams(train=str(gauge_data["train"]), val=str(gauge_data["val"]),
@@ -179,3 +192,29 @@ def test_evaluate_bad_input(gauge_data, trained, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4 and all(line.startswith("latticeml: error:") for line in err)
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_float32_model_is_scored_against_float64_truth(gauge_data, tmp_path):
+    res = train(TrainParams(train=str(gauge_data["train"]), val=str(gauge_data["val"]),
+                            target="W_1x2", model={"preset": "W1x2-small"}, epochs=1,
+                            out=str(tmp_path / "f32"), threads=1, dtype="float32"),
+                progress=False)
+    table, _ = evaluate(EvaluateParams(models=(str(res.model_path),),
+                                       test_sets=(str(gauge_data["test"]),), batch_size=5,
+                                       gauge_configs=0), progress=False)
+    split = load_gauge_split(gauge_data["test"], "W_1x2", dtype="float64")
+    with torch.no_grad():
+        pred = load_model(res.model_path)(split.links.to(torch.complex64)).double().numpy()
+    expected = compute_metrics(pred, split.target.numpy(), split.beta)
+    rows = table[table["beta"].isna()]
+    got = dict(zip(rows["metric"], rows["value"], strict=True))
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v, rel=1e-12), k
+
+
+def test_train_set_must_be_the_models_training_set(gauge_data, trained):
+    params = EvaluateParams(models=(str(trained[("lcnn", 0)]),),
+                            test_sets=(str(gauge_data["test"]),),
+                            train_set=str(gauge_data["val"]), gauge_configs=0)
+    with pytest.raises(ParameterError, match="--train-set"):
+        evaluate(params, progress=False)

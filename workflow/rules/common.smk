@@ -23,6 +23,10 @@ wildcard_constraints:
     nt=r"[0-9]+",
     nx=r"[0-9]+",
     worms=r"[0-9]+",
+    exp=r"[A-Za-z0-9_.\-]+",
+    study=r"[A-Za-z0-9_\-]+",
+    replica=r"[0-9]+",
+    point=r"[0-9]+",
 
 
 def derive_seed(*keys):

@@ -15,9 +15,10 @@ rule evaluate:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{exp}}.tsv"
     params:
-        e=EVALUATION,
+        e={k: v for k, v in EVALUATION.items() if k not in ("threads", "failure_ratio")},
         alphas=",".join(str(a) for a in EVALUATION["alphas"]),
-        seed=lambda w: derive_seed("evaluate", w.exp),
+        # one seed per training ensemble: all models of a study meet the same transformations
+        seed=lambda w: derive_seed("evaluate", EXPERIMENTS[w.exp]["ensemble"]),
         device=lambda w: training_value(w.exp, "device"),
     conda:
         ENV

@@ -8,9 +8,9 @@ def train_model_input(w):
     return {}
 
 
-def train_model_flag(w, input):
+def train_model_flag(w):
     if "grid" in EXPERIMENTS[w.exp]:
-        return input.spec
+        return f"{RESULTS}/train/{w.exp}/best.yaml"
     return model_arg(EXPERIMENTS[w.exp]["model"])
 
 
@@ -24,8 +24,14 @@ TRAIN_FLAGS = (
 )
 
 
+# the settings that reach the command line (replicas, resources and threads do not change a
+# run's result, so they are not params: changing them reruns nothing)
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "loss", "schedule",
+              "min_lr", "plateau_patience", "dtype", "device")
+
+
 def training_settings(w):
-    return {k: training_value(w.exp, k) for k in TRAINING}
+    return {k: training_value(w.exp, k) for k in TRAIN_KEYS}
 
 
 rule train:
@@ -41,7 +47,7 @@ rule train:
     benchmark:
         f"{RESULTS}/benchmarks/train/{{exp}}/r{{replica}}.tsv"
     params:
-        model=lambda w, input: train_model_flag(w, input),
+        model=train_model_flag,
         target=lambda w: EXPERIMENTS[w.exp]["target"],
         plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
         t=training_settings,

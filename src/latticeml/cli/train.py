@@ -76,9 +76,16 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed, dtype=args.dtype, device=args.device, threads=args.threads,
         name=args.name, replica=args.replica,
     )
+    from latticeml.errors import LatticeMLError, ParameterError
     from latticeml.nn.build import build_model
 
-    build_model(params.model_spec())  # a bad spec fails here, before any data is read
+    try:  # a bad spec fails here, before any data is read
+        build_model(params.model_spec())
+    except LatticeMLError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ParameterError("--model", "a valid model spec", args.model,
+                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     result = train(params, progress=not args.no_progress, force=args.force,
                    restart=args.restart, keep_checkpoint=args.keep_checkpoint)
     print(f"wrote {result.model_path} (best epoch {result.best_epoch} of {result.epochs_run}, "

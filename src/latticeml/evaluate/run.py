@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
+from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
 from latticeml.errors import ParameterError
 from latticeml.evaluate.metrics import ConditionalMean, metric_table
@@ -166,17 +167,15 @@ def _check_fits(m: _Model, info, path) -> None:
                              f"{path} with targets {sorted(info.targets)}")
 
 
-def _predict(m: _Model, ds: GaugeDataset, batch_size: int, device) -> tuple[np.ndarray, ...]:
+def _predict(m: _Model, ds: GaugeDataset, batch_size: int, device) -> np.ndarray:
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=False,
                                          collate_fn=lambda items: items)
-    preds, trues = [], []
+    preds = []
     with torch.no_grad():
         for items in loader:
             x = torch.stack([a for a, _ in items]).to(device=device, dtype=_COMPLEX[m.dtype])
-            y = torch.stack([b for _, b in items])
             preds.append(m.module(x).double().cpu().numpy())
-            trues.append(y.double().numpy())
-    return np.concatenate(preds), np.concatenate(trues)
+    return np.concatenate(preds)
 
 
 def evaluate(params: EvaluateParams, *, progress: bool = True,
@@ -230,7 +229,8 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
                     continue
                 true, beta = _targets(path, target, plane)
                 pred = cm(beta, shape)
-                base = {"experiment": f"conditional-mean_{target}_{_test_label(params.train_set)}",
+                name = f"conditional-mean_{target}_p{plane}_{_test_label(params.train_set)}"
+                base = {"experiment": name,
                         "family": "conditional mean",
                         "arch": "E[y|beta]", "replica": 0, "model": "", "n_params": len(cm.betas),
                         "target": target, "val_loss": float("nan"), **set_cols, "alpha": np.nan}
@@ -238,8 +238,8 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
             for m in models:
                 ds = GaugeDataset(path, (m.target,), dtype=_COMPLEX[m.dtype],
                                   plane=_plane(m.target, m.plane), memory_budget_mb=1024)
-                pred, true = _predict(m, ds, params.batch_size, device)
-                beta = ds.beta
+                pred = _predict(m, ds, params.batch_size, device)
+                true, beta = _targets(path, m.target, m.plane)  # float64 truth
                 base = {**m.labels, **set_cols, "alpha": np.nan}
                 rows += [{**base, **r} for r in metric_table(pred, true, beta)]
                 pm = pred.reshape(len(pred), -1).mean(1)
@@ -278,7 +278,19 @@ def _targets(path, target: str, plane: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _conditional_means(train_set: str, models: list[_Model]) -> dict:
-    dataset_info(train_set, L.GAUGE_DATASET_KIND)
+    info = dataset_info(train_set, L.GAUGE_DATASET_KIND)
+    digest = None
+    for m in models:
+        if m.target not in info.targets:
+            raise ParameterError("--train-set", f"the training set of {m.path} (target "
+                                 f"{m.target})", f"{train_set} without that target")
+        recorded = m.module.info.get("train", {}).get("sha256", "")
+        if recorded:
+            digest = digest or sha256_file(train_set)
+            if digest != recorded:
+                raise ParameterError("--train-set", f"the file {m.path} was trained on "
+                                     f"({m.module.info['train'].get('path', '?')})", train_set,
+                                     "its SHA-256 differs")
     out = {}
     for key in sorted({(m.target, m.plane) for m in models}):
         y, beta = _targets(train_set, *key)

@@ -58,7 +58,13 @@ def read_tables(paths) -> pd.DataFrame:
 def failures(table: pd.DataFrame, failure_ratio: float = 0.5) -> pd.DataFrame:
     """One row per (model replica, test set): ``failed`` True/False (NaN without a baseline)."""
     pooled = table[table["beta"].isna() & (table["metric"] == "mse_site")]
-    base = pooled[pooled["family"] == "conditional mean"].set_index(["target", "test_set"])
+    base = pooled[pooled["family"] == "conditional mean"]
+    counts = base.groupby(["target", "test_set"])["value"].nunique()
+    if (counts > 1).any():
+        raise ParameterError("evaluation table", "one conditional-mean baseline per target and "
+                             "test set", f"several for {counts[counts > 1].index.tolist()}",
+                             "summarize the experiments of one training ensemble at a time")
+    base = base.drop_duplicates(["target", "test_set"]).set_index(["target", "test_set"])
     models = pooled[pooled["family"] != "conditional mean"].copy()
     ref = [base["value"].get((t, s), np.nan) for t, s in zip(models["target"],
                                                             models["test_set"], strict=True)]

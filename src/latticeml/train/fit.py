@@ -94,7 +94,6 @@ def prepare_output(out: str | os.PathLike, *, force: bool) -> Path:
                              f"create {out.parent} first")
     if (out / "model.pt").exists() and not force:
         raise OutputExistsError(out / "model.pt")
-    out.mkdir(exist_ok=True)
     return out
 
 
@@ -213,9 +212,11 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
             raise ParameterError(role, "the group and dimension of --train "
                                  f"(SU({train_set.n_colors}), D = {len(train_set.shape)})",
                                  f"SU({split.n_colors}), D = {len(split.shape)}")
+    check_model_fits(build_model(params.model_spec()), train_set, "training")
     old_threads = torch.get_num_threads()
     if params.threads:
         torch.set_num_threads(params.threads)
+    out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
     try:
         return _run(params, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
@@ -255,6 +256,10 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
         state.update({k: ckpt[k] for k in ("epoch", "best_epoch", "best_val", "bad", "history",
                                            "best_state", "stopped")})
         log(f"resuming {out} from the checkpoint of epoch {state['epoch']}")
+        if ckpt.get("threads") != torch.get_num_threads():
+            log(f"note: the checkpoint was written with {ckpt.get('threads')} threads, this run "
+                f"uses {torch.get_num_threads()}; the result may differ in the last bits from "
+                "an uninterrupted run")
     resumed_from = state["epoch"]
     n = train_set.n
     n_batches = (n + params.batch_size - 1) // params.batch_size
@@ -303,7 +308,8 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
                 "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint,
                 "model": net.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict() if sched is not None else None,
-                "shuffle_rng": gen.get_state(), **state}, ckpt_path)
+                "shuffle_rng": gen.get_state(), "threads": torch.get_num_threads(), **state},
+                ckpt_path)
             _write_metrics(metrics_path, state["history"])
             bar.set_postfix(epoch=state["epoch"], loss=f"{train_loss:.3e}", val=f"{val_loss:.3e}")
             if on_epoch_end is not None:

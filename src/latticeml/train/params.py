@@ -54,7 +54,11 @@ def parse_model_spec(text: str | Mapping) -> dict:
         if not path.is_file():
             raise ParameterError("--model", "a preset name, a mapping or an existing YAML file",
                                  text, f"no such file; presets: {', '.join(PRESETS)}")
-        source = path.read_text()
+        try:
+            source = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParameterError("--model", "a readable YAML file", text,
+                                 type(exc).__name__) from None
     try:
         spec = yaml.safe_load(source)
     except yaml.YAMLError as exc:
