@@ -167,3 +167,48 @@ def plot_targets():
 
 def summary_targets():
     return [f"{RESULTS}/evaluation/{study}/summary.csv" for study in studies()]
+
+
+# ---- dataset rules --------------------------------------------------------------------------
+def dataset_gauge_inputs(w):
+    e = GAUGE[w.ensemble]
+    return [gauge_ensemble_path(w.ensemble, beta, w.split) for beta in e["betas"]]
+
+
+def dataset_scalar_inputs(w):
+    return [
+        scalar_ensemble_path(w.nt, w.nx, mu, w.worms, w.split) for mu in SCALAR["mu"]
+    ]
+
+
+# ---- training rules -------------------------------------------------------------------------
+def train_model_input(w):
+    if "grid" in EXPERIMENTS[w.exp]:
+        return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
+    return {}
+
+
+def train_model_flag(w):
+    if "grid" in EXPERIMENTS[w.exp]:
+        return f"{RESULTS}/train/{w.exp}/best.yaml"
+    return model_arg(EXPERIMENTS[w.exp]["model"])
+
+
+TRAIN_FLAGS = (
+    " --target {params.target} --plane {params.plane}"
+    " --epochs {params.t[epochs]} --batch-size {params.t[batch_size]} --lr {params.t[lr]}"
+    " --weight-decay {params.t[weight_decay]} --patience {params.t[patience]}"
+    " --loss {params.t[loss]} --schedule {params.t[schedule]} --min-lr {params.t[min_lr]}"
+    " --plateau-patience {params.t[plateau_patience]} --dtype {params.t[dtype]}"
+    " --device {params.t[device]} --threads {threads} --seed {params.seed}"
+)
+
+
+# the settings that reach the command line (replicas, resources and threads do not change a
+# run's result, so they are not params: changing them reruns nothing)
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "loss", "schedule",
+              "min_lr", "plateau_patience", "dtype", "device")
+
+
+def training_settings(w):
+    return {k: training_value(w.exp, k) for k in TRAIN_KEYS}

@@ -2,17 +2,6 @@
 # scalar lattice, open-worm count and split (all mu).
 
 
-def dataset_gauge_inputs(w):
-    e = GAUGE[w.ensemble]
-    return [gauge_ensemble_path(w.ensemble, beta, w.split) for beta in e["betas"]]
-
-
-def dataset_scalar_inputs(w):
-    return [
-        scalar_ensemble_path(w.nt, w.nx, mu, w.worms, w.split) for mu in SCALAR["mu"]
-    ]
-
-
 rule dataset_gauge:
     input:
         dataset_gauge_inputs,
