@@ -20,6 +20,7 @@ from latticeml.evaluate import (
     summarize,
 )
 from latticeml.nn import build_model, load_model
+from latticeml.nn.modelfile import atomic_torch_save, model_checksum
 from latticeml.testing import random_links
 from latticeml.train import TrainParams, load_gauge_split, train
 from latticeml.train.select import select_best
@@ -189,8 +190,16 @@ def test_evaluate_bad_input(gauge_data, trained, tmp_path, capsys):
     assert main(["evaluate", "--models", str(bad), "--test", str(gauge_data["test"]),
                  "--out", str(tmp_path / "e.csv")]) == 2
     assert main([*base, "--test", str(gauge_data["test"]), "--out", model]) == 2  # input
+    foreign = tmp_path / "foreign.pt"
+    content = torch.load(model, weights_only=True)
+    content["package_version"] = "9.9.9"
+    content["checksum"] = model_checksum(content)
+    atomic_torch_save(content, foreign)
+    assert main(["evaluate", "--models", str(foreign), "--test", str(gauge_data["test"]),
+                 "--out", str(tmp_path / "e.csv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 4 and all(line.startswith("latticeml: error:") for line in err)
+    assert len(err) == 5 and all(line.startswith("latticeml: error:") for line in err)
+    assert "written by latticeml 9.9.9" in err[-1]
     assert not (tmp_path / "e.csv").exists()
 
 
