@@ -225,3 +225,10 @@ def test_gauge_net_rejects_unknown_layers():
         build_model({"kind": "gauge_net", "layers": [{"type": "attention"}]})
     with pytest.raises(ParameterError, match="layers\\[0\\]"):
         build_model({"kind": "gauge_net", "layers": [{"type": "lcb", "kernel_size": 2}]})
+
+
+def test_group_overrides_the_presets_colour_number():
+    model = build_model({"preset": "W2x2-small", "group": "su3"})
+    assert model.n_colors == 3
+    with pytest.raises(ParameterError):
+        build_model({"preset": "W2x2-small", "group": "su3", "n_colors": 2})

@@ -80,7 +80,10 @@ def build_model(spec: Mapping) -> nn.Module:
         raise ParameterError("model", "a mapping such as {'preset': 'W2x2-small'}", spec)
     spec = dict(spec)
     if "preset" in spec:
-        spec = {**preset_spec(spec.pop("preset")), **spec}
+        base = preset_spec(spec.pop("preset"))
+        if "group" in spec:  # the group chooses N; the preset's n_colors is only its default
+            base.pop("n_colors", None)
+        spec = {**base, **spec}
     kind = str(spec.pop("kind", "")).lower()
     if kind not in MODEL_KINDS:
         raise ParameterError("model.kind", f"one of {sorted(MODEL_KINDS)}", kind or None,
