@@ -28,9 +28,9 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 
 def _stage_modules():
-    from latticeml.cli import dataset, evaluate, gauge, plot, results, scalar, train
+    from latticeml.cli import dataset, evaluate, gauge, loops, plot, results, scalar, train
 
-    return [gauge, scalar, dataset, train, results, evaluate, plot]
+    return [gauge, scalar, dataset, train, results, evaluate, plot, loops]
 
 
 def build_parser() -> argparse.ArgumentParser:
