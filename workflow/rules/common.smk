@@ -72,19 +72,28 @@ def gauge_ensemble_targets():
 
 # ---- scalar ensembles -----------------------------------------------------------------------
 SCALAR = config["scalar"]
+SCALAR_ENS = {e["name"]: e for e in SCALAR["ensembles"]}
+_both = sorted(set(GAUGE) & set(SCALAR_ENS))
+if _both:
+    raise ValueError(f"ensemble names used for both a gauge and a scalar ensemble: {_both}")
 
 
-def scalar_ensemble_path(nt, nx, mu, worms, split):
-    return f"{RESULTS}/ensembles/scalar/{nt}x{nx}/mu{fmt_mu(mu)}_open{worms}_{split}.h5"
+def scalar_setting(name, key):
+    """A scalar ensemble's setting: its own value, else the scalar section's default."""
+    return SCALAR_ENS[name].get(key, SCALAR.get(key))
+
+
+def scalar_ensemble_path(name, mu, worms, split):
+    return f"{RESULTS}/ensembles/scalar/{name}/mu{fmt_mu(mu)}_open{worms}_{split}.h5"
 
 
 def scalar_ensemble_targets():
     return [
-        scalar_ensemble_path(nt, nx, mu, worms, split)
-        for nt, nx in SCALAR["shapes"]
-        for mu in SCALAR["mu"]
-        for worms in SCALAR["open_worms"]
-        for split in SCALAR["splits"]
+        scalar_ensemble_path(name, mu, worms, split)
+        for name, e in SCALAR_ENS.items()
+        for mu in e["mu"]
+        for worms in e["open_worms"]
+        for split in e["splits"]
     ]
 
 
@@ -99,10 +108,9 @@ def gauge_dataset_targets():
 
 def scalar_dataset_targets():
     return [
-        f"{RESULTS}/datasets/scalar/{nt}x{nx}/open{worms}_{split}.h5"
-        for nt, nx in SCALAR["shapes"]
-        for worms in SCALAR["open_worms"]
-        for split in SCALAR["splits"]
+        f"{RESULTS}/datasets/scalar/{name}/{split}.h5"
+        for name, e in SCALAR_ENS.items()
+        for split in e["splits"]
     ]
 
 
@@ -113,6 +121,19 @@ import json
 EXPERIMENTS = {e["name"]: e for e in config.get("experiments", [])}
 TRAINING = config["training"]
 EVALUATION = config["evaluation"]
+for _e in EXPERIMENTS.values():
+    for _name in (_e["ensemble"], *_e["test"]):
+        if _name not in GAUGE and _name not in SCALAR_ENS:
+            raise ValueError(
+                f"experiment {_e['name']}: no gauge or scalar ensemble named {_name!r} "
+                "(a --configfile replaces the lists of config.yaml; define the ensembles there)"
+            )
+    _kinds = {_name in SCALAR_ENS for _name in (_e["ensemble"], *_e["test"])}
+    if len(_kinds) > 1:
+        raise ValueError(
+            f"experiment {_e['name']}: training and test ensembles must all be gauge or all "
+            "scalar ensembles"
+        )
 
 
 def training_value(exp, key):
@@ -138,8 +159,17 @@ def model_arg(spec):
     return "'" + text.replace("'", "'\\''") + "'"
 
 
+def is_scalar(ensemble):
+    return ensemble in SCALAR_ENS
+
+
 def dataset_path(ensemble, split):
-    return f"{RESULTS}/datasets/gauge/{ensemble}/{split}.h5"
+    kind = "scalar" if is_scalar(ensemble) else "gauge"
+    return f"{RESULTS}/datasets/{kind}/{ensemble}/{split}.h5"
+
+
+def scalar_study(study):
+    return is_scalar(study)
 
 
 def train_dir(exp, replica):
@@ -158,11 +188,69 @@ def studies():
     return out
 
 
-def plot_targets():
-    return [
-        f"{RESULTS}/plots/{study}/error_vs_size.png"
-        for study in studies()
+def study_tasks(study):
+    """{'regression', 'classification'} of a scalar study's experiments (by target)."""
+    return {
+        "classification" if EXPERIMENTS[e]["target"] == "flux_violated" else "regression"
+        for e in studies()[study]
+    }
+
+
+def extrapolation_sets(study):
+    """Test ensembles of a scalar study whose every mu lies above the evaluation mu range."""
+    hi = EVALUATION["mu_range"][1]
+    names = {t for e in studies()[study] for t in EXPERIMENTS[e]["test"]}
+    return sorted(
+        t for t in names if is_scalar(t) and min(SCALAR_ENS[t]["mu"]) > hi + 1e-9
+    )
+
+
+def detector_feature_models(study):
+    """Every replica of the study's EQ, ST and max-pooled detectors (the plot picks the best
+    of each experiment), or of all its detectors if it has none of those."""
+    detectors = [e for e in studies()[study] if EXPERIMENTS[e]["target"] == "flux_violated"]
+    conv = [
+        e
+        for e in detectors
+        if isinstance(EXPERIMENTS[e]["model"], dict)
+        and str(EXPERIMENTS[e]["model"].get("kind", "")).lower() in ("eq", "st", "flux")
     ]
+    return [m for e in (conv or detectors) for m in model_targets(e)]
+
+
+def detector_feature_data(study):
+    """The first test set of the study's first detector (its first violated configuration)."""
+    for e in studies()[study]:
+        if EXPERIMENTS[e]["target"] == "flux_violated":
+            return dataset_path(EXPERIMENTS[e]["test"][0], "test")
+    return []
+
+
+def scalar_figure_stems(study):
+    stems = ["training_curves"]
+    if "regression" in study_tasks(study):
+        stems += ["observable_vs_mu", "error_vs_size", "predicted_vs_true"]
+        if extrapolation_sets(study):
+            stems.append("extrapolation")
+    if "classification" in study_tasks(study):
+        stems += ["classifier_accuracy", "feature_maps"]
+    return stems
+
+
+def plot_targets():
+    out = []
+    for study in studies():
+        stems = scalar_figure_stems(study) if scalar_study(study) else ["error_vs_size"]
+        out += [f"{RESULTS}/plots/{study}/{stem}.png" for stem in stems]
+    return out
+
+
+def study_pattern(scalar):
+    """A regex matching exactly the gauge (or scalar) study names (never-matching if none)."""
+    import re
+
+    names = [s for s in studies() if scalar_study(s) == scalar]
+    return "|".join(re.escape(n) for n in names) if names else "(?!)"
 
 
 def summary_targets():
@@ -176,8 +264,11 @@ def dataset_gauge_inputs(w):
 
 
 def dataset_scalar_inputs(w):
+    e = SCALAR_ENS[w.ensemble]
     return [
-        scalar_ensemble_path(w.nt, w.nx, mu, w.worms, w.split) for mu in SCALAR["mu"]
+        scalar_ensemble_path(w.ensemble, mu, worms, w.split)
+        for mu in e["mu"]
+        for worms in e["open_worms"]
     ]
 
 
@@ -186,6 +277,28 @@ def train_model_input(w):
     if "grid" in EXPERIMENTS[w.exp]:
         return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
     return {}
+
+
+def evaluate_inputs(w):
+    """Gauge studies fit the conditional-mean baseline on the training set."""
+    ens = EXPERIMENTS[w.exp]["ensemble"]
+    return {} if is_scalar(ens) else {"train": dataset_path(ens, "train")}
+
+
+def evaluate_flags(w):
+    """The `latticeml evaluate` options of an experiment (gauge or scalar)."""
+    ens = EXPERIMENTS[w.exp]["ensemble"]
+    e = EVALUATION
+    if is_scalar(ens):
+        return f"--batch-size {e['scalar_batch_size']}"
+    # one seed per training ensemble: all models of a study meet the same transformations
+    return (
+        f"--train-set {dataset_path(ens, 'train')} --batch-size {e['batch_size']}"
+        f" --gauge-configs {e['gauge_configs']}"
+        f" --alphas {','.join(str(a) for a in e['alphas'])}"
+        f" --adversarial-steps {e['adversarial_steps']} --adversarial-lr {e['adversarial_lr']}"
+        f" --seed {derive_seed('evaluate', ens)}"
+    )
 
 
 def train_model_flag(w):

@@ -1,5 +1,5 @@
-# Stage 2: training datasets. One file per gauge ensemble name and split (all betas), and per
-# scalar lattice, open-worm count and split (all mu).
+# Stage 2: training datasets. One file per ensemble name and split: all betas of a gauge
+# ensemble; all mu and open-worm counts of a scalar ensemble.
 
 
 rule dataset_gauge:
@@ -37,11 +37,11 @@ rule dataset_scalar:
     input:
         dataset_scalar_inputs,
     output:
-        f"{RESULTS}/datasets/scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.h5",
+        f"{RESULTS}/datasets/scalar/{{ensemble}}/{{split}}.h5",
     log:
-        f"{RESULTS}/logs/dataset_scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.log",
+        f"{RESULTS}/logs/dataset_scalar/{{ensemble}}/{{split}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/dataset_scalar/{{nt}}x{{nx}}/open{{worms}}_{{split}}.tsv"
+        f"{RESULTS}/benchmarks/dataset_scalar/{{ensemble}}/{{split}}.tsv"
     conda:
         ENV
     threads: 1

@@ -4,8 +4,8 @@
 
 rule evaluate:
     input:
+        unpack(evaluate_inputs),
         models=lambda w: model_targets(w.exp),
-        train=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "train"),
         test=lambda w: [dataset_path(t, "test") for t in EXPERIMENTS[w.exp]["test"]],
     output:
         table=f"{RESULTS}/evaluation/{{exp}}.csv",
@@ -15,10 +15,7 @@ rule evaluate:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{exp}}.tsv"
     params:
-        e={k: v for k, v in EVALUATION.items() if k not in ("threads", "failure_ratio")},
-        alphas=",".join(str(a) for a in EVALUATION["alphas"]),
-        # one seed per training ensemble: all models of a study meet the same transformations
-        seed=lambda w: derive_seed("evaluate", EXPERIMENTS[w.exp]["ensemble"]),
+        flags=evaluate_flags,
         device=lambda w: training_value(w.exp, "device"),
     conda:
         ENV
@@ -28,10 +25,7 @@ rule evaluate:
         runtime=120,
     shell:
         f"{LATTICEML} evaluate --models {{input.models}} --test {{input.test}}"
-        " --train-set {input.train} --out {output.table} --predictions {output.predictions}"
-        " --batch-size {params.e[batch_size]} --gauge-configs {params.e[gauge_configs]}"
-        " --alphas {params.alphas} --adversarial-steps {params.e[adversarial_steps]}"
-        " --adversarial-lr {params.e[adversarial_lr]} --seed {params.seed}"
+        " --out {output.table} --predictions {output.predictions} {params.flags}"
         " --device {params.device} --threads {threads} --force --no-progress > {log} 2>&1"
 
 
@@ -50,10 +44,16 @@ rule summarize:
         f"{RESULTS}/logs/summarize/{{study}}.log",
     params:
         ratio=EVALUATION["failure_ratio"],
+        scalar=lambda w: (
+            f"--min-accuracy {EVALUATION['min_accuracy']}"
+            f" --mu-range {EVALUATION['mu_range'][0]} {EVALUATION['mu_range'][1]}"
+            if scalar_study(w.study)
+            else ""
+        ),
     conda:
         ENV
     threads: 1
     shell:
         f"{LATTICEML} summarize --evaluations {{input.tables}} --out {{output.summary}}"
         " --merged {output.merged} --predictions {input.predictions}"
-        " --best-predictions {output.predictions} --markdown {output.markdown} --failure-ratio {params.ratio} --force > {log} 2>&1"
+        " --best-predictions {output.predictions} --markdown {output.markdown} --failure-ratio {params.ratio} {params.scalar} --force > {log} 2>&1"

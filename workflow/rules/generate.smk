@@ -35,21 +35,24 @@ rule generate_gauge:
 
 rule generate_scalar:
     output:
-        f"{RESULTS}/ensembles/scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.h5",
+        f"{RESULTS}/ensembles/scalar/{{ensemble}}/mu{{mu}}_open{{worms}}_{{split}}.h5",
     log:
-        f"{RESULTS}/logs/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.log",
+        f"{RESULTS}/logs/generate_scalar/{{ensemble}}/mu{{mu}}_open{{worms}}_{{split}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/generate_scalar/{{nt}}x{{nx}}/mu{{mu}}_open{{worms}}_{{split}}.tsv"
+        f"{RESULTS}/benchmarks/generate_scalar/{{ensemble}}/mu{{mu}}_open{{worms}}_{{split}}.tsv"
     params:
+        shape=lambda w: ",".join(str(s) for s in SCALAR_ENS[w.ensemble]["shape"]),
         eta=SCALAR["eta"],
         lam=SCALAR["lam"],
-        n_configs=lambda w: SCALAR["splits"][w.split],
-        n_therm=SCALAR["n_therm"],
-        n_skip=SCALAR["n_skip"],
+        n_configs=lambda w: SCALAR_ENS[w.ensemble]["splits"][w.split],
+        n_therm=lambda w: scalar_setting(w.ensemble, "n_therm"),
+        n_skip=lambda w: scalar_setting(w.ensemble, "n_skip"),
         n_worms=lambda w: (
-            f"--n-worms {SCALAR['n_worms']}" if SCALAR.get("n_worms") else ""
+            f"--n-worms {scalar_setting(w.ensemble, 'n_worms')}"
+            if scalar_setting(w.ensemble, "n_worms")
+            else ""
         ),
-        seed=lambda w: derive_seed("scalar", w.nt, w.nx, w.mu, w.worms, w.split),
+        seed=lambda w: derive_seed("scalar", w.ensemble, w.mu, w.worms, w.split),
     conda:
         ENV
     threads: 1
@@ -58,7 +61,7 @@ rule generate_scalar:
         runtime=30,
     shell:
         f"{LATTICEML} scalar generate"
-        " --shape {wildcards.nt},{wildcards.nx} --mu {wildcards.mu}"
+        " --shape {params.shape} --mu {wildcards.mu}"
         " --eta {params.eta} --lam {params.lam} --n-configs {params.n_configs}"
         " --n-therm {params.n_therm} --n-skip {params.n_skip} {params.n_worms}"
         " --seed {params.seed} --open-worms {wildcards.worms}"

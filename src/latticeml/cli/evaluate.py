@@ -31,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--train-set; gauge robustness (Haar, exp(i alpha chi), adversarial). Writes a tidy "
         "CSV (one row per model, test set, beta and metric), optionally per-configuration "
         "predictions and a summary over replicas (median, best on validation, worst, failure "
-        "rate).",
+        "rate). Scalar-field models (EQ/ST/FL, flux detectors) on scalar test sets get the "
+        "scalar metrics instead: relative error of the ensemble averages per mu with their Monte "
+        "Carlo error, per-configuration (normalised) MSE; accuracy, false-positive and "
+        "false-negative rates and confusion counts per number of open worms; the gauge-only "
+        "options do not apply to them.",
     )
     p.add_argument("--models", nargs="+", required=True, metavar="model.pt")
     p.add_argument("--test", nargs="+", required=True, metavar="F.h5", help="test datasets")
@@ -79,6 +83,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise ParameterError("--out/--predictions/--summary", "three different files", outs)
     if not 0 < args.failure_ratio <= 1:
         raise ParameterError("--failure-ratio", "a number in (0, 1]", args.failure_ratio)
+    from latticeml.train.data import dataset_kind
+
+    kinds = {dataset_kind(p, "--test") for p in args.test}
+    if len(kinds) > 1:
+        raise ParameterError("--test", "test sets of one kind (gauge or scalar)", sorted(kinds))
+    if kinds == {"scalar"}:
+        return _evaluate_scalar(args)
     params = EvaluateParams(
         models=tuple(args.models), test_sets=tuple(args.test), train_set=args.train_set,
         batch_size=args.batch_size, gauge_configs=args.gauge_configs,
@@ -88,6 +99,36 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     table, preds = evaluate(params, progress=not args.no_progress)
     summary = summarize(table, failure_ratio=args.failure_ratio) if args.summary else None
+    write_csv(table, args.out)
+    print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
+    if args.predictions:
+        write_csv(preds, args.predictions)
+        print(f"wrote {args.predictions}", file=sys.stderr)
+    if summary is not None:
+        write_csv(summary, args.summary)
+        print(f"wrote {args.summary}", file=sys.stderr)
+    return 0
+
+
+def _evaluate_scalar(args: argparse.Namespace) -> int:
+    from latticeml.errors import ParameterError
+    from latticeml.evaluate import (
+        ScalarEvaluateParams,
+        evaluate_scalar,
+        summarize_scalar,
+        write_csv,
+    )
+
+    if args.train_set:
+        raise ParameterError("--train-set", "no training set for scalar test sets (the "
+                             "normalised MSE uses the variance at fixed mu of the test set)",
+                             args.train_set)
+    params = ScalarEvaluateParams(models=tuple(args.models), test_sets=tuple(args.test),
+                                  batch_size=args.batch_size, device=args.device,
+                                  threads=args.threads)
+    table, preds = evaluate_scalar(params, progress=not args.no_progress)
+    summary = (summarize_scalar(table, failure_ratio=args.failure_ratio) if args.summary
+               else None)
     write_csv(table, args.out)
     print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
     if args.predictions:

@@ -16,6 +16,14 @@ _STEMS_OF_FLAG = {
     "predictions": ("predicted_vs_true",),
     "metrics": ("training_curves",),
 }
+# The same for a scalar evaluation table (stems as in latticeml.plots.SCALAR_FIGURE_STEMS).
+_SCALAR_STEMS_OF_FLAG = {
+    "predictions": ("predicted_vs_true",),
+    "extrapolation_sets": ("extrapolation",),
+    "feature_models": ("feature_maps",),
+    "metrics": ("training_curves",),
+}
+_SCALAR_FLAGS = ("extrapolation_sets", "mu_range", "feature_models", "feature_data")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot",
         help="figures from evaluation, prediction and training tables (stage 5)",
         description="Draw error vs lattice size, predicted vs true, training curves and gauge "
-        "robustness; each figure is written as <stem>.png (300 dpi) and <stem>.pdf.",
+        "robustness; each figure is written as <stem>.png (300 dpi) and <stem>.pdf. A scalar "
+        "evaluation table (columns mu and task) gives the scalar-study figures instead: "
+        "observable_vs_mu, error_vs_size, predicted_vs_true, extrapolation (with "
+        "--extrapolation-sets), classifier_accuracy (if it has classification rows), "
+        "feature_maps (with --feature-models) and training_curves.",
     )
     p.add_argument("--evaluation", required=True, metavar="CSV", help="evaluation table")
     p.add_argument("--predictions", metavar="CSV", help="predictions table (one replica each)")
@@ -39,10 +51,40 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out-dir", required=True, metavar="DIR", help="output directory (created if missing)"
     )
     p.add_argument("--force", action="store_true", help="overwrite existing figure files")
+    scalar = p.add_argument_group("scalar evaluation tables only")
+    scalar.add_argument(
+        "--extrapolation-sets",
+        nargs="+",
+        metavar="LABEL",
+        help="test sets with mu beyond the training range: drawn in extrapolation.png, left "
+        "out of observable_vs_mu and error_vs_size",
+    )
+    scalar.add_argument(
+        "--mu-range",
+        nargs=2,
+        type=float,
+        metavar=("LO", "HI"),
+        help="range of mu over which error_vs_size takes the largest relative error of the "
+        "ensemble average (default: every mu of the test set)",
+    )
+    scalar.add_argument(
+        "--feature-models",
+        nargs="+",
+        metavar="MODEL.pt",
+        help="models whose convolution activations are drawn in feature_maps.png (needs "
+        "--feature-data)",
+    )
+    scalar.add_argument(
+        "--feature-data",
+        metavar="TEST.h5",
+        help="scalar dataset file; its first flux-violating configuration "
+        "(targets/flux_violated == 1) is the input of feature_maps",
+    )
     p.set_defaults(func=_plot)
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from latticeml.evaluate.scalar_summary import is_scalar_table
     from latticeml.plots import (
         EVALUATION_COLUMNS,
         METRICS_COLUMNS,
@@ -52,11 +94,19 @@ def _plot(args: argparse.Namespace) -> int:
     )
 
     out_dir = Path(args.out_dir)
+    raw = _read_csv(args.evaluation, "--evaluation")
+    if is_scalar_table(raw.columns):
+        return _plot_scalar(args, raw, out_dir)
+    for flag in _SCALAR_FLAGS:
+        if getattr(args, flag) is not None:
+            raise ParameterError(
+                f"--{flag.replace('_', '-')}",
+                "a scalar evaluation table (with columns mu and task)",
+                args.evaluation,
+            )
     if not args.force:
         _refuse_existing(out_dir, _planned_stems(args))
-    evaluation = check_table(
-        _read_csv(args.evaluation, "--evaluation"), EVALUATION_COLUMNS, args.evaluation
-    )
+    evaluation = check_table(raw, EVALUATION_COLUMNS, args.evaluation)
     predictions = None
     if args.predictions is not None:
         predictions = check_table(
@@ -72,6 +122,127 @@ def _plot(args: argparse.Namespace) -> int:
     for path in make_all(evaluation, predictions, runs, out_dir):
         print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def _plot_scalar(args: argparse.Namespace, raw, out_dir: Path) -> int:
+    """``latticeml plot`` for a scalar evaluation table."""
+    from latticeml.plots import METRICS_COLUMNS, check_table
+    from latticeml.plots.make import make_scalar_all
+    from latticeml.plots.scalar import (
+        SCALAR_EVALUATION_COLUMNS,
+        SCALAR_PREDICTION_COLUMNS,
+        check_scalar_table,
+    )
+
+    evaluation = check_scalar_table(raw, SCALAR_EVALUATION_COLUMNS, args.evaluation)
+    _check_scalar_flags(args, evaluation)
+    if not args.force:
+        _refuse_existing(out_dir, _planned_scalar_stems(args, evaluation))
+    predictions = None
+    if args.predictions is not None:
+        predictions = check_scalar_table(
+            _read_csv(args.predictions, "--predictions"), SCALAR_PREDICTION_COLUMNS,
+            args.predictions,
+        )
+    runs = None
+    if args.metrics:
+        runs = {
+            label: check_table(_read_csv(path, "--metrics"), METRICS_COLUMNS, path)
+            for label, path in _run_labels(args.metrics).items()
+        }
+    models = config = None
+    if args.feature_models:
+        config = _first_violated(args.feature_data)
+        models = _load_models(args.feature_models)
+    _make_directory(out_dir)
+    paths = make_scalar_all(
+        evaluation, predictions, runs, out_dir, models=models, config=config,
+        mu_range=tuple(args.mu_range) if args.mu_range else None,
+        extrapolation_sets=args.extrapolation_sets,
+    )
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _check_scalar_flags(args: argparse.Namespace, evaluation) -> None:
+    """Check the scalar-only flags against each other and the evaluation table."""
+    if (args.feature_models is None) != (args.feature_data is None):
+        raise ParameterError(
+            "--feature-models/--feature-data", "both flags or neither",
+            "only --feature-models" if args.feature_data is None else "only --feature-data",
+        )
+    if args.mu_range is not None:
+        lo, hi = args.mu_range
+        if not lo <= hi:
+            raise ParameterError("--mu-range", "LO <= HI", args.mu_range)
+    known = sorted(set(evaluation["test_set"].astype(str)))
+    unknown = [label for label in args.extrapolation_sets or () if label not in known]
+    if unknown:
+        raise ParameterError(
+            "--extrapolation-sets", f"test sets of {args.evaluation} ({', '.join(known)})",
+            unknown,
+        )
+
+
+def _planned_scalar_stems(args: argparse.Namespace, evaluation) -> list[str]:
+    """Stems of the scalar figures the flags and the evaluation table can produce."""
+    stems: list[str] = []
+    if (evaluation["task"] == "regression").any():
+        stems += ["observable_vs_mu", "error_vs_size"]
+    if (evaluation["task"] == "classification").any():
+        stems.append("classifier_accuracy")
+    for flag, flag_stems in _SCALAR_STEMS_OF_FLAG.items():
+        if getattr(args, flag):
+            stems += flag_stems
+    return stems
+
+
+def _first_violated(path: str):
+    """Return the first configuration with ``targets/flux_violated == 1``, shape (4, N_t, N_x)."""
+    import numpy as np
+
+    from latticeml.data import layout
+    from latticeml.data._h5 import open_h5
+    from latticeml.errors import FileFormatError
+
+    label = f"{layout.TARGETS}/flux_violated"
+    with open_h5(path) as f:
+        kind = f.attrs.get("kind")
+        kind = kind.decode() if isinstance(kind, bytes) else kind
+        if kind != layout.SCALAR_DATASET_KIND:
+            raise FileFormatError(path, f"expected a {layout.SCALAR_DATASET_KIND} file, got "
+                                  f"kind {kind!r}")
+        for name in (layout.KL, label):
+            if name not in f:
+                raise FileFormatError(path, f"no dataset {name}")
+        violated = np.flatnonzero(np.asarray(f[label][()]) == 1)
+        if violated.size == 0:
+            raise ParameterError(
+                "--feature-data", "a scalar dataset with a flux-violating configuration "
+                "(targets/flux_violated == 1)", path,
+                hint="make it with a flux-violation ensemble (open worms)",
+            )
+        return np.asarray(f[layout.KL][int(violated[0])])
+
+
+def _load_models(paths: list[str]) -> dict:
+    """Load models for the feature maps, labelled ``<family> <experiment>/r<replica>``."""
+    from latticeml.evaluate.scalar import scalar_family
+    from latticeml.nn import load_model
+
+    models: dict = {}
+    for path in paths:
+        model = load_model(path)
+        info = getattr(model, "info", {}) or {}
+        label = (f"{scalar_family(getattr(model, 'spec', {}))} "
+                 f"{info.get('experiment', Path(path).parent.name)}/r{info.get('replica', 0)}")
+        if label in models:
+            label = str(path)
+        if label in models:
+            raise ParameterError("--feature-models", "distinct model files", paths)
+        models[label] = model
+    return models
 
 
 def _planned_stems(args: argparse.Namespace) -> list[str]:

@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--markdown", default="", metavar="F.md",
                    help="also write Markdown tables (median, best on validation and worst of "
                    "every metric per experiment and test lattice)")
+    m.add_argument("--min-accuracy", type=_float, default=0.99,
+                   help="scalar detectors: a replica fails below this pooled accuracy "
+                   "(default 0.99)")
+    m.add_argument("--mu-range", type=_float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="scalar regressors: the Markdown table's largest relative error is taken "
+                   "over these mu (default: all)")
     m.add_argument("--force", action="store_true", help="overwrite existing outputs")
     m.set_defaults(func=_summarize)
 
@@ -90,6 +96,17 @@ def _summarize(args: argparse.Namespace) -> int:
     if bool(args.predictions) != bool(args.best_predictions):
         raise ParameterError("--best-predictions", "given together with --predictions",
                              args.best_predictions or None)
+    import pandas as pd
+
+    from latticeml.evaluate.scalar_summary import is_scalar_table
+
+    try:
+        scalar = is_scalar_table(pd.read_csv(args.evaluations[0], nrows=0).columns)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ParameterError("--evaluations", "readable evaluation CSV files",
+                             args.evaluations[0], str(exc).splitlines()[0]) from None
+    if scalar:
+        return _summarize_scalar(args)
     table = read_tables(args.evaluations)
     summary = summarize(table, failure_ratio=args.failure_ratio)
     best = best_predictions(table, args.predictions) if args.predictions else None
@@ -107,5 +124,46 @@ def _summarize(args: argparse.Namespace) -> int:
                          for stat in ("median", "best", "worst"))
         with atomic_path(args.markdown, force=args.force) as tmp:
             tmp.write_text(text)
+    print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
+    return 0
+
+
+def _summarize_scalar(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from latticeml.data.atomic import atomic_path
+    from latticeml.errors import ParameterError
+    from latticeml.evaluate import write_csv
+    from latticeml.evaluate.scalar import SCALAR_PRED_COLUMNS
+    from latticeml.evaluate.scalar_summary import (
+        read_scalar_tables,
+        scalar_markdown,
+        summarize_scalar,
+    )
+
+    table = read_scalar_tables(args.evaluations)
+    summary = summarize_scalar(table, failure_ratio=args.failure_ratio,
+                               min_accuracy=args.min_accuracy)
+    if args.merged:
+        write_csv(table, args.merged)
+    if args.predictions:  # scalar prediction files hold the best replica already
+        frames = []
+        for path in args.predictions:
+            try:
+                df = pd.read_csv(path)
+            except (OSError, ValueError, pd.errors.ParserError) as exc:
+                raise ParameterError("--predictions", "readable prediction CSV files", path,
+                                     str(exc).splitlines()[0]) from None
+            missing = [c for c in SCALAR_PRED_COLUMNS if c not in df.columns]
+            if missing:
+                raise ParameterError("--predictions", "scalar prediction files", path,
+                                     f"missing columns {missing}")
+            frames.append(df[list(SCALAR_PRED_COLUMNS)])
+        write_csv(pd.concat(frames, ignore_index=True), args.best_predictions)
+    write_csv(summary, args.out)
+    if args.markdown:
+        mu_range = tuple(args.mu_range) if args.mu_range else None
+        with atomic_path(args.markdown, force=args.force) as tmp:
+            tmp.write_text(scalar_markdown(summary, mu_range))
     print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
     return 0

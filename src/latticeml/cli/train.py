@@ -80,7 +80,10 @@ def _train(args: argparse.Namespace) -> int:
     from latticeml.nn.build import build_model
 
     try:  # a bad spec fails here, before any data is read
-        build_model(params.model_spec())
+        spec = params.model_spec()
+        if str(spec.get("kind", "")).lower() == "fl":  # its lattice comes from --train
+            spec.setdefault("input_shape", [2, 2])
+        build_model(spec)
     except LatticeMLError:
         raise
     except (TypeError, ValueError, KeyError) as exc:

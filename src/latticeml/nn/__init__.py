@@ -36,7 +36,13 @@ from latticeml.nn.gauge_layers import LBilin, LConv, LConvBilin, Plaq, Poly, mak
 from latticeml.nn.gauge_net import GaugeNet
 from latticeml.nn.gauge_pointwise import LAct, LExp, Trace
 from latticeml.nn.heads import PoolHead, SiteHead
-from latticeml.nn.modelfile import Regressor, load_model, read_model_file, save_model_file
+from latticeml.nn.modelfile import (
+    Detector,
+    Regressor,
+    load_model,
+    read_model_file,
+    save_model_file,
+)
 from latticeml.nn.models import LCNN, count_parameters
 from latticeml.nn.presets import PRESETS, list_presets, preset_spec
 from latticeml.nn.scalar_cnn import EQ, FL, ST, FluxClassifier
@@ -72,6 +78,7 @@ __all__ = [
     "preset_spec",
     "count_parameters",
     "ModelInputError",
+    "Detector",
     "Regressor",
     "load_model",
     "read_model_file",

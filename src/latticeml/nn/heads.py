@@ -11,9 +11,20 @@ from latticeml.errors import ParameterError
 
 __all__ = ["make_activation", "mlp", "SiteHead", "PoolHead"]
 
+class Square(nn.Module):
+    """The activation ``x -> x**2``.
+
+    After a linear map it gives a feature that vanishes exactly on a hyperplane, e.g. on
+    flux-conserving sites, where a divergence stencil gives 0.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return x * x
+
+
 _ACTIVATIONS = {
     "relu": nn.ReLU, "leakyrelu": nn.LeakyReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU, "silu": nn.SiLU, "softplus": nn.Softplus,
+    "gelu": nn.GELU, "silu": nn.SiLU, "softplus": nn.Softplus, "square": Square,
 }
 
 

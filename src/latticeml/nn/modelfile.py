@@ -13,14 +13,18 @@ key                       content
 ``state_dict``            weights of the model built from ``spec``
 ``target``, ``plane``     target name (e.g. ``W_2x2``) and plane index
 ``normalisation``         ``{"mean": m, "std": s}``: the network predicts ``(y - m) / s``
+``task``                  ``"regression"`` or ``"classification"`` (the network gives logits;
+                          optional, files without it are regressors)
 ``info``                  free-form plain data (training parameters, dataset checksums, epoch,
                           validation loss, experiment label, replica, parameter count)
 ``checksum``              SHA-256 over the canonical JSON of all other entries and the bytes of
                           every tensor, so a damaged file is refused
 ========================  ======================================================================
 
-:func:`load_model` returns a :class:`Regressor` in eval mode whose output is in the target's own
-units: links ``(B, *shape, D, N, N)`` -> per-site predictions ``(B, *shape)``.
+:func:`load_model` returns a module in eval mode whose output is in the target's own units:
+a :class:`Regressor` (gauge links ``(B, *shape, D, N, N)`` -> per-site predictions
+``(B, *shape)``; scalar channels ``(B, 4, N_t, N_x)`` -> ``(B,)``) or a :class:`Detector`
+(``(B, 4, N_t, N_x)`` -> probabilities ``(B,)``).
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from torch import nn
 import latticeml
 from latticeml.errors import FileFormatError, ParameterError
 
-__all__ = ["MODEL_FORMAT", "Regressor", "save_model_file", "read_model_file", "load_model",
-           "model_checksum"]
+__all__ = ["MODEL_FORMAT", "Regressor", "Detector", "save_model_file", "read_model_file",
+           "load_model", "model_checksum", "TASKS"]
+
+TASKS = ("regression", "classification")
 
 MODEL_FORMAT = "latticeml-model"
 MODEL_FORMAT_VERSION = 1
@@ -55,10 +61,13 @@ class Regressor(nn.Module):
     Parameters
     ----------
     net : torch.nn.Module
-        Maps links ``(B, *shape, D, N, N)`` to normalised predictions ``(B, *shape)``.
+        Maps links ``(B, *shape, D, N, N)`` to normalised predictions ``(B, *shape)``, or
+        scalar channels ``(B, 4, N_t, N_x)`` to ``(B,)``.
     mean, std : float
         The network predicts ``(y - mean) / std``.
     """
+
+    task = "regression"
 
     def __init__(self, net: nn.Module, mean: float, std: float):
         super().__init__()
@@ -68,8 +77,32 @@ class Regressor(nn.Module):
         self.register_buffer("std", torch.tensor(float(std), dtype=dtype))
 
     def forward(self, links: torch.Tensor) -> torch.Tensor:
-        """Links ``(B, *shape, D, N, N)`` -> predictions ``(B, *shape)`` in target units."""
+        """Map inputs to predictions in target units (``(B, *shape)`` or ``(B,)``)."""
         return self.net(links) * self.std + self.mean
+
+
+class Detector(nn.Module):
+    """A classifier network (logits) whose output is the probability of the positive class.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps ``(B, 4, N_t, N_x)`` to logits ``(B,)``.
+    """
+
+    task = "classification"
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 4, N_t, N_x)`` -> probabilities ``(B,)`` (e.g. that flux is violated)."""
+        return torch.sigmoid(self.net(x))
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 4, N_t, N_x)`` -> logits ``(B,)``."""
+        return self.net(x)
 
 
 def _canonical(obj: Any, h: hashlib._Hash) -> None:
@@ -101,7 +134,7 @@ def model_checksum(content: Mapping) -> str:
 
 def save_model_file(path: str | os.PathLike, *, spec: Mapping, state_dict: Mapping,
                     target: str, plane: int, mean: float, std: float,
-                    info: Mapping | None = None) -> None:
+                    info: Mapping | None = None, task: str = "regression") -> None:
     """Write a model file atomically (temporary file, then rename).
 
     Parameters
@@ -120,7 +153,11 @@ def save_model_file(path: str | os.PathLike, *, spec: Mapping, state_dict: Mappi
         Normalisation of the target.
     info : Mapping, optional
         Plain-data provenance (no objects).
+    task : {'regression', 'classification'}
+        What the network's output means (classification: logits).
     """
+    if task not in TASKS:
+        raise ParameterError("task", f"one of {TASKS}", task)
     content = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
@@ -132,6 +169,8 @@ def save_model_file(path: str | os.PathLike, *, spec: Mapping, state_dict: Mappi
         "normalisation": {"mean": float(mean), "std": float(std)},
         "info": json.loads(json.dumps(dict(info or {}), default=str)),
     }
+    if task != "regression":  # files of regressors keep the layout of format version 1
+        content["task"] = task
     content["checksum"] = model_checksum(content)
     atomic_torch_save(content, path)
 
@@ -196,6 +235,9 @@ def read_model_file(path: str | os.PathLike, *, check_version: bool = True) -> d
                               f"latticeml reads {MODEL_FORMAT_VERSION}")
     if content["checksum"] != model_checksum(content):
         raise FileFormatError(path, "checksum mismatch: the file is damaged")
+    if content.get("task", "regression") not in TASKS:
+        raise FileFormatError(path, f"unknown task {content.get('task')!r}; expected one of "
+                              f"{TASKS}")
     if check_version and content["package_version"] != latticeml.__version__:
         raise FileFormatError(path, f"written by latticeml {content['package_version']}, this is "
                               f"{latticeml.__version__}; retrain, or install that version")
@@ -203,7 +245,7 @@ def read_model_file(path: str | os.PathLike, *, check_version: bool = True) -> d
 
 
 def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
-               check_version: bool = True) -> Regressor:
+               check_version: bool = True) -> Regressor | Detector:
     """Load a trained model: a :class:`Regressor` in eval mode, outputs in target units.
 
     Parameters
@@ -217,8 +259,10 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
 
     Returns
     -------
-    Regressor
-        Links ``(B, *shape, D, N, N)`` -> ``(B, *shape)`` per-site predictions.
+    Regressor or Detector
+        Gauge regressors: links ``(B, *shape, D, N, N)`` -> ``(B, *shape)`` per-site
+        predictions; scalar regressors: ``(B, 4, N_t, N_x)`` float -> ``(B,)``; detectors
+        (``task == "classification"``): ``(B, 4, N_t, N_x)`` -> probabilities ``(B,)``.
     """
     from latticeml.nn.build import build_model
 
@@ -230,7 +274,10 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
         first = str(exc).splitlines()[0]
         raise FileFormatError(path, f"weights do not fit the stored spec ({first[:160]})") from None
     norm = content["normalisation"]
-    model = Regressor(net, norm["mean"], norm["std"]).to(device)
+    if content.get("task", "regression") == "classification":
+        model = Detector(net).to(device)
+    else:
+        model = Regressor(net, norm["mean"], norm["std"]).to(device)
     model.eval()
     model.target = content["target"]
     model.plane = content["plane"]

@@ -123,9 +123,15 @@ class ST(_ScalarBase):
         self.head = mlp(c, out_features, hidden, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, 4, N_t, N_x)`` -> ``(B, out)``; extents must be multiples of the total stride."""
+        """``(B, 4, N_t, N_x)`` -> ``(B, out)``.
+
+        Without ``pool`` any extent works: a stride-``s`` layer has ``ceil(N / s)`` outputs
+        whose windows wrap around the periodic boundary (on an extent that ``s`` does not
+        divide, the last window overlaps the first). With ``pool`` the extents must be
+        multiples of the total stride.
+        """
         self._check(x)
-        if any(n % self.total_stride for n in x.shape[2:]):
+        if self.pool is not None and any(n % self.total_stride for n in x.shape[2:]):
             raise ModelInputError("x.shape[2:]", f"extents divisible by {self.total_stride}",
                                   tuple(x.shape[2:]), "the total stride must divide the lattice")
         if self.pool is None:

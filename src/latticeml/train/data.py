@@ -1,4 +1,10 @@
-"""Training data in memory: links, one target plane, beta, and the dataset's identity."""
+"""Training data in memory: inputs, one target, the physical parameter, the file's identity.
+
+Gauge files give links and a per-site target (one plane of a Wilson loop); scalar files give
+the dual link fields as float channels ``(k_t, k_x, l_t, l_x)`` and a per-configuration target
+(``n``, ``phi2``: closed configurations only; ``flux_violated``: every configuration, a 0/1
+label for classification).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,16 @@ from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
 from latticeml.errors import ParameterError
 
-__all__ = ["GaugeSplit", "load_gauge_split", "check_model_fits"]
+__all__ = ["GaugeSplit", "ScalarSplit", "load_gauge_split", "load_scalar_split", "load_split",
+           "check_model_fits", "dataset_kind", "CLASSIFICATION_TARGETS", "task_of"]
+
+#: Targets learned as a binary classification (BCE on logits, probabilities at prediction).
+CLASSIFICATION_TARGETS = ("flux_violated",)
+
+
+def task_of(target: str) -> str:
+    """``classification`` for 0/1 labels such as ``flux_violated``, else ``regression``."""
+    return "classification" if target in CLASSIFICATION_TARGETS else "regression"
 
 _COMPLEX = {"float32": torch.complex64, "float64": torch.complex128}
 
@@ -56,6 +71,132 @@ class GaugeSplit:
     def n(self) -> int:
         """Number of samples."""
         return int(self.links.shape[0])
+
+    @property
+    def inputs(self) -> torch.Tensor:
+        """The network inputs (the links)."""
+        return self.links
+
+    kind = "gauge"
+
+
+@dataclass(frozen=True)
+class ScalarSplit:
+    """One scalar dataset file held in memory (the rows a target is defined on).
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    sha256 : str
+        Its checksum (recorded in model files).
+    inputs : torch.Tensor
+        ``(n, 4, N_t, N_x)`` real: channels ``(k_t, k_x, l_t, l_x)``.
+    target : torch.Tensor
+        ``(n,)`` real: the target per configuration (0/1 for a classification target).
+    mu : numpy.ndarray
+        ``(n,)`` per-sample chemical potential.
+    open_worms : numpy.ndarray
+        ``(n,)`` number of open worms (0: flux conserved).
+    rows : numpy.ndarray
+        ``(n,)`` indices of these samples in the file.
+    shape : tuple of int
+        Lattice shape ``(N_t, N_x)``.
+    """
+
+    path: Path
+    sha256: str
+    inputs: torch.Tensor
+    target: torch.Tensor
+    mu: np.ndarray
+    open_worms: np.ndarray
+    rows: np.ndarray
+    shape: tuple[int, ...]
+
+    kind = "scalar"
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.inputs.shape[0])
+
+
+def dataset_kind(path: str | os.PathLike, role: str) -> str:
+    """``gauge`` or ``scalar`` for a dataset file (ParameterError for anything else)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(role, "an existing dataset file", str(path))
+    info = dataset_info(path)
+    if info.kind == L.GAUGE_DATASET_KIND:
+        return "gauge"
+    if info.kind == L.SCALAR_DATASET_KIND:
+        return "scalar"
+    raise ParameterError(role, "a gauge or scalar dataset file", f"{path} of kind {info.kind}")
+
+
+def load_scalar_split(path: str | os.PathLike, target: str, *, dtype: str = "float32",
+                      role: str = "--train", checksum: bool = True) -> ScalarSplit:
+    """Read a scalar dataset file into memory.
+
+    Parameters
+    ----------
+    path : path-like
+        A file made by ``latticeml dataset scalar``.
+    target : str
+        ``n``, ``phi2`` (regression on the closed configurations) or ``flux_violated``
+        (classification on every configuration).
+    dtype : {'float32', 'float64'}
+        Precision of inputs and target.
+    role : str
+        Flag name used in error messages.
+    checksum : bool
+        Compute the file's SHA-256.
+
+    Returns
+    -------
+    ScalarSplit
+
+    Raises
+    ------
+    FileFormatError
+        If the file is not a valid scalar dataset.
+    ParameterError
+        If the target does not exist or no configuration defines it.
+    """
+    from latticeml.data._h5 import open_h5
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(role, "an existing dataset file", str(path))
+    info = dataset_info(path, L.SCALAR_DATASET_KIND)
+    choices = [t for t in info.targets if t != "open_worms"]
+    if target not in choices:
+        raise ParameterError("--target", f"one of {', '.join(sorted(choices))}", target,
+                             f"{path} has no such target")
+    with open_h5(path) as f:
+        y = np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64)
+        open_worms = np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64)
+        mu = np.asarray(f[L.MU][()], dtype=np.float64)
+        rows = np.flatnonzero(np.isfinite(y))
+        if rows.size == 0:
+            raise ParameterError(role, f"a dataset with configurations that define {target}",
+                                 str(path), "every configuration holds open worms")
+        kl = f[L.KL][()] if rows.size == y.size else f[L.KL][rows]
+    real = torch.float32 if dtype == "float32" else torch.float64
+    return ScalarSplit(path=path, sha256=sha256_file(path) if checksum else "",
+                       inputs=torch.from_numpy(np.ascontiguousarray(kl)).to(real),
+                       target=torch.from_numpy(np.ascontiguousarray(y[rows])).to(real),
+                       mu=mu[rows], open_worms=open_worms[rows], rows=rows,
+                       shape=tuple(int(s) for s in info.shape))
+
+
+def load_split(path: str | os.PathLike, target: str, *, plane: int = 0, dtype: str = "float32",
+               role: str = "--train", checksum: bool = True) -> GaugeSplit | ScalarSplit:
+    """Read a gauge or a scalar dataset file, whichever ``path`` is."""
+    if dataset_kind(path, role) == "gauge":
+        return load_gauge_split(path, target, plane=plane, dtype=dtype, role=role,
+                                checksum=checksum)
+    return load_scalar_split(path, target, dtype=dtype, role=role, checksum=checksum)
 
 
 def _plane_count(shape) -> int:
@@ -125,8 +266,22 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
                       n_colors=n_colors, shape=tuple(info.shape))
 
 
-def check_model_fits(model: torch.nn.Module, split: GaugeSplit, role: str) -> None:
-    """Raise a ParameterError when a model's D or N differ from a dataset's."""
+def check_model_fits(model: torch.nn.Module, split: GaugeSplit | ScalarSplit,
+                     role: str) -> None:
+    """Raise a ParameterError when a model does not fit a dataset (D, N, field, lattice)."""
+    gauge_model = hasattr(model, "n_colors") or hasattr(model, "dim")
+    if split.kind == "scalar" or not gauge_model:
+        scalar_model = getattr(model, "in_channels", None) == 4 and not gauge_model
+        if split.kind != "scalar" or not scalar_model:
+            field = "the scalar field (kind eq, st, fl or flux)" if split.kind == "scalar" \
+                else "gauge links (kind lcnn, gauge_net or cnn)"
+            raise ParameterError("--model", f"a model for {field} like the {role} data",
+                                 type(model).__name__)
+        fixed = getattr(model, "input_shape", None)
+        if fixed is not None and tuple(fixed) != tuple(split.shape):
+            raise ParameterError("--model", f"input_shape {list(split.shape)} (the {role} "
+                                 "lattice)", list(fixed), "an FL model is tied to one lattice")
+        return
     dim = getattr(model, "dim", None)
     n_colors = getattr(model, "n_colors", None)
     if dim is not None and dim != len(split.shape):
@@ -136,3 +291,27 @@ def check_model_fits(model: torch.nn.Module, split: GaugeSplit, role: str) -> No
     if n_colors is not None and n_colors != split.n_colors:
         raise ParameterError("--model", f"a model for SU({split.n_colors}) like the {role} data",
                              f"SU({n_colors})", f"set group: su{split.n_colors} in the model spec")
+
+
+_SCALAR_REGRESSORS = ("eq", "st", "fl")
+
+
+def complete_spec(spec: dict, split: GaugeSplit | ScalarSplit, target: str) -> dict:
+    """Fill in what a scalar model spec leaves to the data.
+
+    ``out_features`` defaults to 1 (one target per run) for ``eq``, ``st`` and ``fl``, and an
+    ``fl`` model without ``input_shape`` is built for the training lattice. The completed spec
+    is what the model file stores, so ``load_model`` rebuilds the same network. Gauge specs and
+    complete specs are returned unchanged.
+    """
+    spec = dict(spec)
+    kind = str(spec.get("kind", "")).lower()
+    if split.kind != "scalar" or kind not in _SCALAR_REGRESSORS:
+        return spec
+    spec.setdefault("out_features", 1)
+    if kind == "fl":
+        spec.setdefault("input_shape", list(split.shape))
+    if int(spec["out_features"]) != 1:
+        raise ParameterError("--model", "out_features: 1 (one target per training run)",
+                             spec["out_features"], f"the target is {target}")
+    return spec

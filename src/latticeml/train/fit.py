@@ -38,7 +38,15 @@ from latticeml.errors import OutputExistsError, ParameterError
 from latticeml.nn.build import build_model
 from latticeml.nn.modelfile import atomic_torch_save, save_model_file
 from latticeml.nn.models import count_parameters
-from latticeml.train.data import GaugeSplit, check_model_fits, load_gauge_split
+from latticeml.train.data import (
+    GaugeSplit,
+    ScalarSplit,
+    check_model_fits,
+    complete_spec,
+    dataset_kind,
+    load_split,
+    task_of,
+)
 from latticeml.train.params import TrainParams
 
 __all__ = ["TrainResult", "train", "resolve_device", "prepare_output"]
@@ -97,17 +105,23 @@ def prepare_output(out: str | os.PathLike, *, force: bool) -> Path:
     return out
 
 
-def _fingerprint(params: TrainParams, train: GaugeSplit, val: GaugeSplit) -> str:
+def _fingerprint(params: TrainParams, train: GaugeSplit | ScalarSplit,
+                 val: GaugeSplit | ScalarSplit, spec: dict) -> str:
     d = params.fingerprint_dict()
+    d["model"] = spec
     d["data"] = [train.sha256, val.sha256]
     d["package_version"] = latticeml.__version__
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 
-def _loss_fn(kind: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def _loss_fn(kind: str, task: str = "regression"
+             ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if task == "classification":  # logits vs 0/1 labels
+        return torch.nn.functional.binary_cross_entropy_with_logits
     if kind == "site":
         return lambda p, y: torch.mean((p - y) ** 2)
-    return lambda p, y: torch.mean((p.flatten(1).mean(1) - y.flatten(1).mean(1)) ** 2)
+    return lambda p, y: torch.mean((p.reshape(p.shape[0], -1).mean(1)
+                                    - y.reshape(y.shape[0], -1).mean(1)) ** 2)
 
 
 def _evaluate(net, links, y, loss, batch_size, device) -> float:
@@ -203,46 +217,59 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     log = log or (lambda msg: print(msg, file=sys.stderr))
     out = prepare_output(params.out, force=force)
     device = resolve_device(params.device)
-    train_set = load_gauge_split(params.train, params.target, plane=params.plane,
-                                 dtype=params.dtype, role="--train")
-    val_set = load_gauge_split(params.val, params.target, plane=params.plane,
-                               dtype=params.dtype, role="--val")
-    for role, split in (("--val", val_set),):
-        if len(split.shape) != len(train_set.shape) or split.n_colors != train_set.n_colors:
-            raise ParameterError(role, "the group and dimension of --train "
+    kinds = (dataset_kind(params.train, "--train"), dataset_kind(params.val, "--val"))
+    if kinds[0] != kinds[1]:
+        raise ParameterError("--val", f"a {kinds[0]} dataset like --train", f"a {kinds[1]} "
+                             "dataset")
+    train_set = load_split(params.train, params.target, plane=params.plane,
+                           dtype=params.dtype, role="--train")
+    val_set = load_split(params.val, params.target, plane=params.plane,
+                         dtype=params.dtype, role="--val")
+    if train_set.kind == "gauge":
+        if (len(val_set.shape) != len(train_set.shape)
+                or val_set.n_colors != train_set.n_colors):
+            raise ParameterError("--val", "the group and dimension of --train "
                                  f"(SU({train_set.n_colors}), D = {len(train_set.shape)})",
-                                 f"SU({split.n_colors}), D = {len(split.shape)}")
-    check_model_fits(build_model(params.model_spec()), train_set, "training")
+                                 f"SU({val_set.n_colors}), D = {len(val_set.shape)}")
+    spec = complete_spec(params.model_spec(), train_set, params.target)
+    check_model_fits(build_model(spec), train_set, "training")
+    check_model_fits(build_model(spec), val_set, "validation")
     old_threads = torch.get_num_threads()
     if params.threads:
         torch.set_num_threads(params.threads)
     out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
     try:
-        return _run(params, out, device, train_set, val_set, progress=progress,
+        return _run(params, spec, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
                     on_epoch_end=on_epoch_end, log=log)
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _run(params, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
+def _run(params, spec, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
          on_epoch_end, log):
     torch.manual_seed(params.seed)
-    net = build_model(params.model_spec())
-    check_model_fits(net, train_set, "training")
-    net = net.to(device)
-    y_mean = float(train_set.target.mean())
-    y_std = float(train_set.target.std())
-    if not math.isfinite(y_std) or y_std <= 0:
-        raise ParameterError("--target", "a target that varies over the training set",
-                             f"{params.target} with standard deviation {y_std}")
+    net = build_model(spec).to(device)
+    task = task_of(params.target)
+    if task == "classification":  # logits; no normalisation of 0/1 labels
+        y_mean, y_std = 0.0, 1.0
+        if train_set.target.min() == train_set.target.max():
+            raise ParameterError("--train", "both classes (0 and 1) of the label "
+                                 f"{params.target}", f"only {float(train_set.target[0]):g}",
+                                 "build the dataset from closed and open-worm ensembles")
+    else:
+        y_mean = float(train_set.target.mean())
+        y_std = float(train_set.target.std())
+        if not math.isfinite(y_std) or y_std <= 0:
+            raise ParameterError("--target", "a target that varies over the training set",
+                                 f"{params.target} with standard deviation {y_std}")
     ytr = (train_set.target - y_mean) / y_std
     yva = (val_set.target - y_mean) / y_std
-    loss = _loss_fn(params.loss)
+    loss = _loss_fn(params.loss, task)
     opt = _adamw(net, params)
     sched = _make_scheduler(params, opt)
     gen = torch.Generator().manual_seed(params.seed)
-    fingerprint = _fingerprint(params, train_set, val_set)
+    fingerprint = _fingerprint(params, train_set, val_set, spec)
     ckpt_path, metrics_path = out / "checkpoint.pt", out / "metrics.csv"
     state = {"epoch": 0, "best_epoch": 0, "best_val": math.inf, "bad": 0, "history": [],
              "best_state": copy.deepcopy(net.state_dict()), "stopped": False}
@@ -274,7 +301,7 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
             total = 0.0
             for b in range(n_batches):
                 idx = perm[b * params.batch_size:(b + 1) * params.batch_size]
-                xb, yb = train_set.links[idx].to(device), ytr[idx].to(device)
+                xb, yb = train_set.inputs[idx].to(device), ytr[idx].to(device)
                 opt.zero_grad(set_to_none=True)
                 lb = loss(net(xb), yb)
                 lb.backward()
@@ -285,7 +312,8 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
                 bar.set_postfix(epoch=state["epoch"] + 1, loss=f"{total / seen:.3e}",
                                 refresh=False)
             train_loss = total / n
-            val_loss = _evaluate(net, val_set.links, yva, loss, max(params.batch_size, 64), device)
+            val_loss = _evaluate(net, val_set.inputs, yva, loss, max(params.batch_size, 64),
+                                 device)
             if not math.isfinite(train_loss) or not math.isfinite(val_loss):
                 raise ParameterError("--lr", "a learning rate that keeps the loss finite",
                                      params.lr, f"the loss became {train_loss} in epoch "
@@ -320,14 +348,16 @@ def _run(params, out, device, train_set, val_set, *, progress, restart, keep_che
         "experiment": params.label, "replica": params.replica,
         "params": params.fingerprint_dict(), "n_params": count_parameters(net),
         "train": {"path": str(params.train), "sha256": train_set.sha256, "n": train_set.n,
-                  "shape": list(train_set.shape), "group": train_set.group},
+                  "shape": list(train_set.shape),
+                  "group": getattr(train_set, "group", "scalar")},
         "val": {"path": str(params.val), "sha256": val_set.sha256, "n": val_set.n},
         "best_epoch": state["best_epoch"], "best_val_loss": state["best_val"],
         "epochs_run": state["epoch"], "loss": params.loss, "git_commit": _git(),
     }
     model_path = out / "model.pt"
-    save_model_file(model_path, spec=params.model_spec(), state_dict=state["best_state"],
-                    target=params.target, plane=params.plane, mean=y_mean, std=y_std, info=info)
+    save_model_file(model_path, spec=spec, state_dict=state["best_state"],
+                    target=params.target, plane=params.plane, mean=y_mean, std=y_std, info=info,
+                    task=task)
     if not keep_checkpoint:
         ckpt_path.unlink(missing_ok=True)
     return TrainResult(model_path=model_path, best_epoch=state["best_epoch"],

@@ -1,0 +1,368 @@
+"""Evaluation of scalar-field models (EQ / ST / FL regressors, flux-violation detectors).
+
+``evaluate_scalar(params)`` returns two tidy tables.
+
+Metrics (:data:`SCALAR_EVAL_COLUMNS`), one row per model, test set, ``mu`` (NaN: all values of
+mu pooled), ``open_worms`` and metric:
+
+Regression (targets ``n``, ``phi2``; closed configurations only; ``open_worms`` = 0):
+
+* ``true_mean`` -- the measured ensemble average at this mu, ``mc_error`` its Monte Carlo error
+  (Gamma method over the configurations in chain order);
+* ``pred_mean`` -- the average of the model's predictions over the same configurations;
+* ``abs_err_mean`` -- ``|pred_mean - true_mean|`` (``mc_error``: that of ``true_mean``);
+* ``rel_err_mean`` -- ``|pred_mean - true_mean| / |true_mean|`` (``mc_error``: the relative
+  Monte Carlo error of ``true_mean``; NaN where ``true_mean`` = 0);
+* ``mse_config`` -- mean over configurations of ``(pred - true)^2``;
+* ``nmse_config`` -- ``mse_config / Var(true)`` at this mu: the error relative to a model that
+  knew ``<y>(mu)`` exactly (NaN where every configuration has the same value; pooled over mu it
+  is normalised by the variance within each mu, averaged).
+
+Classification (target ``flux_violated``), per number ``M`` of open worms in the positives
+(``open_worms`` = M; NaN pools every M) over the closed configurations and those with M open
+worms, at threshold 0.5 on the probability: ``accuracy``, ``fpr`` (false positives / closed),
+``fnr`` (false negatives / violated), and the confusion counts ``tn``, ``fp``, ``fn``, ``tp``.
+
+Positive control of detectors (``open_worms`` = 1, ``mu`` NaN): ``planted_detected``, the
+fraction of single-link defects found when one unit of flux is added to one link of a closed
+configuration (two violating sites, its ends), for every link of the lattice in turn, the
+links that cross the periodic boundary included.
+
+A model that cannot be applied to a test lattice (an FL model on another lattice size) gets one
+row per metric with ``value`` NaN and ``status`` ``"not applicable: ..."``, never silence.
+
+Predictions (:data:`SCALAR_PRED_COLUMNS`): per configuration ``true`` and ``pred`` (a
+probability for detectors) of the replica with the lowest validation loss of each experiment.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from latticeml.data import layout as L
+from latticeml.data._h5 import open_h5
+from latticeml.data.readers import dataset_info
+from latticeml.errors import ParameterError
+from latticeml.observables.autocorr import gamma_analysis
+from latticeml.train.fit import resolve_device
+
+__all__ = ["ScalarEvaluateParams", "evaluate_scalar", "planted_violations", "planted_detection",
+           "SCALAR_EVAL_COLUMNS",
+           "SCALAR_PRED_COLUMNS", "REGRESSION_METRICS", "CLASSIFICATION_METRICS",
+           "scalar_family"]
+
+SCALAR_EVAL_COLUMNS = ("experiment", "family", "arch", "replica", "model", "n_params", "target",
+                       "task", "val_loss", "train_shape", "test_set", "shape", "volume", "mu",
+                       "open_worms", "metric", "value", "mc_error", "status")
+SCALAR_PRED_COLUMNS = ("experiment", "family", "arch", "replica", "target", "task", "test_set",
+                       "shape", "volume", "sample", "mu", "open_worms", "true", "pred")
+REGRESSION_METRICS = ("true_mean", "pred_mean", "abs_err_mean", "rel_err_mean", "mse_config",
+                      "nmse_config")
+CLASSIFICATION_METRICS = ("accuracy", "fpr", "fnr", "tn", "fp", "fn", "tp",
+                          "planted_detected")
+_FAMILIES = {"eq": "EQ", "st": "ST", "fl": "FL", "flux": "EQ-max"}
+
+
+def scalar_family(spec: dict) -> str:
+    """``EQ``, ``ST``, ``FL`` or ``EQ-max`` (the max-pooled detector) from a model spec."""
+    kind = str(spec.get("kind", "")).lower()
+    return _FAMILIES.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class ScalarEvaluateParams:
+    """One evaluation of scalar models.
+
+    Attributes
+    ----------
+    models : tuple of str
+        Model files (``model.pt``) of scalar models, all of one target.
+    test_sets : tuple of str
+        Scalar dataset files (any lattice sizes, any mu).
+    batch_size : int
+        Configurations per forward pass.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``.
+    threads : int
+        Torch CPU threads (0: torch's default).
+    """
+
+    models: tuple[str, ...]
+    test_sets: tuple[str, ...]
+    batch_size: int = 256
+    device: str = "auto"
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ParameterError("--models", "at least one model file", "none")
+        if not self.test_sets:
+            raise ParameterError("--test", "at least one test dataset", "none")
+        for key, low in (("batch_size", 1), ("threads", 0)):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ParameterError(f"--{key.replace('_', '-')}", f"an integer >= {low}", v)
+        if len({Path(p).resolve() for p in self.models}) != len(self.models):
+            raise ParameterError("--models", "distinct model files", self.models)
+
+
+class _ScalarModel:
+    def __init__(self, path: str, device: torch.device):
+        from latticeml.nn.modelfile import load_model
+
+        self.path = path
+        self.module = load_model(path, device=device)
+        spec, info = self.module.spec, self.module.info
+        if str(spec.get("kind", "")).lower() not in _FAMILIES:
+            raise ParameterError("--models", "scalar-field models (kind eq, st, fl or flux)",
+                                 f"{path} of kind {spec.get('kind', spec.get('preset'))}")
+        self.task = self.module.task
+        self.target = self.module.target
+        self.dtype = next(self.module.parameters()).dtype
+        self.input_shape = tuple(spec["input_shape"]) if "input_shape" in spec else None
+        train_shape = info.get("train", {}).get("shape", [])
+        self.labels = {
+            "experiment": info.get("experiment", Path(path).parent.name),
+            "family": scalar_family(spec),
+            "arch": str(spec.get("kind", "")).lower(),
+            "replica": int(info.get("replica", 0)),
+            "model": str(path),
+            "n_params": int(info.get("n_params", 0)),
+            "target": self.target,
+            "task": self.task,
+            "val_loss": float(info.get("best_val_loss", float("nan"))),
+            "train_shape": "x".join(map(str, train_shape)),
+        }
+
+    def applicable(self, shape) -> str:
+        if self.input_shape is not None and tuple(shape) != self.input_shape:
+            return (f"not applicable: {self.labels['family']} is built for "
+                    f"{'x'.join(map(str, self.input_shape))}")
+        return "ok"
+
+
+def _test_label(path: str) -> str:
+    p = Path(path).resolve()
+    return p.parent.name if p.stem in ("test", "val", "train") else p.stem
+
+
+def _read_test_set(path: str, target: str) -> dict:
+    with open_h5(path) as f:
+        return {
+            "kl": f[L.KL][()],
+            "y": np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64),
+            "mu": np.asarray(f[L.MU][()], dtype=np.float64),
+            "open_worms": np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64),
+        }
+
+
+def _predict(m: _ScalarModel, kl: np.ndarray, batch_size: int, device) -> np.ndarray:
+    out = []
+    with torch.no_grad():
+        for lo in range(0, kl.shape[0], batch_size):
+            x = torch.from_numpy(kl[lo:lo + batch_size]).to(device=device, dtype=m.dtype)
+            out.append(m.module(x).double().cpu().numpy().reshape(-1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _mc(series: np.ndarray) -> tuple[float, float]:
+    if series.size >= 2 and np.ptp(series) > 0:
+        g = gamma_analysis(series)
+        return float(g.mean), float(g.error)
+    return float(np.mean(series)), 0.0
+
+
+def regression_metrics(pred: np.ndarray, true: np.ndarray, mu: np.ndarray) -> list[dict]:
+    """Rows (``mu``, ``metric``, ``value``, ``mc_error``) per mu and pooled (``mu`` NaN).
+
+    Parameters
+    ----------
+    pred, true : ndarray, shape (n,)
+        Predicted and measured per-configuration values (chain order within each mu).
+    mu : ndarray, shape (n,)
+        Per-configuration chemical potential.
+    """
+    rows = []
+    nmse_parts, weights = [], []
+    for value in np.unique(mu):
+        sel = mu == value
+        t, p = true[sel], pred[sel]
+        tm, err = _mc(t)
+        pm = float(p.mean())
+        mse = float(np.mean((p - t) ** 2))
+        var = float(np.var(t))
+        nmse = mse / var if var > 0 else math.nan
+        if var > 0:
+            nmse_parts.append(nmse)
+            weights.append(sel.sum())
+        diff = abs(pm - tm)
+        rel = diff / abs(tm) if tm != 0 else math.nan
+        rel_err = err / abs(tm) if tm != 0 else math.nan
+        for metric, v, e in (("true_mean", tm, err), ("pred_mean", pm, math.nan),
+                             ("abs_err_mean", diff, err), ("rel_err_mean", rel, rel_err),
+                             ("mse_config", mse, math.nan), ("nmse_config", nmse, math.nan)):
+            rows.append({"mu": float(value), "metric": metric, "value": v, "mc_error": e})
+    pooled_nmse = (float(np.average(nmse_parts, weights=weights)) if nmse_parts
+                   else math.nan)
+    rows.append({"mu": math.nan, "metric": "mse_config",
+                 "value": float(np.mean((pred - true) ** 2)), "mc_error": math.nan})
+    rows.append({"mu": math.nan, "metric": "nmse_config", "value": pooled_nmse,
+                 "mc_error": math.nan})
+    return rows
+
+
+def classification_metrics(prob: np.ndarray, label: np.ndarray,
+                           open_worms: np.ndarray) -> list[dict]:
+    """Rows (``open_worms``, ``metric``, ``value``) per M > 0 and pooled (``open_worms`` NaN)."""
+    rows = []
+    guess = prob >= 0.5
+    truth = label > 0.5
+    groups = [(float(mm), (open_worms == 0) | (open_worms == mm))
+              for mm in np.unique(open_worms[open_worms > 0])]
+    groups.append((math.nan, np.ones_like(truth)))
+    for mm, sel in groups:
+        g, t = guess[sel], truth[sel]
+        tp, fp = int(np.sum(g & t)), int(np.sum(g & ~t))
+        tn, fn = int(np.sum(~g & ~t)), int(np.sum(~g & t))
+        n = tp + fp + tn + fn
+        values = {"accuracy": (tp + tn) / n if n else math.nan,
+                  "fpr": fp / (fp + tn) if fp + tn else math.nan,
+                  "fnr": fn / (fn + tp) if fn + tp else math.nan,
+                  "tn": tn, "fp": fp, "fn": fn, "tp": tp}
+        rows += [{"open_worms": mm, "metric": k, "value": float(v), "mc_error": math.nan}
+                 for k, v in values.items()]
+    return rows
+
+
+def planted_violations(kl: np.ndarray) -> np.ndarray:
+    """Every single-link defect of one closed configuration.
+
+    Parameters
+    ----------
+    kl : ndarray, shape (4, N_t, N_x)
+        Channels ``(k_t, k_x, l_t, l_x)`` of a flux-conserving configuration.
+
+    Returns
+    -------
+    ndarray, shape (2 * N_t * N_x, 4, N_t, N_x)
+        Copies with ``k`` of one link (t, x, nu), in C order of (nu, t, x), raised by one: the
+        divergence becomes +1 at the link's start and -1 at its end (across the periodic
+        boundary for the last row and column).
+    """
+    kl = np.asarray(kl)
+    n_t, n_x = kl.shape[1:]
+    out = np.repeat(kl[None], 2 * n_t * n_x, axis=0)
+    nu, t, x = np.unravel_index(np.arange(2 * n_t * n_x), (2, n_t, n_x))
+    out[np.arange(out.shape[0]), nu, t, x] += 1
+    return out
+
+
+def planted_detection(m, kl: np.ndarray, batch_size: int, device) -> float:
+    """Fraction of :func:`planted_violations` of ``kl`` that a detector flags (p >= 0.5)."""
+    prob = _predict(m, planted_violations(kl), batch_size, device)
+    return float(np.mean(prob >= 0.5))
+
+
+def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
+                    log: Callable[[str], None] | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate scalar models on scalar test sets (see the module docstring).
+
+    Parameters
+    ----------
+    params : ScalarEvaluateParams
+        The evaluation.
+    progress : bool
+        Show a progress bar on stderr.
+    log : callable, optional
+        One-line messages (default: stderr).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Metrics (:data:`SCALAR_EVAL_COLUMNS`) and predictions of each experiment's
+        best-on-validation replica (:data:`SCALAR_PRED_COLUMNS`).
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    device = resolve_device(params.device)
+    infos = {p: dataset_info(p, L.SCALAR_DATASET_KIND) for p in params.test_sets}
+    models = [_ScalarModel(p, device) for p in params.models]
+    targets = {m.target for m in models}
+    for p, info in infos.items():
+        for t in targets:
+            if t not in info.targets:
+                raise ParameterError("--test", f"scalar test sets with target {t}",
+                                     f"{p} with targets {sorted(info.targets)}")
+    labels = [_test_label(p) for p in params.test_sets]
+    if len(set(labels)) != len(labels):
+        labels = [str(Path(p).with_suffix("")) for p in params.test_sets]
+    best = {}
+    for m in models:
+        e = m.labels["experiment"]
+        key = (m.labels["val_loss"], m.labels["replica"])
+        if e not in best or key < best[e][0]:
+            best[e] = (key, m)
+    best_models = {id(v[1]) for v in best.values()}
+    old_threads = torch.get_num_threads()
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    rows, pred_frames = [], []
+    bar = tqdm(total=len(models) * len(infos), disable=not progress, desc="evaluate",
+               unit="model-set", file=sys.stderr, leave=False)
+    try:
+        for (path, info), label in zip(infos.items(), labels, strict=True):
+            shape = tuple(int(s) for s in info.shape)
+            set_cols = {"test_set": label, "shape": "x".join(map(str, shape)),
+                        "volume": int(np.prod(shape))}
+            data = {t: _read_test_set(path, t) for t in sorted(targets)}
+            for m in models:
+                d = data[m.target]
+                base = {**m.labels, **set_cols}
+                status = m.applicable(shape)
+                if status != "ok":
+                    names = (REGRESSION_METRICS if m.task == "regression"
+                             else CLASSIFICATION_METRICS)
+                    rows += [{**base, "mu": math.nan, "open_worms": math.nan, "metric": k,
+                              "value": math.nan, "mc_error": math.nan, "status": status}
+                             for k in names]
+                    bar.update(1)
+                    continue
+                keep = np.isfinite(d["y"])
+                kl, y, mu, ow = d["kl"][keep], d["y"][keep], d["mu"][keep], d["open_worms"][keep]
+                pred = _predict(m, kl, params.batch_size, device)
+                if m.task == "regression":
+                    extra = {"open_worms": 0.0}
+                    new = regression_metrics(pred, y, mu)
+                else:
+                    extra = {"mu": math.nan}
+                    new = classification_metrics(pred, y, ow)
+                    closed = np.flatnonzero(y < 0.5)
+                    if closed.size:
+                        new.append({"open_worms": 1.0, "metric": "planted_detected",
+                                    "mc_error": math.nan,
+                                    "value": planted_detection(m, kl[closed[0]],
+                                                               params.batch_size, device)})
+                rows += [{**base, **extra, **r, "status": "ok"} for r in new]
+                if id(m) in best_models:
+                    pred_frames.append(pd.DataFrame({
+                        **{k: m.labels[k] for k in ("experiment", "family", "arch", "replica",
+                                                    "target", "task")},
+                        **set_cols, "sample": np.flatnonzero(keep), "mu": mu,
+                        "open_worms": ow, "true": y, "pred": pred}))
+                bar.update(1)
+    finally:
+        bar.close()
+        torch.set_num_threads(old_threads)
+    table = pd.DataFrame(rows, columns=list(SCALAR_EVAL_COLUMNS))
+    preds = (pd.concat(pred_frames, ignore_index=True) if pred_frames
+             else pd.DataFrame(columns=list(SCALAR_PRED_COLUMNS)))
+    return table, preds[list(SCALAR_PRED_COLUMNS)]
