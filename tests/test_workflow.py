@@ -25,8 +25,14 @@ TINY = {
         ]
     },
     "datasets": {"gauge": {"loops": [[1, 1], [1, 2]]}},
-    "scalar": {"mu": [1.0], "shapes": [[8, 2]], "open_worms": [0, 1], "splits": {"train": 6},
-               "n_therm": 10, "n_skip": 1},
+    "scalar": {"n_therm": 10, "n_skip": 1, "ensembles": [
+        {"name": "sc", "shape": [8, 2], "mu": [1.0], "open_worms": [0, 1],
+         "splits": {"train": 12, "val": 6}},
+        {"name": "sc_test", "shape": [8, 2], "mu": [0.95, 1.0], "splits": {"test": 4}},
+        {"name": "sc_big", "shape": [12, 4], "mu": [1.0], "open_worms": [1],
+         "splits": {"test": 6}},
+        {"name": "sc_far", "shape": [8, 2], "mu": [1.3], "splits": {"test": 3}},
+    ]},
     "training": {"replicas": 2, "epochs": 2, "batch_size": 3},
     "cnn_grids": {"g": {"channels": [[2], [3]]}},
     "evaluation": {"gauge_configs": 2, "adversarial_steps": 2},
@@ -36,6 +42,14 @@ TINY = {
         {"name": "cnn", "ensemble": "tiny", "target": "W_1x2",
          "model": {"kind": "cnn", "kernel_sizes": 3}, "grid": "g", "test": ["tiny6"],
          "training": {"replicas": 1}},
+        {"name": "n_eq", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_far"],
+         "model": {"kind": "eq", "channels": [2], "kernel_sizes": 1}},
+        {"name": "n_fl", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_big"],
+         "model": {"kind": "fl", "channels": [2], "kernel_sizes": 1, "hidden": [4]},
+         "training": {"replicas": 1}},
+        {"name": "flux_max", "ensemble": "sc", "target": "flux_violated", "test": ["sc_big"],
+         "model": {"kind": "flux", "channels": [2], "kernel_sizes": 2,
+                   "activation": "square"}},
     ],
 }
 
@@ -93,16 +107,16 @@ def test_tiny_workflow_runs(tmp_path):
     arrays, _ = read_gauge_ensemble(res / "gauge/tiny3/beta5.0000_train.h5")
     assert arrays["links"].shape == (2, 4, 2, 2, 2, 4, 3, 3)
     for worms in (0, 1):
-        arrays, attrs = read_scalar_ensemble(res / f"scalar/8x2/mu1.0000_open{worms}_train.h5")
-        assert arrays["k"].shape == (6, 8, 2, 2)
+        arrays, attrs = read_scalar_ensemble(res / f"scalar/sc/mu1.0000_open{worms}_train.h5")
+        assert arrays["k"].shape == (12, 8, 2, 2)
     from latticeml.data import GaugeDataset, ScalarDataset
 
     data = tmp_path / "results" / "datasets"
     train = GaugeDataset(data / "gauge/tiny/train.h5", targets=("W_1x1", "W_1x2"))
     assert len(train) == 8
     assert len(GaugeDataset(data / "gauge/tiny3/train.h5", targets=("W_1x1",))) == 2
-    flux = ScalarDataset(data / "scalar/8x2/open1_train.h5", targets=("flux_violated",))
-    assert len(flux) == 6
+    flux = ScalarDataset(data / "scalar/sc/train.h5", targets=("flux_violated",))
+    assert len(flux) == 24 and 0 < int(flux.info.n_samples) == 24
     # stages 3-5: models, grid selection, evaluation, summary, figures
     import pandas as pd
 
@@ -124,6 +138,16 @@ def test_tiny_workflow_runs(tmp_path):
     assert set(summary[summary["experiment"] == "lcnn"]["test_set"]) == {"tiny", "tiny6"}
     for stem in ("error_vs_size", "predicted_vs_true", "training_curves", "gauge_robustness"):
         assert (res / f"plots/tiny/{stem}.pdf").stat().st_size > 0
+    # the scalar study: regression (FL not applicable on 12x4), detector, its figures
+    scalar = pd.read_csv(res / "evaluation/sc/evaluation.csv")
+    fl_big = scalar[(scalar["experiment"] == "n_fl") & (scalar["shape"] == "12x4")]
+    assert len(fl_big) and fl_big["status"].str.startswith("not applicable").all()
+    assert set(scalar[scalar["experiment"] == "flux_max"]["metric"]) >= {"accuracy", "fpr",
+                                                                          "planted_detected"}
+    assert "n_eq" in (res / "evaluation/sc/summary.md").read_text()
+    for stem in ("observable_vs_mu", "error_vs_size", "predicted_vs_true", "extrapolation",
+                 "training_curves", "classifier_accuracy", "feature_maps"):
+        assert (res / f"plots/sc/{stem}.png").stat().st_size > 0
     # rerunning does nothing
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -219,7 +219,7 @@ def test_scalar_predicted_vs_true():
     assert [ax.get_title() for ax in fig.axes[:3]] == ["EQ", "ST", "FL"]
     assert len(fig.axes[0].collections) == 3  # one scatter per test set
     assert len(fig.axes[2].collections) == 2  # FL: no predictions on 24x6
-    assert fig.axes[4].collections == [] and "no data" in _texts(fig.axes[4])  # no ST phi2
+    assert len(fig.axes[4].collections) == 0 and "no data" in _texts(fig.axes[4])  # no ST phi2
     pred = _predictions()
     pred["task"] = "classification"
     with pytest.raises(ParameterError, match="regression"):
@@ -483,3 +483,20 @@ def test_cli_scalar_bad_flags(tmp_path):
     pd.DataFrame({"experiment": ["a"], "metric": ["mse_mean"]}).to_csv(gauge, index=False)
     with pytest.raises(ParameterError, match="--mu-range"):
         _run(["--evaluation", str(gauge), "--out-dir", out, "--mu-range", "0", "1"])
+
+
+def test_cli_scalar_figures_selects_stems(tmp_path, capsys):
+    evaluation = tmp_path / "evaluation.csv"
+    _evaluation().to_csv(evaluation, index=False)
+    out = tmp_path / "out"
+    base = ["--evaluation", str(evaluation), "--out-dir", str(out)]
+    assert _run([*base, "--figures", "classifier_accuracy"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["classifier_accuracy.pdf",
+                                                     "classifier_accuracy.png"]
+    assert capsys.readouterr().err.count("wrote ") == 2
+    with pytest.raises(ParameterError, match="feature_maps"):
+        _run([*base, "--figures", "feature_maps", "--force"])
+    with pytest.raises(ParameterError, match="nope"):
+        _run([*base, "--figures", "observable_vs_mu,nope", "--force"])
+    with pytest.raises(ParameterError, match="figures"):
+        make_scalar_all(_evaluation(), None, None, tmp_path, figures=["nope"])

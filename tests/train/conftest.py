@@ -35,3 +35,40 @@ def gauge_data(tmp_path_factory):
         "test": _dataset(tmp, (4, 4), 7, 30, "test"),
         "test6": _dataset(tmp, (6, 6), 5, 40, "test6"),
     }
+
+
+def _scalar_files(tmp, shape, mus, worms, n, seed, name):
+    files = []
+    for i, mu in enumerate(mus):
+        for w in worms:
+            out = tmp / f"{name}_mu{mu}_open{w}.h5"
+            argv = ["scalar", "generate", "--shape", ",".join(map(str, shape)), "--mu", str(mu),
+                    "--eta", "4.01", "--lam", "1.0", "--n-configs", str(n), "--n-therm", "200",
+                    "--n-skip", "10", "--seed", str(seed + 10 * i + w), "--open-worms", str(w),
+                    "--no-progress", "--out", str(out)]
+            assert main(argv) == 0
+            files.append(out)
+    return files
+
+
+def _scalar_dataset(tmp, shape, mus, worms, n, seed, name):
+    out = tmp / name / "test.h5" if name.startswith("test") else tmp / f"{name}.h5"
+    out.parent.mkdir(exist_ok=True)
+    files = _scalar_files(tmp, shape, mus, worms, n, seed, name)
+    assert main(["dataset", "scalar", "--inputs", *map(str, files), "--no-progress",
+                 "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def scalar_data(tmp_path_factory):
+    """Dual phi^4 data: train/val on 12x4 (mu 0.95, 1.05; closed and one open worm), test sets
+    on 12x4 and 16x6 (closed and M = 1, 2 open worms)."""
+    tmp = tmp_path_factory.mktemp("scalar_data")
+    mus = (0.95, 1.05)
+    return {
+        "train": _scalar_dataset(tmp, (12, 4), mus, (0, 1), 150, 100, "train"),
+        "val": _scalar_dataset(tmp, (12, 4), mus, (0, 1), 40, 200, "val"),
+        "test": _scalar_dataset(tmp, (12, 4), mus, (0, 1, 2), 30, 300, "test12"),
+        "test16": _scalar_dataset(tmp, (16, 6), mus, (0, 1, 2), 30, 400, "test16"),
+    }

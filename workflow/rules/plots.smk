@@ -57,11 +57,16 @@ rule plots_scalar:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         figures="observable_vs_mu,error_vs_size,predicted_vs_true",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
+        sets=lambda w: (
+            "--extrapolation-sets " + " ".join(extrapolation_sets(w.study))
+            if extrapolation_sets(w.study)
+            else ""
+        ),
     conda:
         ENV
     threads: 1
     shell:
-        SCALAR_PLOT + " --force > {log} 2>&1"
+        SCALAR_PLOT + " {params.sets} --force > {log} 2>&1"
 
 
 rule plots_scalar_training:

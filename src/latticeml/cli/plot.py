@@ -23,7 +23,7 @@ _SCALAR_STEMS_OF_FLAG = {
     "feature_models": ("feature_maps",),
     "metrics": ("training_curves",),
 }
-_SCALAR_FLAGS = ("extrapolation_sets", "mu_range", "feature_models", "feature_data")
+_SCALAR_FLAGS = ("extrapolation_sets", "mu_range", "feature_models", "feature_data", "figures")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,7 +80,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scalar dataset file; its first flux-violating configuration "
         "(targets/flux_violated == 1) is the input of feature_maps",
     )
+    scalar.add_argument(
+        "--figures",
+        type=_stem_list,
+        metavar="STEM[,STEM...]",
+        help="draw only these figures (comma-separated stems, e.g. "
+        "classifier_accuracy,feature_maps); each must be producible from the given inputs",
+    )
     p.set_defaults(func=_plot)
+
+
+def _stem_list(text: str) -> list[str]:
+    """Argparse type of ``--figures a,b`` (names are checked against the inputs later)."""
+    stems = [s.strip() for s in text.split(",") if s.strip()]
+    if not stems:
+        raise argparse.ArgumentTypeError("expected comma-separated figure stems")
+    return stems
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -136,8 +151,18 @@ def _plot_scalar(args: argparse.Namespace, raw, out_dir: Path) -> int:
 
     evaluation = check_scalar_table(raw, SCALAR_EVALUATION_COLUMNS, args.evaluation)
     _check_scalar_flags(args, evaluation)
+    planned = _planned_scalar_stems(args, evaluation)
+    if args.figures is not None:
+        missing = [stem for stem in args.figures if stem not in planned]
+        if missing:
+            raise ParameterError(
+                "--figures", f"figures these inputs can produce ({', '.join(planned)})",
+                missing, hint="extrapolation needs --extrapolation-sets, feature_maps "
+                "--feature-models, predicted_vs_true --predictions, training_curves --metrics",
+            )
+        planned = [stem for stem in planned if stem in args.figures]
     if not args.force:
-        _refuse_existing(out_dir, _planned_scalar_stems(args, evaluation))
+        _refuse_existing(out_dir, planned)
     predictions = None
     if args.predictions is not None:
         predictions = check_scalar_table(
@@ -151,17 +176,25 @@ def _plot_scalar(args: argparse.Namespace, raw, out_dir: Path) -> int:
             for label, path in _run_labels(args.metrics).items()
         }
     models = config = None
-    if args.feature_models:
+    if args.feature_models and "feature_maps" in planned:
         config = _first_violated(args.feature_data)
         models = _load_models(args.feature_models)
     _make_directory(out_dir)
     paths = make_scalar_all(
         evaluation, predictions, runs, out_dir, models=models, config=config,
         mu_range=tuple(args.mu_range) if args.mu_range else None,
-        extrapolation_sets=args.extrapolation_sets,
+        extrapolation_sets=args.extrapolation_sets, figures=planned,
     )
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
+    if args.figures is not None:
+        drawn = {path.stem for path in paths}
+        undrawn = [stem for stem in planned if stem not in drawn]
+        if undrawn:
+            raise ParameterError(
+                "--figures", "figures the tables hold usable rows for", undrawn,
+                hint="every row they need is 'not applicable' or missing",
+            )
     return 0
 
 
@@ -227,21 +260,33 @@ def _first_violated(path: str):
 
 
 def _load_models(paths: list[str]) -> dict:
-    """Load models for the feature maps, labelled ``<family> <experiment>/r<replica>``."""
+    """Load models for the feature maps, labelled ``<family> <experiment>/r<replica>``.
+
+    Of several replicas of one experiment only the one with the lowest validation loss is
+    shown (the model one would pick without looking at test data).
+    """
+    import math
+
     from latticeml.evaluate.scalar import scalar_family
     from latticeml.nn import load_model
 
-    models: dict = {}
+    if len({Path(p).resolve() for p in paths}) != len(paths):
+        raise ParameterError("--feature-models", "distinct model files", paths)
+    best: dict = {}
     for path in paths:
         model = load_model(path)
         info = getattr(model, "info", {}) or {}
+        experiment = info.get("experiment", Path(path).parent.name)
+        val = float(info.get("best_val_loss", math.inf))
+        key = (val, int(info.get("replica", 0)))
+        if experiment not in best or key < best[experiment][0]:
+            best[experiment] = (key, path, model)
+    models: dict = {}
+    for experiment, (_, path, model) in best.items():
+        info = getattr(model, "info", {}) or {}
         label = (f"{scalar_family(getattr(model, 'spec', {}))} "
-                 f"{info.get('experiment', Path(path).parent.name)}/r{info.get('replica', 0)}")
-        if label in models:
-            label = str(path)
-        if label in models:
-            raise ParameterError("--feature-models", "distinct model files", paths)
-        models[label] = model
+                 f"{experiment}/r{info.get('replica', 0)}")
+        models[label if label not in models else str(path)] = model
     return models
 
 

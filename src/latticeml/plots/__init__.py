@@ -7,7 +7,15 @@ used, so the module works headless without selecting a backend.
 
 from latticeml.plots.diagnostics import GAUGE_FLOOR, gauge_robustness, training_curves
 from latticeml.plots.figures import best_replicas, error_vs_size, predicted_vs_true
-from latticeml.plots.make import FIGURE_STEMS, make_all
+from latticeml.plots.make import FIGURE_STEMS, SCALAR_FIGURE_STEMS, make_all, make_scalar_all
+from latticeml.plots.scalar import (
+    classifier_accuracy,
+    error_vs_size_scalar,
+    extrapolation_panel,
+    feature_maps,
+    observable_vs_mu,
+    scalar_predicted_vs_true,
+)
 from latticeml.plots.style import (
     DOUBLE_COLUMN,
     SINGLE_COLUMN,
@@ -29,15 +37,23 @@ __all__ = [
     "GAUGE_FLOOR",
     "METRICS_COLUMNS",
     "PREDICTION_COLUMNS",
+    "SCALAR_FIGURE_STEMS",
     "SINGLE_COLUMN",
     "best_replicas",
     "check_table",
+    "classifier_accuracy",
     "error_vs_size",
+    "error_vs_size_scalar",
+    "extrapolation_panel",
     "family_style",
+    "feature_maps",
     "gauge_robustness",
     "make_all",
+    "make_scalar_all",
+    "observable_vs_mu",
     "paper_style",
     "predicted_vs_true",
     "save_figure",
+    "scalar_predicted_vs_true",
     "training_curves",
 ]

@@ -134,6 +134,7 @@ def make_scalar_all(
     mu_range: tuple[float, float] | None = None,
     *,
     extrapolation_sets: Sequence[str] | None = None,
+    figures: Sequence[str] | None = None,
 ) -> list[Path]:
     """Build the figures of the scalar-field study that the inputs allow; save PNG and PDF.
 
@@ -166,6 +167,8 @@ def make_scalar_all(
         Range of mu over which ``error_vs_size`` takes the largest relative error.
     extrapolation_sets : sequence of str, optional
         Labels of test sets with mu beyond the training range.
+    figures : sequence of str, optional
+        Build only these stems (default: every figure the inputs allow).
 
     Returns
     -------
@@ -178,17 +181,22 @@ def make_scalar_all(
         If ``out_dir`` is not a directory.
     ParameterError
         If an input lacks a column or holds text in a numeric column, an extrapolation set is
-        not in ``evaluation``, ``mu_range`` is not an ordered pair, or only one of ``models``
-        and ``config`` is given.
+        not in ``evaluation``, ``mu_range`` is not an ordered pair, only one of ``models``
+        and ``config`` is given, or ``figures`` names an unknown stem.
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise OutputDirectoryError(out_dir)
+    wanted = SCALAR_FIGURE_STEMS if figures is None else tuple(figures)
+    unknown = [stem for stem in wanted if stem not in SCALAR_FIGURE_STEMS]
+    if unknown:
+        raise ParameterError("figures", f"stems out of {', '.join(SCALAR_FIGURE_STEMS)}",
+                             unknown)
     builders = _scalar_builders(evaluation, predictions, runs, models, config, mu_range,
                                 tuple(extrapolation_sets or ()))
     written: list[Path] = []
     for stem in SCALAR_FIGURE_STEMS:
-        if stem in builders:
+        if stem in builders and stem in wanted:
             written += save_figure(builders[stem](), out_dir / stem)
     return written
 

@@ -102,7 +102,8 @@ def check_scalar_table(table: object, columns: Sequence[str], name: str) -> pd.D
     -------
     pandas.DataFrame
         A copy; ``replica``, ``volume``, ``mu``, ``open_worms``, ``value``, ``mc_error``,
-        ``true`` and ``pred`` as numbers (empty cells NaN), ``status`` as text.
+        ``true`` and ``pred`` as numbers (empty cells NaN), ``status`` as stripped text (an
+        empty status counts as ``"ok"``).
 
     Raises
     ------
