@@ -12,13 +12,12 @@ from matplotlib.figure import Figure
 
 from latticeml.cli import plot as plot_cli
 from latticeml.errors import FileFormatError, OutputExistsError, ParameterError
+from latticeml.plots.detector import classifier_accuracy, feature_maps
 from latticeml.plots.make import SCALAR_FIGURE_STEMS, make_scalar_all
 from latticeml.plots.scalar import (
     GOAL_ACCURACY,
-    classifier_accuracy,
     error_vs_size_scalar,
     extrapolation_panel,
-    feature_maps,
     observable_vs_mu,
     scalar_predicted_vs_true,
 )

@@ -5,14 +5,13 @@ it with :func:`save_figure` (PNG at 300 dpi and PDF, written atomically). No pyp
 used, so the module works headless without selecting a backend.
 """
 
+from latticeml.plots.detector import classifier_accuracy, feature_maps
 from latticeml.plots.diagnostics import GAUGE_FLOOR, gauge_robustness, training_curves
 from latticeml.plots.figures import best_replicas, error_vs_size, predicted_vs_true
 from latticeml.plots.make import FIGURE_STEMS, SCALAR_FIGURE_STEMS, make_all, make_scalar_all
 from latticeml.plots.scalar import (
-    classifier_accuracy,
     error_vs_size_scalar,
     extrapolation_panel,
-    feature_maps,
     observable_vs_mu,
     scalar_predicted_vs_true,
 )

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from latticeml.errors import OutputDirectoryError, ParameterError
+from latticeml.plots.detector import _check_feature_inputs, classifier_accuracy, feature_maps
 from latticeml.plots.diagnostics import gauge_robustness, training_curves
 from latticeml.plots.figures import (
     DEFAULT_METRICS,
@@ -21,13 +22,10 @@ from latticeml.plots.figures import (
 from latticeml.plots.scalar import (
     SCALAR_EVALUATION_COLUMNS,
     SCALAR_PREDICTION_COLUMNS,
-    _check_feature_inputs,
     _check_range,
     check_scalar_table,
-    classifier_accuracy,
     error_vs_size_scalar,
     extrapolation_panel,
-    feature_maps,
     observable_vs_mu,
     scalar_predicted_vs_true,
 )
