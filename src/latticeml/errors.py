@@ -11,6 +11,7 @@ __all__ = [
     "ParameterError",
     "OutputExistsError",
     "OutputDirectoryError",
+    "OutputPathError",
     "FileFormatError",
     "TableRangeError",
 ]
@@ -66,6 +67,23 @@ class OutputDirectoryError(LatticeMLError, FileNotFoundError):
             f"output directory {str(path)!r} does not exist; create it first "
             f"(mkdir -p {str(path)!r}) or choose another --out"
         )
+
+
+class OutputPathError(LatticeMLError, ValueError):
+    """An output path cannot be used: a directory, one of the inputs, or not writable.
+
+    Parameters
+    ----------
+    path : object
+        The output path as given.
+    problem : str
+        What is wrong with it and how to fix it.
+    """
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"output {str(path)!r}: {problem}")
 
 
 class FileFormatError(LatticeMLError, ValueError):

@@ -16,6 +16,7 @@ from latticeml.data import (
     build_gauge_dataset,
     build_scalar_dataset,
     dataset_info,
+    seal,
     write_gauge_ensemble,
     write_scalar_ensemble,
 )
@@ -206,24 +207,40 @@ def test_corruption_cases(tmp_path, gauge_files):
     bad.write_bytes(good)
     with h5py.File(bad, "a") as f:
         f["inputs/links"][0, 0, 0, 0] = 2 * np.eye(2, dtype=complex)
+    with pytest.raises(FileFormatError, match="SHA-256"):  # the digest sees it first
+        GaugeDataset(bad)
+    with h5py.File(bad, "a") as f:
+        seal(f)  # consistent digests, wrong values: the value checks see it
     with pytest.raises(FileFormatError, match="SU"):
         GaugeDataset(bad)
     with h5py.File(bad, "a") as f:
         f["inputs/links"][0, 0, 0, 0] = np.eye(2, dtype=complex)
         f["targets/W_1x1"][2, 0, 1, 1] = np.nan
+        seal(f)
     with pytest.raises(FileFormatError, match="NaN"):
         GaugeDataset(bad)
     with pytest.raises(ParameterError, match="W_9x9"):
         GaugeDataset(out, targets=("W_9x9",))
 
 
+def _closed_k(rng, n, shape):
+    """Random divergence-free k: the lattice curl of a random integer field phi."""
+    phi = rng.integers(-1, 2, size=(n, *shape))
+    k = np.empty((n, *shape, 2), dtype=np.int32)
+    k[..., 0] = phi - np.roll(phi, 1, axis=-1)
+    k[..., 1] = -(phi - np.roll(phi, 1, axis=-2))
+    return k
+
+
 def _scalar_ensemble(path, *, mu, n=4, shape=(6, 2), open_worms=0, seed=0):
     rng = np.random.default_rng(seed)
-    k = rng.integers(-2, 3, size=(n, *shape, 2)).astype(np.int32)
+    k = _closed_k(rng, n, shape)
     l = rng.integers(0, 3, size=(n, *shape, 2)).astype(np.int32)
     arrays = {"k": k, "l": l, "n": rng.normal(size=n), "phi2": rng.random(n)}
     if open_worms:
         label = np.arange(n) % 2
+        for i in np.flatnonzero(label):  # M open strings of length 2 along time, columns 0..M-1
+            k[i, 0:2, :open_worms, 0] += 1
         arrays["label"] = label.astype(np.int8)
         arrays["open_worms"] = label * open_worms
         arrays["n"][label == 1] = np.nan

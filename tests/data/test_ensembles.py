@@ -8,9 +8,11 @@ from latticeml.data import (
     atomic_path,
     read_gauge_ensemble,
     read_scalar_ensemble,
+    seal,
     write_gauge_ensemble,
     write_scalar_ensemble,
 )
+from latticeml.data.layout import ENSEMBLE_FORMAT_VERSION
 from latticeml.errors import FileFormatError, OutputDirectoryError, OutputExistsError
 
 GAUGE_ATTRS = dict(
@@ -38,7 +40,8 @@ def test_gauge_round_trip(tmp_path):
     got, attrs = read_gauge_ensemble(path)
     assert got["links"].tobytes() == arrays["links"].tobytes()
     assert attrs["kind"] == "gauge-ensemble" and attrs["shape"] == (4, 4)
-    assert attrs["format_version"] == 1 and "package_version" in attrs
+    assert attrs["format_version"] == ENSEMBLE_FORMAT_VERSION and "package_version" in attrs
+    assert "elapsed_seconds" not in attrs and len(attrs["content_sha256"]) == 64
     assert [p.name for p in tmp_path.iterdir()] == ["g.h5"]  # no temporary left
     assert path.stat().st_mode & 0o644 == 0o644  # readable like any other output file
 
@@ -77,8 +80,12 @@ def test_reader_errors(tmp_path):
     with pytest.raises(FileFormatError, match="format_version"):
         read_gauge_ensemble(path)
     with h5py.File(path, "a") as f:
-        f.attrs["format_version"] = 1
+        f.attrs["format_version"] = ENSEMBLE_FORMAT_VERSION
         del f.attrs["beta"]
+    with pytest.raises(FileFormatError, match="content_sha256"):  # the digest sees it first
+        read_gauge_ensemble(path)
+    with h5py.File(path, "a") as f:
+        seal(f)  # a consistent file that lacks an attribute
     with pytest.raises(FileFormatError, match="beta"):
         read_gauge_ensemble(path)
     truncated = tmp_path / "t.h5"

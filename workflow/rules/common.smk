@@ -1,9 +1,56 @@
 # Validation of the config, seeds and paths shared by all rules.
+import math
 import zlib
 
 from snakemake.utils import validate
 
 
+class ConfigError(ValueError):
+    """An inconsistent or non-finite config value, reported before any job starts."""
+
+
+def _config_key(path):
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def check_finite(value, path=()):
+    """Refuse NaN and infinities anywhere in the config (JSON-schema ranges let them pass)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_finite(item, (*path, i))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key {_config_key(path)}: expected a finite number, got {value}")
+
+
+def check_unique(values, key, what, fmt=str):
+    """Refuse a list whose entries (as formatted into paths) repeat."""
+    seen = {}
+    for i, value in enumerate(values):
+        text = fmt(value)
+        if text in seen:
+            raise ConfigError(
+                f"config key {key}: {what} {value!r} (entry {i}) repeats entry {seen[text]} "
+                f"({values[seen[text]]!r}), both written as {text!r}; every entry becomes "
+                "one file or target, and listed twice its samples would be duplicated"
+            )
+        seen[text] = i
+
+
+def check_loops_fit(loops, shape, key):
+    """A Wilson loop a x b takes a steps along mu and b along nu (mu < nu) in every plane."""
+    a_max, b_max = min(shape[:-1]), min(shape[1:])
+    for a, b in loops:
+        if a > a_max or b > b_max:
+            raise ConfigError(
+                f"config key datasets.gauge.loops: loop {a}x{b} is larger than the lattice "
+                f"{'x'.join(map(str, shape))} of {key} (needs a <= {a_max}, b <= {b_max})"
+            )
+
+
+check_finite(config)
 validate(config, schema="../schemas/config.schema.yaml")
 
 RESULTS = config["results"]
@@ -29,9 +76,13 @@ wildcard_constraints:
     point=r"[0-9]+",
 
 
+# a named constant: `snakemake --lint` reads a quoted slash followed by code as a path
+SEED_SEPARATOR = "/"
+
+
 def derive_seed(*keys):
     """A stable per-job seed from the base seed and the job's identity (never hash())."""
-    text = "/".join(str(k) for k in (config["seed"], *keys))
+    text = SEED_SEPARATOR.join(str(k) for k in (config["seed"], *keys))
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
@@ -121,6 +172,49 @@ import json
 EXPERIMENTS = {e["name"]: e for e in config.get("experiments", [])}
 TRAINING = config["training"]
 EVALUATION = config["evaluation"]
+
+# ---- consistency of the config (before any job starts; every message names the key) -------
+_LOOPS = [tuple(loop) for loop in config["datasets"]["gauge"]["loops"]]
+check_unique(_LOOPS, "datasets.gauge.loops", "loop", fmt=lambda x: f"{x[0]}x{x[1]}")
+for _kind, _list in (("gauge", config["gauge"]["ensembles"]),
+                     ("scalar", config["scalar"]["ensembles"])):
+    check_unique([e["name"] for e in _list], f"{_kind}.ensembles", "ensemble name")
+for _i, _g in enumerate(config["gauge"]["ensembles"]):
+    _key = f"gauge.ensembles[{_i}] ({_g['name']})"
+    check_unique(_g["betas"], f"{_key}.betas", "beta", fmt=fmt_beta)
+    check_loops_fit(_LOOPS, _g["shape"], _key)
+for _i, _s in enumerate(config["scalar"]["ensembles"]):
+    _key = f"scalar.ensembles[{_i}] ({_s['name']})"
+    check_unique(_s["mu"], f"{_key}.mu", "mu", fmt=fmt_mu)
+    check_unique(_s["open_worms"], f"{_key}.open_worms", "open-worm count")
+    _volume = _s["shape"][0] * _s["shape"][1]
+    if max(_s["open_worms"]) > _volume // 4:
+        raise ConfigError(
+            f"config key {_key}.open_worms: at most V/4 = {_volume // 4} open worms on the "
+            f"lattice {_s['shape'][0]}x{_s['shape'][1]}, got {max(_s['open_worms'])}"
+        )
+if EVALUATION["mu_range"][0] > EVALUATION["mu_range"][1]:
+    raise ConfigError(
+        f"config key evaluation.mu_range: expected [low, high], got {EVALUATION['mu_range']}"
+    )
+check_unique([e["name"] for e in config["experiments"]], "experiments", "experiment name")
+_SCALAR_TARGETS = ("n", "phi2", "flux_violated", "open_worms")
+
+
+def _dataset_targets(ensemble):
+    """Target names the dataset of an ensemble holds (what `latticeml dataset` writes)."""
+    if ensemble in SCALAR_ENS:
+        return _SCALAR_TARGETS
+    names = [f"W_{a}x{b}" for a, b in _LOOPS] + ["polyakov_loop"]
+    if len(GAUGE[ensemble]["shape"]) == 4:
+        names.append("topological_charge_density")
+    return tuple(names)
+
+
+def _ensemble_splits(name):
+    return (GAUGE.get(name) or SCALAR_ENS[name])["splits"]
+
+
 for _e in EXPERIMENTS.values():
     for _name in (_e["ensemble"], *_e["test"]):
         if _name not in GAUGE and _name not in SCALAR_ENS:
@@ -134,6 +228,45 @@ for _e in EXPERIMENTS.values():
             f"experiment {_e['name']}: training and test ensembles must all be gauge or all "
             "scalar ensembles"
         )
+    _key = f"experiments ({_e['name']})"
+    check_unique(_e["test"], f"{_key}.test", "test ensemble")
+    _missing = [s for s in ("train", "val") if s not in _ensemble_splits(_e["ensemble"])]
+    if _missing:
+        raise ConfigError(
+            f"config key {_key}.ensemble: ensemble {_e['ensemble']!r} has no "
+            f"{' or '.join(_missing)} split, so the experiment names a dataset that is never "
+            f"built (add splits: {', '.join(_missing)} to the ensemble)"
+        )
+    for _t in _e["test"]:
+        if "test" not in _ensemble_splits(_t):
+            raise ConfigError(
+                f"config key {_key}.test: ensemble {_t!r} has no test split, so the "
+                "experiment names a dataset that is never built (add splits: test)"
+            )
+    _targets = _dataset_targets(_e["ensemble"])
+    if _e["target"] not in _targets:
+        raise ConfigError(
+            f"config key {_key}.target: {_e['target']!r} is not in the datasets of "
+            f"{_e['ensemble']!r} (they hold {', '.join(_targets)}; Wilson loops come from "
+            "datasets.gauge.loops)"
+        )
+    if _e["target"] == "flux_violated" and max(SCALAR_ENS[_e["ensemble"]]["open_worms"]) == 0:
+        raise ConfigError(
+            f"config key {_key}.target: a flux_violated detector needs open-worm chains, but "
+            f"scalar ensemble {_e['ensemble']!r} has open_worms {SCALAR_ENS[_e['ensemble']]['open_worms']}"
+            " (add a count M > 0)"
+        )
+    if "grid" in _e and _e["grid"] not in config["cnn_grids"]:
+        raise ConfigError(
+            f"config key {_key}.grid: no cnn_grids entry named {_e['grid']!r}"
+        )
+    if _e["ensemble"] in GAUGE:
+        _d = len(GAUGE[_e["ensemble"]]["shape"])
+        if _e["plane"] >= _d * (_d - 1) // 2:
+            raise ConfigError(
+                f"config key {_key}.plane: {_e['plane']} is not a plane of a {_d}D lattice "
+                f"(0..{_d * (_d - 1) // 2 - 1})"
+            )
 
 
 def training_value(exp, key):
@@ -156,7 +289,8 @@ def grid_points(exp):
 def model_arg(spec):
     """A model spec as one shell-quoted `--model` value (preset name or inline JSON)."""
     text = spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True)
-    return "'" + text.replace("'", "'\\''") + "'"
+    escaped = text.replace("'", "'\\''")
+    return f"'{escaped}'"
 
 
 def is_scalar(ensemble):

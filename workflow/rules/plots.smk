@@ -66,7 +66,7 @@ rule plots_scalar:
         ENV
     threads: 1
     shell:
-        SCALAR_PLOT + " {params.sets} --force > {log} 2>&1"
+        f"{SCALAR_PLOT} {{params.sets}} --force > {{log}} 2>&1"
 
 
 rule plots_scalar_training:
@@ -91,7 +91,7 @@ rule plots_scalar_training:
         ENV
     threads: 1
     shell:
-        SCALAR_PLOT + " --metrics {input.metrics} --force > {log} 2>&1"
+        f"{SCALAR_PLOT} --metrics {{input.metrics}} --force > {{log}} 2>&1"
 
 
 rule plots_extrapolation:
@@ -112,7 +112,7 @@ rule plots_extrapolation:
         ENV
     threads: 1
     shell:
-        SCALAR_PLOT + " --extrapolation-sets {params.sets} --force > {log} 2>&1"
+        f"{SCALAR_PLOT} --extrapolation-sets {{params.sets}} --force > {{log}} 2>&1"
 
 
 rule plots_detector:
@@ -135,5 +135,5 @@ rule plots_detector:
         ENV
     threads: 1
     shell:
-        SCALAR_PLOT + " --feature-models {input.models} --feature-data {input.data}"
+        f"{SCALAR_PLOT} --feature-models {{input.models}} --feature-data {{input.data}}"
         " --force > {log} 2>&1"

@@ -5,23 +5,48 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from latticeml.errors import OutputDirectoryError, OutputExistsError
+from latticeml.errors import OutputDirectoryError, OutputExistsError, OutputPathError
 
 __all__ = ["check_output_path", "atomic_path"]
 
 
-def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output_path(
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    inputs: Sequence[str | os.PathLike] = (),
+    probe: bool = True,
+) -> Path:
     """Validate an output path before any work is done.
+
+    Refuses, with nothing written and the inputs untouched: a directory (also with
+    ``force``), a path equal to or the same file as (symlink, hard link) one of ``inputs``, an
+    existing non-regular file, a missing parent directory, a directory this process cannot
+    create files in, and an existing file without ``force``.
 
     Parameters
     ----------
     path : path-like
         The file to be written.
     force : bool
-        Allow overwriting an existing file.
+        Allow overwriting an existing regular file.
+    inputs : sequence of path-like
+        Files the job reads; the output must be none of them.
+    probe : bool
+        Create and remove a temporary file in the parent directory to prove that it is
+        writable (catches read-only file systems and permissions that ``os.access`` misses).
 
     Returns
     -------
@@ -30,17 +55,45 @@ def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
 
     Raises
     ------
+    OutputPathError
+        If the path is a directory, an input, not a regular file, or not writable.
     OutputDirectoryError
         If the parent directory does not exist.
     OutputExistsError
         If the file exists and ``force`` is false.
     """
+    if str(path) == "":
+        raise OutputPathError(path, "empty path; --out names the file to write, e.g. out.h5")
     path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(
+            path, f"is a directory; --out names a file, e.g. {str(path / 'out.h5')!r}"
+        )
+    for inp in inputs:
+        if _same_file(path, Path(inp)):
+            raise OutputPathError(
+                path,
+                f"is the input file {str(inp)!r}; writing it would destroy the input, "
+                "choose another --out",
+            )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputDirectoryError(parent)
-    if path.exists() and not force:
-        raise OutputExistsError(path)
+    if path.exists() or path.is_symlink():
+        if path.exists() and not path.is_file():
+            raise OutputPathError(path, "exists and is not a regular file; choose another --out")
+        if not force:
+            raise OutputExistsError(path)
+    if probe:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+        except OSError as exc:
+            raise OutputPathError(
+                path, f"cannot create files in {str(parent)!r} ({exc.strerror or exc})"
+            ) from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
     return path
 
 
@@ -63,15 +116,21 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
     Path
         Temporary file in the same directory (same file system, so the rename is atomic).
     """
-    path = check_output_path(path, force=force)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."
-    )
+    path = check_output_path(path, force=force, probe=False)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise OutputPathError(
+            path, f"cannot create files in {str(parent)!r} ({exc.strerror or exc})"
+        ) from None
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
-        if path.exists() and not force:  # appeared while we worked
+        if path.is_dir():  # appeared while we worked
+            raise OutputPathError(path, "became a directory while the file was written")
+        if path.exists() and not force:
             raise OutputExistsError(path)
         umask = os.umask(0)
         os.umask(umask)

@@ -9,22 +9,31 @@ import numpy as np
 
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
-from latticeml.data.validate import inspect_structure
+from latticeml.data.checksum import FILE_DIGEST_ATTR
+from latticeml.data.verify import verify_dataset
 
 __all__ = ["describe_dataset"]
 
 
 def describe_dataset(path: str | os.PathLike) -> str:
-    """Validate a dataset file and summarize shapes, targets per beta/mu and provenance.
+    """Verify a whole dataset file, then summarize shapes, targets per beta/mu and provenance.
+
+    Every array is read and checked (:func:`latticeml.data.verify_dataset`) before anything
+    is summarized.
 
     Returns
     -------
     str
         Multi-line text.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the file, the array and the problem.
     """
     lines = []
+    info = verify_dataset(path)
     with open_h5(path) as f:
-        info = inspect_structure(f, path, None)
         a = info.attrs
         lines.append(f"file        {path}")
         lines.append(
@@ -52,6 +61,20 @@ def describe_dataset(path: str | os.PathLike) -> str:
                 if per_sample.size:
                     parts.append(f"{name} {per_sample.mean():.6g}+-{per_sample.std():.2g}")
             lines.append(f"  {pname} {value:<8.4g} n={int(sel.sum()):<6} " + "  ".join(parts))
+        if L.TARGETS in f and "open_worms" in f[L.TARGETS]:
+            m = f[L.TARGETS]["open_worms"][()]
+            counts = ", ".join(f"M={v}: {int((m == v).sum())}" for v in np.unique(m))
+            lines.append(f"open worms  {counts} samples")
+        digest = a.get(FILE_DIGEST_ATTR)
+        lines.append(
+            "checksums   "
+            + (
+                f"verified: Fletcher-32 per chunk and SHA-256 of every array, "
+                f"content_sha256 {str(digest)[:16]}…"
+                if digest
+                else "none (format 1, written before content digests); values checked"
+            )
+        )
         lines.append(
             f"provenance  latticeml {a['package_version']}, git {a.get('git_commit', 'unknown')}"
         )

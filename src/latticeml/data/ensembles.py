@@ -1,8 +1,11 @@
 """Writers and readers of stage-1 ensemble files (gauge and scalar).
 
 Writers create the file atomically (temporary file in the same directory, renamed on
-success). Readers check the contract of ARCHITECTURE.md §4 and raise
-:class:`~latticeml.errors.FileFormatError` naming the file and the problem.
+success), chunk every array with a Fletcher-32 checksum and seal the file with SHA-256 content
+digests (:mod:`latticeml.data.checksum`). Readers check the contract of ARCHITECTURE.md §4,
+the digests and the values (finite numbers, SU(N) links, conserved flux of closed scalar
+configurations) and raise :class:`~latticeml.errors.FileFormatError` naming the file, the
+array and the problem.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import h5py
 import numpy as np
 
 import latticeml
-from latticeml.data._h5 import attrs_dict, open_h5
+from latticeml.data._h5 import attrs_dict, open_h5, sample_chunk
 from latticeml.data.atomic import atomic_path
+from latticeml.data.checksum import FILE_DIGEST_ATTR, seal, verify_array, verify_metadata
 from latticeml.data.layout import (
     ENSEMBLE_FORMAT_VERSION,
+    ENSEMBLE_READABLE_VERSIONS,
+    FIRST_SEALED_VERSION,
     GAUGE_ATTRS,
     GAUGE_DATASETS,
     GAUGE_KIND,
@@ -27,6 +33,7 @@ from latticeml.data.layout import (
     SCALAR_DATASETS,
     SCALAR_KIND,
 )
+from latticeml.data.verify import check_gauge_ensemble, check_scalar_ensemble
 from latticeml.errors import FileFormatError
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "write_scalar_ensemble",
     "read_scalar_ensemble",
     "read_ensemble_attrs",
+    "ensemble_size",
 ]
 
 PathLike = str | os.PathLike
@@ -67,10 +75,15 @@ def _write(
                 f.attrs[key] = _attr_value(value)
             for name, arr in arrays.items():
                 arr = np.ascontiguousarray(arr)
-                chunks = None
-                if chunk_axis0 and arr.ndim > 1 and arr.shape[0] > 0:
-                    chunks = (1, *arr.shape[1:])  # one configuration per chunk
-                f.create_dataset(name, data=arr, chunks=chunks)
+                kwargs: dict[str, Any] = {"track_times": False}
+                if arr.ndim >= 1 and arr.size > 0:
+                    if chunk_axis0 and arr.ndim > 1:
+                        chunks = (1, *arr.shape[1:])  # one configuration per chunk
+                    else:
+                        chunks = sample_chunk(arr.shape, arr.dtype.itemsize)
+                    kwargs.update(chunks=chunks, fletcher32=True)
+                f.create_dataset(name, data=arr, **kwargs)
+            seal(f)
         return Path(path)
 
 
@@ -131,35 +144,64 @@ def write_scalar_ensemble(
     return _write(path, SCALAR_KIND, arrays, attrs, force=force)
 
 
-def _check(f: h5py.File, path: PathLike, kind: str, datasets, attrs) -> None:
+def _check(f: h5py.File, path: PathLike, kind: str, datasets, attrs) -> int:
     got_kind = f.attrs.get("kind")
     if isinstance(got_kind, bytes):
         got_kind = got_kind.decode()
     if got_kind != kind:
-        raise FileFormatError(path, f"expected kind={kind!r}, found {got_kind!r}")
+        hint = ""
+        if isinstance(got_kind, str) and got_kind.endswith("-dataset"):
+            hint = " (a dataset file: see `latticeml dataset inspect`)"
+        raise FileFormatError(path, f"expected kind={kind!r}, found {got_kind!r}{hint}")
     version = f.attrs.get("format_version")
-    if version != ENSEMBLE_FORMAT_VERSION:
+    if version not in ENSEMBLE_READABLE_VERSIONS:
         raise FileFormatError(
             path,
             f"unknown format_version {version!r} (this latticeml reads "
-            f"{ENSEMBLE_FORMAT_VERSION}); regenerate the file with this version",
+            f"{', '.join(map(str, ENSEMBLE_READABLE_VERSIONS))}); regenerate the file with "
+            "this version",
         )
+    if FILE_DIGEST_ATTR in f.attrs or version >= FIRST_SEALED_VERSION:
+        verify_metadata(f, path)
     missing = [a for a in attrs if a not in f.attrs]
     if missing:
         raise FileFormatError(path, f"missing attribute(s) {', '.join(missing)}")
     missing = [d for d in datasets if d not in f]
     if missing:
         raise FileFormatError(path, f"missing dataset(s) {', '.join(missing)}")
+    return int(version)
+
+
+def _guard(path: PathLike, what: str, func, *args):
+    """Run ``func(*args)``; turn failures of a damaged file into :class:`FileFormatError`."""
+    try:
+        return func(*args)
+    except FileFormatError:
+        raise
+    except Exception as exc:  # damaged HDF5 structures raise OSError, KeyError, ValueError...
+        text = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+        raise FileFormatError(path, f"{what}: the file is damaged ({text})") from None
+
+
+def _read_all(f: h5py.File, path: PathLike, sealed: bool) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name in f:
+        ds = f[name]
+        if not isinstance(ds, h5py.Dataset):
+            continue
+        arrays[name] = _guard(path, f"cannot read {name}", ds.__getitem__, ())
+        if sealed:
+            verify_array(path, ds, arrays[name])
+    return arrays
 
 
 def _read(path: PathLike, kind: str, datasets, attrs) -> tuple[dict[str, np.ndarray], dict]:
     with open_h5(path) as f:
-        _check(f, path, kind, datasets, attrs)
-        try:
-            arrays = {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
-        except OSError as exc:
-            raise FileFormatError(path, f"cannot read data ({exc}); the file is damaged") from None
-        return arrays, attrs_dict(f)
+        version = _guard(path, "cannot read the attributes", _check, f, path, kind, datasets,
+                         attrs)
+        sealed = FILE_DIGEST_ATTR in f.attrs or version >= FIRST_SEALED_VERSION
+        arrays = _read_all(f, path, sealed)
+        return arrays, _guard(path, "cannot read the attributes", attrs_dict, f)
 
 
 def read_gauge_ensemble(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -188,6 +230,7 @@ def read_gauge_ensemble(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str
         )
     if links.shape[0] != arrays["plaquette"].shape[0]:
         raise FileFormatError(path, "links and plaquette have different numbers of configurations")
+    check_gauge_ensemble(path, arrays)
     return arrays, attrs
 
 
@@ -214,10 +257,39 @@ def read_scalar_ensemble(path: PathLike) -> tuple[dict[str, np.ndarray], dict[st
                 path,
                 f"{name} has shape {arrays[name].shape}, expected (n, {shape[0]}, {shape[1]}, 2)",
             )
+    check_scalar_ensemble(path, arrays)
     return arrays, attrs
 
 
-def read_ensemble_attrs(path: PathLike) -> dict[str, Any]:
-    """Return the attributes of any latticeml ensemble file without reading the data."""
+def read_ensemble_attrs(path: PathLike, kind: str | None = None) -> dict[str, Any]:
+    """Return the attributes of an ensemble file without reading the arrays.
+
+    Checks the kind (if given), the format version and, for sealed files, the metadata
+    digest (which covers every attribute).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    kind : str, optional
+        Required kind (``"gauge-ensemble"`` or ``"scalar-ensemble"``).
+
+    Raises
+    ------
+    FileFormatError
+        If the file is missing, damaged, of another kind or version.
+    """
     with open_h5(path) as f:
-        return attrs_dict(f)
+        if kind is not None:
+            wanted = GAUGE_DATASETS if kind == GAUGE_KIND else SCALAR_DATASETS
+            required = GAUGE_ATTRS if kind == GAUGE_KIND else SCALAR_ATTRS
+            _guard(path, "cannot read the attributes", _check, f, path, kind, wanted, required)
+        return _guard(path, "cannot read the attributes", attrs_dict, f)
+
+
+def ensemble_size(path: PathLike, array: str) -> int:
+    """Return the number of configurations (length of ``array``) without reading the data."""
+    with open_h5(path) as f:
+        if array not in f:
+            raise FileFormatError(path, f"missing dataset {array}")
+        return int(_guard(path, f"cannot read {array}", lambda: f[array].shape[0]))

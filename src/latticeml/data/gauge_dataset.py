@@ -20,13 +20,14 @@ import numpy as np
 from latticeml.data import layout as L
 from latticeml.data._h5 import create_array, write_sources
 from latticeml.data.atomic import atomic_path, check_output_path
-from latticeml.data.ensembles import read_ensemble_attrs, read_gauge_ensemble
-from latticeml.data.provenance import provenance_record, sha256_file
+from latticeml.data.checksum import seal
+from latticeml.data.ensembles import ensemble_size, read_ensemble_attrs, read_gauge_ensemble
+from latticeml.data.provenance import distinct_sources, provenance_record, sha256_file
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.lattice import planes
 from latticeml.progress import progress_bar
 
-__all__ = ["GaugeDatasetParams", "build_gauge_dataset", "polyakov_field"]
+__all__ = ["GaugeDatasetParams", "build_gauge_dataset", "check_loops", "polyakov_field"]
 
 #: Configurations processed at once when computing targets.
 BATCH = 64
@@ -72,11 +73,14 @@ class GaugeDatasetParams:
                 raise ParameterError("--loops", "sizes like 1x1,1x2,2x2", loop) from None
             if a < 1 or b < 1:
                 raise ParameterError("--loops", "loop sizes a, b >= 1", f"{a}x{b}")
+            if (a, b) in loops:
+                raise ParameterError("--loops", "distinct loop sizes", f"{a}x{b} twice")
             loops.append((a, b))
         if not loops:
             raise ParameterError("--loops", "at least one Wilson loop size", "nothing")
         object.__setattr__(self, "loops", tuple(loops))
         object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
+        distinct_sources(self.sources)
 
 
 def polyakov_field(links: np.ndarray) -> np.ndarray:
@@ -102,13 +106,8 @@ def polyakov_field(links: np.ndarray) -> np.ndarray:
 def _scan_sources(sources: Sequence[str]) -> tuple[list[dict], dict]:
     metas = []
     for path in sources:
-        attrs = read_ensemble_attrs(path)
-        if attrs.get("kind") != L.GAUGE_KIND:
-            found = attrs.get("kind")
-            raise FileFormatError(path, f"expected kind={L.GAUGE_KIND!r}, found {found!r}")
-        with h5py.File(path, "r") as f:
-            n = int(f["links"].shape[0]) if "links" in f else 0
-        metas.append({"path": str(path), "n": n, "attrs": attrs})
+        attrs = read_ensemble_attrs(path, kind=L.GAUGE_KIND)
+        metas.append({"path": str(path), "n": ensemble_size(path, "links"), "attrs": attrs})
     first = metas[0]["attrs"]
     for m in metas[1:]:
         for key in ("group", "shape"):
@@ -119,6 +118,31 @@ def _scan_sources(sources: Sequence[str]) -> tuple[list[dict], dict]:
                     "a dataset is built from ensembles of one group and lattice",
                 )
     return metas, first
+
+
+def check_loops(loops: Sequence[tuple[int, int]], shape: Sequence[int]) -> None:
+    """Refuse Wilson loops that do not fit the lattice.
+
+    A loop ``a x b`` in the plane ``(mu, nu)``, ``mu < nu``, takes ``a`` steps along ``mu`` and
+    ``b`` along ``nu``; it must satisfy ``a <= L_mu`` and ``b <= L_nu`` in every plane, i.e.
+    ``a <= min(L_0 .. L_{D-2})`` and ``b <= min(L_1 .. L_{D-1})``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the loop and the lattice.
+    """
+    shape = tuple(int(s) for s in shape)
+    a_max, b_max = min(shape[:-1]), min(shape[1:])
+    for a, b in loops:
+        if a > a_max or b > b_max:
+            raise ParameterError(
+                "--loops",
+                f"loops a x b with a <= {a_max} and b <= {b_max} on the lattice "
+                f"{'x'.join(map(str, shape))}",
+                f"{a}x{b}",
+                "a Wilson loop longer than the lattice wraps onto itself",
+            )
 
 
 def build_gauge_dataset(
@@ -153,9 +177,11 @@ def build_gauge_dataset(
         wilson_loops,
     )
 
-    check_output_path(out, force=force)
+    check_output_path(out, force=force, inputs=params.sources)
     metas, first = _scan_sources(params.sources)
+    distinct_sources(params.sources, [m["attrs"] for m in metas])
     shape = tuple(int(s) for s in first["shape"])
+    check_loops(params.loops, shape)
     D, N = len(shape), int(first["n_colors"])
     topological = (D == 4) if params.topological is None else params.topological
     if topological and D != 4:
@@ -277,4 +303,5 @@ def build_gauge_dataset(
             start += n
         bar.close()
         write_sources(f, L.SOURCES, sources)
+        seal(f)
     return Path(out)

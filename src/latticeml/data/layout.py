@@ -9,6 +9,7 @@ __all__ = [
     "GAUGE_KIND",
     "SCALAR_KIND",
     "ENSEMBLE_FORMAT_VERSION",
+    "ENSEMBLE_READABLE_VERSIONS",
     "GAUGE_DATASETS",
     "GAUGE_ATTRS",
     "SCALAR_DATASETS",
@@ -17,8 +18,13 @@ __all__ = [
 
 GAUGE_KIND = "gauge-ensemble"
 SCALAR_KIND = "scalar-ensemble"
-#: Version of the ensemble file layout; bump on incompatible changes.
-ENSEMBLE_FORMAT_VERSION = 1
+#: Version of the ensemble file layout written now; bump on incompatible changes.
+#: 2: Fletcher-32 on every array, SHA-256 content digests (``latticeml.data.checksum``), no
+#: wall time in the attributes.
+ENSEMBLE_FORMAT_VERSION = 2
+#: Versions this latticeml reads; files of version 1 carry no digests (verified by their
+#: values only).
+ENSEMBLE_READABLE_VERSIONS = (1, 2)
 
 #: Required datasets of a gauge ensemble file.
 GAUGE_DATASETS = ("links", "plaquette")
@@ -58,8 +64,13 @@ SCALAR_ATTRS = (
 
 GAUGE_DATASET_KIND = "gauge-dataset"
 SCALAR_DATASET_KIND = "scalar-dataset"
-#: Version of the dataset file layout; bump on incompatible changes.
-DATASET_FORMAT_VERSION = 1
+#: Version of the dataset file layout written now; bump on incompatible changes.
+#: 2: SHA-256 content digests (``latticeml.data.checksum``).
+DATASET_FORMAT_VERSION = 2
+#: Versions this latticeml reads; files of version 1 carry no digests.
+DATASET_READABLE_VERSIONS = (1, 2)
+#: First format version (of ensembles and datasets) that carries content digests.
+FIRST_SEALED_VERSION = 2
 
 INPUTS = "inputs"
 TARGETS = "targets"
@@ -90,6 +101,8 @@ __all__ += [
     "GAUGE_DATASET_KIND",
     "SCALAR_DATASET_KIND",
     "DATASET_FORMAT_VERSION",
+    "DATASET_READABLE_VERSIONS",
+    "FIRST_SEALED_VERSION",
     "INPUTS",
     "TARGETS",
     "PARAMS",

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import latticeml
+from latticeml.errors import ParameterError
 
-__all__ = ["sha256_file", "git_commit", "provenance_record"]
+__all__ = ["sha256_file", "git_commit", "provenance_record", "distinct_sources"]
 
 
 def sha256_file(path: str | os.PathLike, *, block: int = 1 << 22) -> str:
@@ -63,3 +64,60 @@ def provenance_record(params: dict[str, Any]) -> dict[str, str]:
         "git_commit": git_commit(),
         "params": json.dumps(params, sort_keys=True, default=str),
     }
+
+
+def _file_key(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+        return ("inode", st.st_dev, st.st_ino)
+    except OSError:
+        return ("path", os.path.realpath(path))
+
+
+def distinct_sources(
+    paths: list[str] | tuple[str, ...], attrs: list[dict[str, Any]] | None = None
+) -> None:
+    """Refuse a source listed twice.
+
+    Twice means: the same path, the same file under another name (symlink, hard link) or,
+    given the sources' attributes, a copy with the same content digest.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Source files as given (``--inputs``).
+    attrs : list of dict, optional
+        Their attributes; sealed files carry ``content_sha256``.
+
+    Raises
+    ------
+    ParameterError
+        Naming both entries: their samples would enter the dataset twice.
+    """
+    seen: dict[Any, str] = {}
+    for path in paths:
+        key = _file_key(path)
+        if key in seen:
+            raise ParameterError(
+                "--inputs",
+                "distinct ensemble files",
+                path,
+                f"it is the same file as {seen[key]!r}; its samples would be duplicated",
+            )
+        seen[key] = path
+    if attrs is None:
+        return
+    digests: dict[str, str] = {}
+    for path, a in zip(paths, attrs, strict=True):
+        digest = a.get("content_sha256")
+        if digest is None:
+            continue
+        if digest in digests:
+            raise ParameterError(
+                "--inputs",
+                "distinct ensembles",
+                path,
+                f"it has the same content as {digests[digest]!r} (a copy: same chain, same "
+                "seed); its samples would be duplicated",
+            )
+        digests[digest] = path

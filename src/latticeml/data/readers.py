@@ -23,7 +23,9 @@ import torch
 
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
-from latticeml.data.validate import DatasetInfo, check_values, inspect_structure
+from latticeml.data.checksum import FILE_DIGEST_ATTR, verify_array
+from latticeml.data.validate import DatasetInfo, check_values
+from latticeml.data.verify import read_dataset_info
 from latticeml.errors import FileFormatError, ParameterError
 
 __all__ = ["GaugeDataset", "ScalarDataset", "dataset_info"]
@@ -32,9 +34,11 @@ _REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
 
 def dataset_info(path: str | os.PathLike, kind: str | None = None) -> DatasetInfo:
-    """Validate the structure of a dataset file and describe it (no arrays are loaded)."""
-    with open_h5(path) as f:
-        return inspect_structure(f, path, kind)
+    """Validate the structure and metadata digest of a dataset file and describe it.
+
+    No arrays are loaded.
+    """
+    return read_dataset_info(path, kind)
 
 
 class _H5Dataset(torch.utils.data.Dataset):
@@ -79,6 +83,7 @@ class _H5Dataset(torch.utils.data.Dataset):
             for p in self._paths.values():
                 nbytes += f[p].size * f[p].dtype.itemsize
         self.in_memory = nbytes <= memory_budget_mb * 2**20
+        self.sealed = FILE_DIGEST_ATTR in self.info.attrs
         self._data: dict[str, np.ndarray] | None = None
         self._file: h5py.File | None = None
         self._pid: int | None = None
@@ -108,12 +113,21 @@ class _H5Dataset(torch.utils.data.Dataset):
         """Read samples ``lo:hi`` (or the increasing ``rows``) of every array and check them."""
         f = self._handle() if not self.in_memory else open_h5(self.path)
         sel = slice(lo, hi) if rows is None else rows
+        whole = rows is None and lo == 0 and hi == self.info.n_samples
         try:
-            block = {n: f[p][sel] for n, p in self._paths.items()}
-        except OSError as exc:
-            raise FileFormatError(
-                self.path, f"cannot read samples {lo}..{hi - 1}: the file is damaged ({exc})"
-            ) from None
+            block = {}
+            for n, p in self._paths.items():
+                try:
+                    block[n] = f[p][sel]
+                except Exception as exc:  # Fletcher-32 mismatch, damaged chunk or header
+                    text = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+                    raise FileFormatError(
+                        self.path,
+                        f"{p}: cannot read samples {lo}..{hi - 1}, the array is damaged "
+                        f"({text})",
+                    ) from None
+                if whole and self.sealed:  # the whole array was read: check its digest
+                    verify_array(self.path, f[p], block[n])
         finally:
             if self.in_memory:
                 f.close()

@@ -4,7 +4,9 @@ Inputs are the integer link fields as channels ``(k_t, k_x, l_t, l_x)`` of shape
 (n, 4, N_t, N_x); targets are ``n`` and ``phi2`` (measured on closed configurations; NaN
 where a configuration holds open worms and the observable is undefined), the flux-violation
 label ``flux_violated`` (1 = the configuration contains open worms) and ``open_worms``
-(their number); per-sample ``mu``.
+(their number); per-sample ``mu``. One file may mix values of mu and open-worm counts (the
+per-sample ``mu`` and ``open_worms`` record them, the attributes ``mu_values`` and
+``open_worm_counts`` list them) but never lattices.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import numpy as np
 from latticeml.data import layout as L
 from latticeml.data._h5 import create_array, write_sources
 from latticeml.data.atomic import atomic_path, check_output_path
-from latticeml.data.ensembles import read_scalar_ensemble
-from latticeml.data.provenance import provenance_record, sha256_file
+from latticeml.data.checksum import seal
+from latticeml.data.ensembles import read_ensemble_attrs, read_scalar_ensemble
+from latticeml.data.provenance import distinct_sources, provenance_record, sha256_file
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.progress import progress_bar
 
@@ -44,6 +47,7 @@ class ScalarDatasetParams:
         if not self.sources:
             raise ParameterError("--inputs", "at least one scalar ensemble file", "nothing")
         object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
+        distinct_sources(self.sources)
 
 
 def kl_channels(k: np.ndarray, l: np.ndarray) -> np.ndarray:
@@ -98,7 +102,17 @@ def build_scalar_dataset(
     Path
         The written file.
     """
-    check_output_path(out, force=force)
+    check_output_path(out, force=force, inputs=params.sources)
+    # before reading any array: kind, version, metadata digests, one lattice, no copies
+    metas = [read_ensemble_attrs(p, kind=L.SCALAR_KIND) for p in params.sources]
+    distinct_sources(params.sources, metas)
+    for path, attrs in zip(params.sources[1:], metas[1:], strict=True):
+        if tuple(attrs["shape"]) != tuple(metas[0]["shape"]):
+            raise FileFormatError(
+                path,
+                f"lattice {tuple(attrs['shape'])} differs from {tuple(metas[0]['shape'])} of "
+                f"{params.sources[0]}; a dataset is built from ensembles of one lattice",
+            )
     parts, sources = [], []
     shape = None
     bar = progress_bar(len(params.sources), "dataset scalar", enabled=progress, unit="file")
@@ -144,6 +158,8 @@ def build_scalar_dataset(
             n_samples=n_total,
             description="inputs: dual link fields as channels; targets: n, phi2, flux-violation "
             "label and count; params: per-sample mu; provenance: sources",
+            mu_values=np.unique(cat["mu"]),
+            open_worm_counts=np.unique(cat["open_worms"]).astype(np.int64),
             **provenance_record(asdict(params)),
         )
         create_array(
@@ -175,4 +191,5 @@ def build_scalar_dataset(
             f, L.CONFIG_INDEX, cat["config_index"], description="configuration index in source"
         )
         write_sources(f, L.SOURCES, sources)
+        seal(f)
     return Path(out)

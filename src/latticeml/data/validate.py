@@ -14,7 +14,7 @@ from latticeml.data import layout as L
 from latticeml.data._h5 import attrs_dict
 from latticeml.errors import FileFormatError
 
-__all__ = ["DatasetInfo", "inspect_structure", "check_values", "UNITARITY_TOL"]
+__all__ = ["DatasetInfo", "inspect_structure", "check_values", "check_su_n", "UNITARITY_TOL"]
 
 #: Largest accepted max |U U^dagger - 1| and |det U - 1| of stored links.
 UNITARITY_TOL = 1e-8
@@ -80,13 +80,17 @@ def inspect_structure(f: h5py.File, path: str | os.PathLike, kind: str | None) -
     attrs = attrs_dict(f)
     got = attrs.get("kind")
     allowed = (kind,) if kind else (L.GAUGE_DATASET_KIND, L.SCALAR_DATASET_KIND)
-    _expect(path, got in allowed, f"expected kind {' or '.join(allowed)}, found {got!r}")
+    hint = ""
+    if isinstance(got, str) and got.endswith("-ensemble"):
+        hint = f" (an ensemble file: see `latticeml {got.split('-')[0]} inspect`)"
+    _expect(path, got in allowed, f"expected kind {' or '.join(allowed)}, found {got!r}{hint}")
     version = attrs.get("format_version")
     _expect(
         path,
-        version == L.DATASET_FORMAT_VERSION,
+        version in L.DATASET_READABLE_VERSIONS,
         f"unknown format_version {version!r} (this latticeml reads "
-        f"{L.DATASET_FORMAT_VERSION}); rebuild the dataset with this version",
+        f"{', '.join(map(str, L.DATASET_READABLE_VERSIONS))}); rebuild the dataset with this "
+        "version",
     )
     for key in ("shape", "n_samples", "package_version", "params"):
         _expect(path, key in attrs, f"missing attribute {key!r}")
@@ -141,28 +145,58 @@ def check_values(path, name: str, arr: np.ndarray, *, allow_nan: np.ndarray | No
     path : path-like
         File name, for messages.
     name : str
-        Array name; ``"links"`` also gets the SU(N) check.
+        Array name; names ending in ``links`` also get the SU(N) check.
     arr : ndarray
         Values (a block of samples).
     allow_nan : ndarray of bool, optional
         Per-sample mask of samples whose values may be NaN (undefined observables).
     """
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        per_sample = bad.reshape(bad.shape[0], -1).any(axis=1)
-        if allow_nan is not None:
-            per_sample &= ~allow_nan
-        if per_sample.any():
-            i = int(np.flatnonzero(per_sample)[0])
-            raise FileFormatError(path, f"{name} contains NaN or Inf (first in sample {i})")
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "fc":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            per_sample = bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim else bad[None]
+            if allow_nan is not None:
+                per_sample &= ~np.asarray(allow_nan, dtype=bool)
+            if per_sample.any():
+                i = int(np.flatnonzero(per_sample)[0])
+                raise FileFormatError(
+                    path, f"{name} contains NaN or Inf (first in sample {i} of this block)"
+                )
     if name.endswith("links"):
-        u = arr.reshape(-1, arr.shape[-1], arr.shape[-1])
-        eye = np.eye(u.shape[-1])
-        unit = np.abs(u @ np.conj(np.swapaxes(u, -1, -2)) - eye).max() if u.size else 0.0
-        det = np.abs(np.linalg.det(u) - 1.0).max() if u.size else 0.0
-        if max(unit, det) > UNITARITY_TOL:
-            raise FileFormatError(
-                path,
-                f"links are not in SU(N): max |U U^dagger - 1| = {unit:.1e}, "
-                f"max |det U - 1| = {det:.1e} (tolerance {UNITARITY_TOL:.0e})",
-            )
+        check_su_n(path, name, arr)
+
+
+def check_su_n(path, name: str, u: np.ndarray, *, block: int = 16) -> None:
+    """Reject matrices that are not in SU(N) within :data:`UNITARITY_TOL`.
+
+    Parameters
+    ----------
+    path : path-like
+        File name, for messages.
+    name : str
+        Array name, for messages.
+    u : ndarray, complex, shape (n, ..., N, N)
+        Matrices; checked ``block`` samples at a time (bounded memory).
+    """
+    u = np.asarray(u)
+    if u.size == 0:
+        return
+    if u.ndim < 3 or u.shape[-1] != u.shape[-2]:
+        raise FileFormatError(path, f"{name} has shape {u.shape}, expected (..., N, N)")
+    eye = np.eye(u.shape[-1])
+    unit = det = 0.0
+    with np.errstate(all="ignore"):
+        for lo in range(0, u.shape[0], block):
+            m = u[lo : lo + block].reshape(-1, u.shape[-1], u.shape[-1])
+            if not np.all(np.isfinite(m)):
+                raise FileFormatError(path, f"{name} contains NaN or Inf (sample >= {lo})")
+            unit = max(unit, float(np.abs(m @ np.conj(np.swapaxes(m, -1, -2)) - eye).max()))
+            det = max(det, float(np.abs(np.linalg.det(m) - 1.0).max()))
+            if max(unit, det) > UNITARITY_TOL:
+                raise FileFormatError(
+                    path,
+                    f"{name} are not in SU(N) (samples {lo}..{min(lo + block, u.shape[0]) - 1}): "
+                    f"max |U U^dagger - 1| = {unit:.1e}, max |det U - 1| = {det:.1e} "
+                    f"(tolerance {UNITARITY_TOL:.0e})",
+                )
