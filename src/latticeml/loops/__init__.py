@@ -16,6 +16,22 @@ express
     ``can_express``: does an architecture contain an ``a x b`` Wilson loop; smallest one that does.
 published
     The published table (Favoni et al. 2022) and the seed talk's diagram architecture.
+weighted
+    The same layers on formal sums *with* coefficients (the actual weights of a network).
+expand
+    ``expand`` / ``expand_file``: a trained L-CNN as ``sum_l c_l Re Tr l(x + b_l) (+ Im)``.
+evaluate
+    ``evaluate_expansion``: a small independent evaluator of words and expansions on links.
+explain
+    ``reduce_by_identities``: the expansion modulo SU(N) trace identities (Mandelstam for
+    SU(2)); ``target_residual``.
+report
+    ``explain_model_file``: expansion, verification and explanation of one model file.
+pictures
+    Loops drawn on the lattice, a model's top loops, loop-count histograms.
+
+The names of ``expand``, ``evaluate``, ``explain`` and ``report`` are re-exported lazily (they
+need pandas, and torch for models); ``pictures`` is imported explicitly.
 """
 
 from latticeml.loops.census import max_loop_counts
@@ -43,7 +59,35 @@ from latticeml.loops.words import (
     transport,
 )
 
+_LAZY = {
+    "expand": "latticeml.loops.expand",
+    "expand_file": "latticeml.loops.expand",
+    "terms_table": "latticeml.loops.expand",
+    "positioned_loop": "latticeml.loops.expand",
+    "evaluate_expansion": "latticeml.loops.evaluate",
+    "trace_word": "latticeml.loops.evaluate",
+    "path_product": "latticeml.loops.evaluate",
+    "haar_links": "latticeml.loops.evaluate",
+    "Explanation": "latticeml.loops.explain",
+    "reduce_by_identities": "latticeml.loops.explain",
+    "target_residual": "latticeml.loops.explain",
+    "parse_target": "latticeml.loops.explain",
+    "ExplainReport": "latticeml.loops.report",
+    "explain_model_file": "latticeml.loops.report",
+    "verify_expansion": "latticeml.loops.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.loops' has no attribute {name!r}")
+
+
 __all__ = [
+    *_LAZY,
     "Architecture",
     "Expressibility",
     "LoopContent",
