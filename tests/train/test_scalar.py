@@ -298,3 +298,34 @@ def test_cli_evaluate_and_summarize_scalar(models, scalar_data, tmp_path, capsys
                  "--train-set", str(scalar_data["train"]), "--out", str(tmp_path / "x.csv")])
     assert code != 0 and not (tmp_path / "x.csv").exists()
     assert "--train-set" in capsys.readouterr().err
+
+
+# ---- the committed study-scale models ------------------------------------------------------
+COMMITTED = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs/results/scalar-2d"
+
+
+def test_committed_models_load_and_map_channels_to_per_configuration_values(scalar_data):
+    x = load_scalar_split(scalar_data["test16"], "n").inputs[:5]
+    for task in ("n", "phi2"):
+        for arch in ("eq", "st"):
+            model = load_model(COMMITTED / f"models/{task}_{arch}.pt", check_version=False)
+            with torch.no_grad():
+                y = model(x)
+            assert y.shape == (5,) and torch.isfinite(y).all() and model.target == task
+    fl = load_model(COMMITTED / "models/n_fl.pt", check_version=False)
+    assert fl.spec["input_shape"] == [60, 4]
+
+
+def test_committed_detector_finds_a_planted_violation_at_every_position(scalar_data):
+    """Positive control of the study's size-generalising detector on lattices it never saw."""
+    det = load_model(COMMITTED / "models/flux_max.pt", check_version=False)
+    assert isinstance(det, Detector)
+    for key in ("test", "test16"):
+        split = load_scalar_split(scalar_data[key], "flux_violated")
+        closed = split.inputs[split.target == 0][:4]
+        with torch.no_grad():
+            assert torch.all(det(closed) < 0.5)
+            probs = det(torch.from_numpy(planted_violations(closed[0].numpy())).float())
+            assert torch.all(probs > 0.5), int((probs <= 0.5).sum())
+            violated = split.inputs[split.target == 1]
+            assert torch.all(det(violated) > 0.5)
