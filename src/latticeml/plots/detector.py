@@ -71,7 +71,7 @@ def classifier_accuracy(evaluation: pd.DataFrame) -> Figure:
     table = check_scalar_table(evaluation, SCALAR_EVALUATION_COLUMNS, "evaluation")
     cls = table[table["task"] == "classification"]
     acc = _accuracy_rows(cls)
-    fig = Figure(figsize=(DOUBLE_COLUMN, 3.0), layout="constrained")
+    fig = Figure(figsize=(DOUBLE_COLUMN, 4.8), layout="constrained")
     ax_v, ax_m = fig.subplots(1, 2)
     families = sorted(acc["family"].astype(str).unique(), key=_family_key)
     ms = sorted(acc["M"].unique())
@@ -119,12 +119,16 @@ def classifier_accuracy(evaluation: pd.DataFrame) -> Figure:
         if (acc["error"] <= 0).any():
             handles.append(Line2D([], [], color="0.35", marker="o", mfc="white", ls="none"))
             labels.append(r"0 errors (drawn at $1/N_\mathrm{test}$)")
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2,
-                  fontsize=_SMALL, handlelength=2.2)
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.24),
+                  ncol=2 if len(labels) <= 16 else 3, fontsize=_SMALL - 1, handlelength=2.0,
+                  columnspacing=0.8)
     if not na.empty:
-        notes = sorted({f"{r.family} on {_lattice(r.shape)}: {_reason(r.status)}"
-                        for r in na.itertuples()})
-        fig.suptitle("not applicable: " + "\n".join(notes), fontsize=_SMALL)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for r in na.itertuples():
+            groups.setdefault((str(r.family), _reason(r.status)), []).append(_lattice(r.shape))
+        notes = sorted(f"{family} on {', '.join(sorted(set(shapes)))} ({reason})"
+                       for (family, reason), shapes in groups.items())
+        fig.suptitle("not applicable: " + "; ".join(notes), fontsize=_SMALL)
     return fig
 
 
