@@ -329,3 +329,23 @@ def test_committed_detector_finds_a_planted_violation_at_every_position(scalar_d
             assert torch.all(probs > 0.5), int((probs <= 0.5).sum())
             violated = split.inputs[split.target == 1]
             assert torch.all(det(violated) > 0.5)
+
+
+def test_damaged_scalar_dataset_is_refused_in_one_line(scalar_data, tmp_path):
+    import shutil
+
+    import h5py
+
+    from latticeml.errors import FileFormatError
+
+    bad = tmp_path / "train.h5"
+    shutil.copy(scalar_data["train"], bad)
+    with h5py.File(bad, "r") as f:
+        offset = f["inputs/kl"].id.get_chunk_info(0).byte_offset
+    with open(bad, "r+b") as fh:
+        fh.seek(offset + 20)
+        byte = fh.read(1)
+        fh.seek(offset + 20)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(FileFormatError, match="damaged"):
+        load_scalar_split(bad, "n")

@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.readers import dataset_info
-from latticeml.errors import ParameterError
+from latticeml.errors import FileFormatError, ParameterError
 from latticeml.observables.autocorr import gamma_analysis
 from latticeml.train.fit import resolve_device
 
@@ -156,13 +156,17 @@ def _test_label(path: str) -> str:
 
 
 def _read_test_set(path: str, target: str) -> dict:
-    with open_h5(path) as f:
-        return {
-            "kl": f[L.KL][()],
-            "y": np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64),
-            "mu": np.asarray(f[L.MU][()], dtype=np.float64),
-            "open_worms": np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64),
-        }
+    try:
+        with open_h5(path) as f:
+            return {
+                "kl": f[L.KL][()],
+                "y": np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64),
+                "mu": np.asarray(f[L.MU][()], dtype=np.float64),
+                "open_worms": np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64),
+            }
+    except OSError as exc:  # e.g. a chunk whose Fletcher-32 checksum fails
+        raise FileFormatError(path, f"cannot read its arrays: the file is damaged ({exc})") \
+            from None
 
 
 def _predict(m: _ScalarModel, kl: np.ndarray, batch_size: int, device) -> np.ndarray:
