@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numba
 import numpy as np
 import pytest
@@ -17,12 +14,7 @@ from latticeml.gauge import (
     unitarity_violation,
 )
 from latticeml.gauge.transform import gauge_transform, random_gauge_transformation
-
-_spec = importlib.util.spec_from_file_location(
-    "gauge_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.gauge import reference as ref
 
 GROUPS = ["su2", "su3"]
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -13,12 +10,7 @@ from scipy.integrate import cumulative_trapezoid
 from latticeml.gauge import GaugeChain as _GaugeChain
 from latticeml.gauge import _rng, _su2, _su3, plaquette
 from latticeml.gauge.transform import random_links, random_su_n
-
-_spec = importlib.util.spec_from_file_location(
-    "gauge_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.gauge import reference as ref
 
 MASK = (1 << 64) - 1
 

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 from latticeml.gauge import GaugeChain as _GaugeChain
 from latticeml.observables.autocorr import gamma_analysis
-
-_spec = importlib.util.spec_from_file_location(
-    "gauge_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.gauge import reference as ref
 
 
 def GaugeChain(*args, **kwargs):

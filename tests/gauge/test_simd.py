@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numba
 import numpy as np
 import pytest
 
 from latticeml import _simd as S
 from latticeml.gauge import _su2
-
-_spec = importlib.util.spec_from_file_location(
-    "gauge_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.gauge import reference as ref
 
 
 def p2c(t):

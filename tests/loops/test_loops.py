@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
@@ -33,9 +32,7 @@ from latticeml.loops.published import (
     TALK_LOOPS,
 )
 from latticeml.loops.words import check_word, cyclic_reduce, signed_area
-
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-import reference  # noqa: E402
+from tests.loops import reference
 
 # ---------------------------------------------------------------- words
 

@@ -1,6 +1,3 @@
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 import torch
@@ -12,11 +9,7 @@ from latticeml.testing import (
     random_gauge_transformation,
     random_links,
 )
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_nn_reference", pathlib.Path(__file__).with_name("reference.py"))
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.nn import reference as ref
 
 
 def gen(seed=0):

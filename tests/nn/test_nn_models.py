@@ -1,6 +1,3 @@
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 import torch
@@ -20,11 +17,7 @@ from latticeml.testing import (
     assert_translation_equivariant,
     random_links,
 )
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_nn_reference", pathlib.Path(__file__).with_name("reference.py"))
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.nn import reference as ref
 
 SHAPES = {2: (4, 6), 3: (2, 4, 4), 4: (2, 4, 2, 4)}
 RTOL = 1e-10

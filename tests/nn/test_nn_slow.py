@@ -1,17 +1,10 @@
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 import torch
 
 from latticeml.nn import LCNN, PRESETS, LConvBilin, build_model
 from latticeml.testing import assert_gauge_invariant, random_links
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_nn_reference", pathlib.Path(__file__).with_name("reference.py"))
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.nn import reference as ref
 
 
 def gen(seed=0):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -16,12 +13,7 @@ from latticeml.gauge.transform import (
     random_links,
 )
 from latticeml.observables import polyakov_loop_matrices, polyakov_loops, wilson_loops
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_tests_observables_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.observables import reference as ref
 
 
 def _links(seed, shape, n, batch=()):

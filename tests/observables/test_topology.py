@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -22,12 +19,7 @@ from latticeml.observables import (
     topological_charge,
     topological_charge_density,
 )
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_tests_observables_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.observables import reference as ref
 
 
 def _links(seed, shape, n, batch=()):

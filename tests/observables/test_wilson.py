@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -21,12 +18,7 @@ from latticeml.observables import (
     wilson_loop_matrices,
     wilson_loops,
 )
-
-_spec = importlib.util.spec_from_file_location(
-    "latticeml_tests_observables_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.observables import reference as ref
 
 
 def _links(seed, shape, n, batch=()):

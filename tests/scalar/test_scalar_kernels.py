@@ -1,6 +1,3 @@
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -8,15 +5,7 @@ from latticeml.lattice import neighbour_table
 from latticeml.observables.scalar import charge_density, phi2, site_flux
 from latticeml.scalar import ScalarChain, ScalarParams, check_flux, divergence, slice_flux
 from latticeml.scalar import _kernels as K
-
-_spec = importlib.util.spec_from_file_location(
-    "scalar_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
-divergence_ref, site_flux_ref, xoshiro256ss_ref = (
-    ref.divergence_ref, ref.site_flux_ref, ref.xoshiro256ss_ref
-)
+from tests.scalar.reference import divergence_ref, site_flux_ref, xoshiro256ss_ref
 
 SHAPES = [(4, 2), (2, 4), (2, 2), (6, 4), (8, 6), (5, 3), (3, 2)]
 

@@ -8,19 +8,12 @@ at all) biases ``|phi|^2`` or ``n`` by percents there. N_t = 2 and N_x = 2 put t
 that do not close after two wraps.
 """
 
-import importlib.util
-import pathlib
 
 import pytest
 
 from latticeml.observables.autocorr import gamma_analysis
 from latticeml.scalar import ScalarChain, ScalarParams
-
-_spec = importlib.util.spec_from_file_location(
-    "scalar_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.scalar import reference as ref
 
 NSIG = 4.0
 

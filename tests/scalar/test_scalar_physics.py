@@ -5,9 +5,7 @@ complex-field Metropolis simulation (mu = 0, lambda = 1), and exact symmetries (
 conjugation, Silver Blaze).
 """
 
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -20,12 +18,7 @@ from latticeml.scalar import (
     check_flux,
     generate_scalar_ensemble,
 )
-
-_spec = importlib.util.spec_from_file_location(
-    "scalar_reference", pathlib.Path(__file__).with_name("reference.py")
-)
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from tests.scalar import reference as ref
 
 NSIG = 4.0
 
