@@ -106,3 +106,65 @@ def test_scalar_round_trip(tmp_path):
     assert np.array_equal(got["l"], k + 1) and a["kind"] == "scalar-ensemble"
     with pytest.raises(FileFormatError, match="gauge-ensemble"):
         read_gauge_ensemble(path)
+
+
+def test_save_generated_ensembles_round_trip(tmp_path):
+    """``save_*_ensemble`` write the contract from the ensemble objects; ``describe_*`` read it."""
+    from latticeml.data import (
+        describe_gauge_ensemble,
+        describe_scalar_ensemble,
+        save_gauge_ensemble,
+        save_scalar_ensemble,
+    )
+    from latticeml.gauge import GaugeParams, generate_ensemble
+    from latticeml.scalar import ScalarParams, generate_scalar_ensemble
+
+    g = generate_ensemble(GaugeParams(group="su2", shape=(4, 4), beta=2.0, n_configs=3,
+                                      n_therm=2, n_skip=1, seed=4, threads=1))  # fmt: skip
+    save_gauge_ensemble(tmp_path / "g.h5", g)
+    arrays, attrs = read_gauge_ensemble(tmp_path / "g.h5")
+    assert arrays["links"].tobytes() == g.links.tobytes()
+    assert np.array_equal(arrays["plaquette_history"], g.plaquette_history)
+    assert attrs["group"] == "su2" and attrs["n_colors"] == 2 and attrs["shape"] == (4, 4)
+    assert attrs["tau_int_plaquette"] == g.tau_int and attrs["start"] == "cold"
+    text = describe_gauge_ensemble(tmp_path / "g.h5")
+    assert "consistency" in text and "verified" in text
+    with pytest.raises(OutputExistsError):
+        save_gauge_ensemble(tmp_path / "g.h5", g)
+
+    s = generate_scalar_ensemble(ScalarParams(shape=(8, 2), mu=1.0, eta=4.01, lam=1.0,
+                                              n_configs=4, n_therm=2, n_skip=1, seed=3,
+                                              n_worms=2, open_worms=1))  # fmt: skip
+    save_scalar_ensemble(tmp_path / "s.h5", s)
+    arrays, attrs = read_scalar_ensemble(tmp_path / "s.h5")
+    assert np.array_equal(arrays["k"], s.k) and np.array_equal(arrays["label"], s.label)
+    assert attrs["n_worms"] == 2 and attrs["open_worms"] == 1
+    assert "2 conserved, 2 violated" in describe_scalar_ensemble(tmp_path / "s.h5")
+
+
+def test_generation_does_not_import_torch(tmp_path):
+    """Generation jobs import ``latticeml.data`` but not torch (3 s per job); the torch
+    readers load on first use (positive control at the end)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import latticeml.data as D\n"
+        "from latticeml.cli import main\n"
+        "a = ['--n-therm', '1', '--n-skip', '1', '--no-progress']\n"
+        "assert main(['gauge', 'generate', '--group', 'su3', '--shape', '4,4', '--beta', '2',"
+        " '--n-configs', '2', '--seed', '1', *a, '--out', 'g.h5']) == 0\n"
+        "assert main(['scalar', 'generate', '--shape', '8,2', '--mu', '1', '--eta', '4.01',"
+        " '--lam', '1', '--n-configs', '2', '--seed', '1', *a, '--out', 's.h5']) == 0\n"
+        "assert main(['gauge', 'inspect', 'g.h5']) == 0\n"
+        "assert main(['scalar', 'inspect', 's.h5']) == 0\n"
+        "print('after generate:', 'torch' in sys.modules)\n"
+        "D.dataset_info\n"
+        "print('after dataset_info:', 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "after generate: False" in out.stdout
+    assert "after dataset_info: True" in out.stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 from latticeml.cli._common import add_output_args, int_arg, shape_arg
 
 __all__ = ["register"]
@@ -64,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from latticeml.data import check_output_path, write_scalar_ensemble
+    from latticeml.data import check_output_path, save_scalar_ensemble
     from latticeml.scalar import DEFAULT_F_MAX, ScalarParams, generate_scalar_ensemble
 
     params = ScalarParams(
@@ -82,34 +80,7 @@ def _generate(args: argparse.Namespace) -> int:
     )
     check_output_path(args.out, force=args.force)
     ens = generate_scalar_ensemble(params, progress=not args.no_progress)
-    attrs = {
-        "shape": params.shape,
-        "mu": params.mu,
-        "eta": params.eta,
-        "lam": params.lam,
-        "seed": params.seed,
-        "n_therm": params.n_therm,
-        "n_skip": params.n_skip,
-        "open_worms": params.open_worms,
-        "f_max": params.f_max,
-        "algorithm": "worm (k) + Metropolis (l)",
-        "tau_int_n_sweeps": ens.tau_int_sweeps.get("n", float("nan")),
-        "tau_int_phi2_sweeps": ens.tau_int_sweeps.get("phi2", float("nan")),
-        **ens.worm_info,  # includes n_worms (the value used) and n_worms_auto
-    }
-    arrays = {
-        "k": ens.k,
-        "l": ens.l,
-        "n": ens.n,
-        "phi2": ens.phi2,
-        "phi4": ens.phi4,
-        "n_history": ens.n_history,
-        "phi2_history": ens.phi2_history,
-    }
-    if params.open_worms > 0:
-        arrays["open_worms"] = ens.open_worms
-        arrays["label"] = ens.label
-    write_scalar_ensemble(args.out, arrays=arrays, attrs=attrs, force=args.force)
+    save_scalar_ensemble(args.out, ens, force=args.force)
     msg = f"wrote {args.out}: {ens.k.shape[0]} configurations"
     if "n" in ens.stats:
         s, q = ens.stats["n"], ens.stats["phi2"]
@@ -125,62 +96,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from latticeml.data import read_scalar_ensemble
-    from latticeml.data.checksum import FILE_DIGEST_ATTR
-    from latticeml.errors import FileFormatError
-    from latticeml.observables import gamma_analysis
-    from latticeml.scalar import check_flux
+    from latticeml.data import describe_scalar_ensemble
 
-    # reads every array: Fletcher-32, SHA-256 digests, integer fields with conserved flux
-    # (closed) or 2M defects (open worms), finite observables
-    arrays, attrs = read_scalar_ensemble(args.path)
-    k, l = arrays["k"], arrays["l"]
-    m = arrays.get("open_worms")
-    closed = np.ones(k.shape[0], dtype=bool) if m is None else np.asarray(m) == 0
-    print(f"file        {args.path}")
-    print(
-        f"ensemble    scalar  shape {'x'.join(map(str, attrs['shape']))}  mu {attrs['mu']}  "
-        f"eta {attrs['eta']}  lam {attrs['lam']}  seed {attrs['seed']}"
-    )
-    print(
-        f"chain       {k.shape[0]} configurations, n_therm {attrs['n_therm']}, "
-        f"n_skip {attrs['n_skip']}, n_worms {attrs['n_worms']}  "
-        f"(latticeml {attrs['package_version']})"
-    )
-    if m is not None:
-        print(
-            f"labels      {int(closed.sum())} conserved, {int((~closed).sum())} violated "
-            f"({attrs.get('open_worms', int(np.max(m)))} open worms each)"
-        )
-    for name in ("n", "phi2", "phi4"):
-        if name not in arrays:
-            continue
-        x = np.asarray(arrays[name])[closed]
-        if x.size > 1:
-            r = gamma_analysis(x)
-            print(
-                f"{name:<11} {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
-                f"{r.tau_int_error:.2f} (units of n_skip, window {r.window})"
-            )
-        elif x.size == 1:
-            print(f"{name:<11} {float(x[0]):.8f} (one configuration: no error estimate)")
-    n_prod = k.shape[0] * int(attrs["n_skip"])  # production sweeps = last entries of the history
-    for name in ("n_history", "phi2_history"):
-        if name in arrays and n_prod > 1 and arrays[name].size >= n_prod:
-            r = gamma_analysis(arrays[name][-n_prod:])
-            print(f"tau_int     {name.split('_')[0]}: {r.tau_int:.2f} sweeps (chain history)")
-    check = check_flux(k, m, n=np.asarray(arrays["n"]), l=l)
-    if not check.ok:
-        raise FileFormatError(args.path, f"k, l: flux check {check}")
-    print(f"flux        {check}")
-    digest = attrs.get(FILE_DIGEST_ATTR)
-    print(
-        "checksums   "
-        + (
-            f"verified: Fletcher-32 per chunk and SHA-256 of every array, "
-            f"content_sha256 {str(digest)[:16]}…"
-            if digest
-            else "none (format 1, written before content digests); values checked"
-        )
-    )
+    print(describe_scalar_ensemble(args.path))
     return 0

@@ -20,7 +20,9 @@ from latticeml.data.ensembles import (
     write_scalar_ensemble,
 )
 from latticeml.data.gauge_dataset import GaugeDatasetParams, build_gauge_dataset, polyakov_field
+from latticeml.data.gauge_ensemble import describe_gauge_ensemble, save_gauge_ensemble
 from latticeml.data.scalar_dataset import ScalarDatasetParams, build_scalar_dataset, kl_channels
+from latticeml.data.scalar_ensemble import describe_scalar_ensemble, save_scalar_ensemble
 from latticeml.data.validate import DatasetInfo
 from latticeml.data.verify import read_dataset_info, verify_dataset
 
@@ -42,6 +44,8 @@ __all__ = [
     "check_output_path",
     "dataset_info",
     "describe_dataset",
+    "describe_gauge_ensemble",
+    "describe_scalar_ensemble",
     "ensemble_size",
     "kl_channels",
     "polyakov_field",
@@ -49,6 +53,8 @@ __all__ = [
     "read_ensemble_attrs",
     "read_gauge_ensemble",
     "read_scalar_ensemble",
+    "save_gauge_ensemble",
+    "save_scalar_ensemble",
     "seal",
     "verify_dataset",
     "verify_file",

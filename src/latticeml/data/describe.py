@@ -9,7 +9,7 @@ import numpy as np
 
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
-from latticeml.data.checksum import FILE_DIGEST_ATTR
+from latticeml.data.checksum import checksum_summary
 from latticeml.data.verify import verify_dataset
 
 __all__ = ["describe_dataset"]
@@ -65,16 +65,7 @@ def describe_dataset(path: str | os.PathLike) -> str:
             m = f[L.TARGETS]["open_worms"][()]
             counts = ", ".join(f"M={v}: {int((m == v).sum())}" for v in np.unique(m))
             lines.append(f"open worms  {counts} samples")
-        digest = a.get(FILE_DIGEST_ATTR)
-        lines.append(
-            "checksums   "
-            + (
-                f"verified: Fletcher-32 per chunk and SHA-256 of every array, "
-                f"content_sha256 {str(digest)[:16]}…"
-                if digest
-                else "none (format 1, written before content digests); values checked"
-            )
-        )
+        lines.append(f"checksums   {checksum_summary(a)}")
         lines.append(
             f"provenance  latticeml {a['package_version']}, git {a.get('git_commit', 'unknown')}"
         )

@@ -1,0 +1,148 @@
+"""Gauge ensemble files: save a generated ensemble, describe (and verify) a file.
+
+The names of the file contract (ARCHITECTURE.md §4) are assembled here, not in the CLI:
+``latticeml gauge generate`` calls :func:`save_gauge_ensemble`, ``latticeml gauge inspect``
+prints :func:`describe_gauge_ensemble`. Reading with all checks is
+:func:`latticeml.data.read_gauge_ensemble`.
+
+No wall time, host name or path goes into the file: the same parameters and seed give the same
+bytes (on the same machine, see :mod:`latticeml.data.provenance`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from latticeml.data.checksum import checksum_summary
+from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
+from latticeml.errors import FileFormatError
+
+if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
+    from latticeml.gauge import GaugeEnsemble
+
+__all__ = ["PLAQUETTE_TOL", "gauge_ensemble_contents", "save_gauge_ensemble",
+           "describe_gauge_ensemble"]  # fmt: skip
+
+#: Largest accepted difference between stored and recomputed plaquettes.
+PLAQUETTE_TOL = 1e-10
+
+
+def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and attributes of the file of a generated ensemble.
+
+    Parameters
+    ----------
+    ens : GaugeEnsemble
+        The result of :func:`latticeml.gauge.generate_ensemble`.
+
+    Returns
+    -------
+    arrays : dict of ndarray
+        ``links`` (n, *shape, D, N, N) complex128, ``plaquette`` (n,), ``plaquette_history``
+        (n_sweeps,) float64.
+    attrs : dict
+        The contract's attributes, the generation parameters, the acceptance, tau_int of the
+        plaquette.
+    """
+    p = ens.params
+    attrs = {
+        "group": p.group,
+        "n_colors": ens.links.shape[-1],
+        "shape": p.shape,
+        "beta": p.beta,
+        "seed": p.seed,
+        "algorithm": p.algorithm,
+        "n_therm": p.n_therm,
+        "n_skip": p.n_skip,
+        "n_overrelax": p.n_overrelax,
+        "metropolis_hits": p.metropolis_hits,
+        "metropolis_step": p.metropolis_step,
+        "start": p.start,
+        "acceptance": ens.acceptance,
+        "tau_int_plaquette": ens.tau_int,
+    }
+    arrays = {
+        "links": ens.links,
+        "plaquette": ens.plaquette,
+        "plaquette_history": ens.plaquette_history,
+    }
+    return arrays, attrs
+
+
+def save_gauge_ensemble(
+    path: str | os.PathLike, ens: GaugeEnsemble, *, force: bool = False
+) -> Path:
+    """Write a generated ensemble to an HDF5 file (atomically, sealed with digests).
+
+    Parameters
+    ----------
+    path : path-like
+        Output file.
+    ens : GaugeEnsemble
+        The result of :func:`latticeml.gauge.generate_ensemble`.
+    force : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    arrays, attrs = gauge_ensemble_contents(ens)
+    return write_gauge_ensemble(path, arrays=arrays, attrs=attrs, force=force)
+
+
+def describe_gauge_ensemble(path: str | os.PathLike) -> str:
+    """Verify a gauge ensemble file and summarise it (``latticeml gauge inspect``).
+
+    Every array is read and checked (digests, finite values, SU(N) links) and the stored
+    plaquettes are recomputed from the links.
+
+    Returns
+    -------
+    str
+        Multi-line text.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the file and the problem.
+    """
+    from latticeml.gauge import plaquette, unitarity_violation
+    from latticeml.observables import gamma_analysis
+
+    arrays, attrs = read_gauge_ensemble(path)
+    links, plaq = arrays["links"], arrays["plaquette"]
+    recomputed = float(np.max(np.abs(plaquette(links) - plaq)))
+    if not recomputed <= PLAQUETTE_TOL:
+        raise FileFormatError(
+            path,
+            f"plaquette: stored values differ from the plaquettes of the links by up to "
+            f"{recomputed:.1e} (tolerance {PLAQUETTE_TOL:.0e})",
+        )
+    lines = [
+        f"file        {path}",
+        f"ensemble    {attrs['group']}  shape {'x'.join(map(str, attrs['shape']))}  "
+        f"beta {attrs['beta']}  algorithm {attrs['algorithm']}  seed {attrs['seed']}",
+        f"chain       {links.shape[0]} configurations, n_therm {attrs['n_therm']}, "
+        f"n_skip {attrs['n_skip']}  (latticeml {attrs['package_version']})",
+    ]
+    if plaq.size > 1:
+        r = gamma_analysis(plaq)
+        lines.append(
+            f"plaquette   {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
+            f"{r.tau_int_error:.2f} (in units of n_skip, window {r.window})"
+        )
+    else:
+        lines.append(f"plaquette   {float(plaq[0]):.8f} (one configuration: no error estimate)")
+    unit, det = unitarity_violation(links)
+    lines += [
+        f"unitarity   max |U U^dagger - 1| = {unit:.2e}   max |det U - 1| = {det:.2e}",
+        f"consistency max |stored - recomputed plaquette| = {recomputed:.2e}",
+        f"checksums   {checksum_summary(attrs)}",
+    ]
+    return "\n".join(lines)
