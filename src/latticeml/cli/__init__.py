@@ -28,9 +28,19 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 
 def _stage_modules():
-    from latticeml.cli import dataset, evaluate, gauge, loops, plot, results, scalar, train
+    from latticeml.cli import (
+        dataset,
+        evaluate,
+        gauge,
+        loops,
+        plot,
+        results,
+        scalar,
+        search,
+        train,
+    )
 
-    return [gauge, scalar, dataset, train, results, evaluate, plot, loops]
+    return [gauge, scalar, dataset, train, search, results, evaluate, plot, loops]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--name", default="", help="experiment label stored in the model file")
     p.add_argument("--replica", type=int_arg, default=0, help="replica label (default 0)")
+    p.add_argument("--train-limit", type=int_arg, default=0, metavar="N",
+                   help="train on N samples evenly spaced through --train (default 0 = all)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/model.pt")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
@@ -74,7 +76,7 @@ def _train(args: argparse.Namespace) -> int:
         lr=args.lr, weight_decay=args.weight_decay, patience=args.patience, loss=args.loss,
         schedule=args.schedule, min_lr=args.min_lr, plateau_patience=args.plateau_patience,
         seed=args.seed, dtype=args.dtype, device=args.device, threads=args.threads,
-        name=args.name, replica=args.replica,
+        name=args.name, replica=args.replica, train_limit=args.train_limit,
     )
     from latticeml.errors import LatticeMLError, ParameterError
     from latticeml.nn.build import build_model

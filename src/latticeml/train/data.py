@@ -9,7 +9,7 @@ label for classification).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from latticeml.data.readers import GaugeDataset, dataset_info
 from latticeml.errors import FileFormatError, ParameterError
 
 __all__ = ["GaugeSplit", "ScalarSplit", "load_gauge_split", "load_scalar_split", "load_split",
-           "check_model_fits", "dataset_kind", "CLASSIFICATION_TARGETS", "task_of"]
+           "limit_split", "check_model_fits", "dataset_kind", "CLASSIFICATION_TARGETS", "task_of"]
 
 #: Targets learned as a binary classification (BCE on logits, probabilities at prediction).
 CLASSIFICATION_TARGETS = ("flux_violated",)
@@ -319,3 +319,20 @@ def complete_spec(spec: dict, split: GaugeSplit | ScalarSplit, target: str) -> d
         raise ParameterError("--model", "out_features: 1 (one target per training run)",
                              spec["out_features"], f"the target is {target}")
     return spec
+
+
+def limit_split(split: GaugeSplit | ScalarSplit, limit: int) -> GaugeSplit | ScalarSplit:
+    """Keep ``limit`` samples of ``split``, evenly spaced through it (0 or >= n: all).
+
+    Datasets are ordered by coupling, so evenly spaced rows keep every coupling's share; the
+    choice is deterministic (no random state), hence part of a run's fingerprint.
+    """
+    if not limit or limit >= split.n:
+        return split
+    idx = np.unique(np.round(np.linspace(0, split.n - 1, limit)).astype(np.int64))
+    t = torch.from_numpy(idx)
+    if split.kind == "gauge":
+        return replace(split, links=split.links[t], target=split.target[t], beta=split.beta[idx])
+    return replace(split, inputs=split.inputs[t], target=split.target[t], mu=split.mu[idx],
+                   open_worms=split.open_worms[idx], rows=split.rows[idx])
+

@@ -44,6 +44,7 @@ from latticeml.train.data import (
     check_model_fits,
     complete_spec,
     dataset_kind,
+    limit_split,
     load_split,
     task_of,
 )
@@ -188,6 +189,8 @@ def _load_checkpoint(path: Path, fingerprint: str, log) -> dict | None:
 def train(params: TrainParams, *, progress: bool = True, force: bool = False,
           restart: bool = False, keep_checkpoint: bool = False,
           on_epoch_end: Callable[[int], None] | None = None,
+          on_validation: Callable[[int, float], None] | None = None,
+          splits: tuple | None = None,
           log: Callable[[str], None] | None = None) -> TrainResult:
     """Train one model and write ``model.pt``, ``checkpoint.pt`` and ``metrics.csv``.
 
@@ -207,6 +210,12 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     on_epoch_end : callable, optional
         Called with the epoch number after its checkpoint is written (tests use it to
         simulate a kill).
+    on_validation : callable, optional
+        Called with ``(epoch, val_loss)`` after every epoch, before the checkpoint is written;
+        an exception raised there (a search pruning the trial) ends the run without a model.
+    splits : (GaugeSplit, GaugeSplit) or (ScalarSplit, ScalarSplit), optional
+        Training and validation data already in memory (as :func:`load_split` returns them
+        for ``params.train``/``params.val``); a search passes them to avoid rereading files.
     log : callable, optional
         Receives one-line messages (default: stderr).
 
@@ -221,10 +230,12 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     if kinds[0] != kinds[1]:
         raise ParameterError("--val", f"a {kinds[0]} dataset like --train", f"a {kinds[1]} "
                              "dataset")
-    train_set = load_split(params.train, params.target, plane=params.plane,
-                           dtype=params.dtype, role="--train")
-    val_set = load_split(params.val, params.target, plane=params.plane,
-                         dtype=params.dtype, role="--val")
+    if splits is None:
+        splits = (load_split(params.train, params.target, plane=params.plane,
+                             dtype=params.dtype, role="--train"),
+                  load_split(params.val, params.target, plane=params.plane,
+                             dtype=params.dtype, role="--val"))
+    train_set, val_set = limit_split(splits[0], params.train_limit), splits[1]
     if train_set.kind == "gauge":
         if (len(val_set.shape) != len(train_set.shape)
                 or val_set.n_colors != train_set.n_colors):
@@ -241,13 +252,13 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     try:
         return _run(params, spec, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
-                    on_epoch_end=on_epoch_end, log=log)
+                    on_epoch_end=on_epoch_end, on_validation=on_validation, log=log)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _run(params, spec, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
-         on_epoch_end, log):
+         on_epoch_end, on_validation, log):
     torch.manual_seed(params.seed)
     net = build_model(spec).to(device)
     task = task_of(params.target)
@@ -318,6 +329,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
                 raise ParameterError("--lr", "a learning rate that keeps the loss finite",
                                      params.lr, f"the loss became {train_loss} in epoch "
                                      f"{state['epoch'] + 1}; lower --lr")
+            if on_validation is not None:
+                on_validation(state["epoch"] + 1, val_loss)
             lr = opt.param_groups[0]["lr"]
             if sched is not None:
                 sched.step(val_loss) if params.schedule == "plateau" else sched.step()

@@ -117,6 +117,9 @@ class TrainParams:
         Experiment label stored in the model file (default: the name of ``out``).
     replica : int
         Replica label stored in the model file.
+    train_limit : int
+        Train on this many training samples, evenly spaced through the file so that every
+        coupling keeps its share (0: all). Searches use it for a reduced budget.
     """
 
     train: str
@@ -140,11 +143,13 @@ class TrainParams:
     threads: int = 0
     name: str = ""
     replica: int = 0
+    train_limit: int = 0
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key))
-        for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane"):
+        for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane",
+                    "train_limit"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key), allow_zero=True)
         _positive("--lr", self.lr, integer=False)
         _positive("--min-lr", self.min_lr, integer=False, allow_zero=True)
@@ -177,4 +182,6 @@ class TrainParams:
         for key in ("out", "device", "threads", "name", "replica", "train", "val"):
             d.pop(key)
         d["model"] = self.model_spec()
+        if not self.train_limit:  # fingerprints of runs on the whole set stay as they were
+            d.pop("train_limit")
         return json.loads(json.dumps(d, sort_keys=True, default=str))

@@ -1,0 +1,132 @@
+"""``latticeml search``: Optuna architecture search (``run`` a worker, ``export`` the result)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from latticeml.cli._common import int_arg
+
+__all__ = ["register"]
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``search`` command and its sub-commands to ``sub``."""
+    p = sub.add_parser("search", help="Optuna architecture search over a declared space")
+    ssub = p.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    ssub.required = True
+
+    r = ssub.add_parser(
+        "run", help="one worker on a study (start as many as you like on one storage)",
+        description="Ask the study for trials, train each (SEEDS replicas, the per-epoch "
+        "validation loss of the first feeds the pruner), tell the mean best validation loss, "
+        "until the study holds N-TRIALS finished trials or TIMEOUT seconds have passed. Workers "
+        "sharing --storage and --study-name together finish exactly N-TRIALS trials; a killed "
+        "worker's trial is queued again. Writes OUT/trials.csv, OUT/best.yaml, "
+        "OUT/best_model.yaml and, with --summary, a JSON record of this worker.")
+    r.add_argument("--space", required=True, metavar="SPACE.yaml",
+                   help="search space (YAML file or inline mapping; see latticeml.search.space)")
+    r.add_argument("--train", required=True, metavar="F.h5", help="training dataset")
+    r.add_argument("--val", required=True, metavar="F.h5", help="validation dataset")
+    r.add_argument("--target", required=True, help="target, e.g. W_2x2 or n")
+    r.add_argument("--plane", type=int_arg, default=0, help="plane of Wilson loops (0)")
+    r.add_argument("--out", required=True, metavar="DIR", help="study directory")
+    r.add_argument("--storage", default="",
+                   help="journal file (*.log), SQLite file (*.db) or Optuna storage URL "
+                   "(default: DIR/study.log)")
+    r.add_argument("--study-name", default="search", help="study name (default 'search')")
+    r.add_argument("--n-trials", type=int_arg, default=20,
+                   help="finished trials the study should hold (default 20)")
+    r.add_argument("--timeout", type=_float, default=0.0,
+                   help="start no trial after this many seconds (default 0 = no limit)")
+    r.add_argument("--seeds", type=int_arg, default=1, help="replicas per trial (default 1)")
+    r.add_argument("--seed", type=int_arg, default=0, help="replica seeds start here (0)")
+    r.add_argument("--worker", type=int_arg, default=0,
+                   help="index of this worker (decorrelates parallel samplers; default 0)")
+    r.add_argument("--epochs", type=int_arg, default=20, help="epochs per trial (default 20)")
+    r.add_argument("--patience", type=int_arg, default=5, help="early stopping (default 5)")
+    r.add_argument("--batch-size", type=int_arg, default=25,
+                   help="default batch size when the space does not search it (25)")
+    r.add_argument("--lr", type=_float, default=1e-2,
+                   help="default learning rate when the space does not search it (1e-2)")
+    r.add_argument("--loss", default="site", help="site (default) or mean")
+    r.add_argument("--schedule", default="none", help="none (default), cosine or plateau")
+    r.add_argument("--train-limit", type=int_arg, default=0, metavar="N",
+                   help="train each trial on N evenly spaced training samples (0 = all)")
+    r.add_argument("--pruner", default="median", help="median (default) or none")
+    r.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    r.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    r.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads (default: "
+                   "torch's choice)")
+    r.add_argument("--stale-after", type=_float, default=600.0,
+                   help="seconds without heartbeat after which another worker's running trial "
+                   "is queued again (default 600)")
+    r.add_argument("--summary", metavar="F.json", help="write this worker's record here")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=_run)
+
+    e = ssub.add_parser(
+        "export", help="trial table, best architecture and figures of a study",
+        description="Write OUT/trials.csv, OUT/best.yaml (spec, training parameters, "
+        "objective), OUT/best_model.yaml (what latticeml train --model takes) and with "
+        "--figures history, importances and loss_vs_parameters as PNG and PDF.")
+    e.add_argument("--out", required=True, metavar="DIR", help="study directory")
+    e.add_argument("--storage", default="", help="as for 'run' (default: DIR/study.log)")
+    e.add_argument("--study-name", default="search", help="study name (default 'search')")
+    e.add_argument("--figures", action="store_true", help="also draw the figures")
+    e.set_defaults(func=_export)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from latticeml.errors import ParameterError
+    from latticeml.search import SearchParams, export_study, parse_space, run_search
+
+    if args.summary and (Path(args.summary).resolve().parent.exists() is False):
+        raise ParameterError("--summary", "a file in an existing directory", args.summary)
+    params = SearchParams(
+        space=parse_space(args.space), train=args.train, val=args.val, target=args.target,
+        out=args.out, storage=args.storage, study_name=args.study_name,
+        n_trials=args.n_trials, timeout=args.timeout, seeds=args.seeds, seed=args.seed,
+        worker=args.worker, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, patience=args.patience, loss=args.loss, schedule=args.schedule,
+        dtype=args.dtype, threads=args.threads, train_limit=args.train_limit,
+        pruner=args.pruner, device=args.device, stale_after=args.stale_after)
+    result = run_search(params, progress=not args.no_progress)
+    from latticeml.search.storage import load_study
+
+    study = load_study(args.storage, args.study_name, args.out)
+    if result.best_trial >= 0:
+        export_study(study, args.out)
+    if args.summary:
+        record = {"study": result.study_name, "worker": args.worker,
+                  "trials_run": result.trials_run, "finished": result.finished,
+                  "best_trial": result.best_trial, "best_value": result.best_value,
+                  "seconds": round(result.seconds, 3), "stopped_by": result.stopped_by}
+        tmp = Path(args.summary).with_name(f".{Path(args.summary).name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        os.replace(tmp, args.summary)
+    print(f"search {result.study_name}: worker {args.worker} ran {len(result.trials_run)} "
+          f"trial(s); study has {result.finished} finished, best trial {result.best_trial} "
+          f"({result.best_value:.4e}); stopped by {result.stopped_by}", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from latticeml.search import export_study
+    from latticeml.search.storage import load_study
+
+    study = load_study(args.storage, args.study_name, args.out)
+    best = export_study(study, args.out, figures=args.figures)
+    print(f"wrote {Path(args.out) / 'best_model.yaml'} (trial {best['trial']}, "
+          f"{best['value']:.4e})", file=sys.stderr)
+    return 0

@@ -1,0 +1,107 @@
+"""Figures of an architecture search (tables in -> Figure out).
+
+* :func:`history`: objective per trial (complete dots, pruned crosses at their last reported
+  value) and the best so far;
+* :func:`loss_vs_parameters`: objective against the number of parameters of complete trials;
+* :func:`importances`: parameter importances as horizontal bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from latticeml.errors import ParameterError
+from latticeml.plots.style import SINGLE_COLUMN, with_paper_style
+
+__all__ = ["history", "loss_vs_parameters", "importances"]
+
+_NEEDED = ("number", "state", "value")
+
+
+def _check(trials: object) -> pd.DataFrame:
+    if not isinstance(trials, pd.DataFrame) or any(c not in trials for c in _NEEDED):
+        raise ParameterError("trials", f"a trials table with columns {list(_NEEDED)}",
+                             type(trials).__name__, "use latticeml.search.trials_frame")
+    return trials
+
+
+def _finite(rows: pd.DataFrame) -> pd.DataFrame:
+    v = pd.to_numeric(rows["value"], errors="coerce")
+    return rows[np.isfinite(v) & (v > 0)]
+
+
+@with_paper_style
+def history(trials: pd.DataFrame) -> Figure:
+    """Objective (mean best validation loss) per trial and the best value so far."""
+    trials = _check(trials)
+    fig = Figure(figsize=(SINGLE_COLUMN, 2.4), layout="constrained")
+    ax = fig.add_subplot()
+    comp = _finite(trials[trials["state"] == "COMPLETE"])
+    pruned = _finite(trials[trials["state"] == "PRUNED"])
+    if len(pruned):
+        ax.plot(pruned["number"], pruned["value"], "x", color="0.6", ms=3,
+                label="pruned (last reported)")
+    if len(comp):
+        ax.plot(comp["number"], comp["value"], "o", color="C0", ms=2.5, label="complete")
+        order = comp.sort_values("number")
+        best = np.minimum.accumulate(order["value"].to_numpy(float))
+        ax.step(order["number"], best, where="post", color="k", lw=1.0, label="best so far")
+        ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("validation loss (normalised)")
+    if len(comp) or len(pruned):
+        ax.legend(loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "no finished trial", ha="center", va="center",
+                transform=ax.transAxes)
+    return fig
+
+
+@with_paper_style
+def loss_vs_parameters(trials: pd.DataFrame) -> Figure:
+    """Objective of complete trials against their parameter count (log-log), best marked."""
+    trials = _check(trials)
+    fig = Figure(figsize=(SINGLE_COLUMN, 2.4), layout="constrained")
+    ax = fig.add_subplot()
+    comp = _finite(trials[trials["state"] == "COMPLETE"])
+    if "n_params" in comp:
+        comp = comp[pd.to_numeric(comp["n_params"], errors="coerce") > 0]
+    if len(comp) and "n_params" in comp:
+        ax.plot(comp["n_params"], comp["value"], "o", color="C0", ms=2.5, label="trial")
+        b = comp.loc[comp["value"].astype(float).idxmin()]
+        ax.plot([b["n_params"]], [b["value"]], "*", color="k", ms=8,
+                label=f"best (trial {int(b['number'])})")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "no complete trial", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("validation loss (normalised)")
+    return fig
+
+
+@with_paper_style
+def importances(values: Mapping[str, float]) -> Figure:
+    """Horizontal bars of parameter importances (largest on top)."""
+    if not isinstance(values, Mapping):
+        raise ParameterError("importances", "a mapping parameter -> importance",
+                             type(values).__name__)
+    items = sorted(values.items(), key=lambda kv: kv[1])
+    fig = Figure(figsize=(SINGLE_COLUMN, 0.5 + 0.18 * max(len(items), 3)),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    if items:
+        ax.barh([k for k, _ in items], [v for _, v in items], color="0.35")
+        ax.set_xlabel("importance (fraction of explained variance)")
+        ax.grid(axis="y", visible=False)
+    else:
+        ax.text(0.5, 0.5, "too few complete trials", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+    return fig
