@@ -1,4 +1,4 @@
-"""Shared pytest configuration: the ``slow`` marker and the ``--runslow`` option."""
+"""Shared pytest configuration: the ``slow`` marker, the ``--runslow`` option, dtype fixtures."""
 
 from __future__ import annotations
 
@@ -21,3 +21,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request: pytest.FixtureRequest):
+    """Real dtype of a model under test, float32 and float64 (the links: complex64, complex128).
+
+    The symmetry helpers of :mod:`latticeml.testing` pick the tolerance from it: relative
+    error < 1e-4 in single precision, < 1e-10 in double precision (the tight test).
+    """
+    import torch  # not at module level: generation-only test runs need no torch
+
+    return getattr(torch, request.param)
+
+
+@pytest.fixture
+def cdtype(dtype):
+    """The complex dtype that goes with :func:`dtype` (complex64 or complex128)."""
+    import torch
+
+    return {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
