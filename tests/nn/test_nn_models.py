@@ -15,6 +15,7 @@ from latticeml.nn import (
 from latticeml.testing import (
     assert_gauge_invariant,
     assert_translation_equivariant,
+    default_rtol,
     random_links,
 )
 from tests.nn import reference as ref
@@ -29,15 +30,29 @@ def gen(seed=0):
 
 @pytest.mark.parametrize("n", [2, 3])
 @pytest.mark.parametrize("d", [2, 4])
-@pytest.mark.parametrize("opts", [
-    dict(channels=[2, 3], kernel_sizes=[2, 3]),
-    dict(channels=[2], kernel_sizes=3, offsets="symmetric", local=True, input_conjugates=True,
-         polyakov=True, activation="sigmoid", head="mean", hidden=[4], out_features=2)])
-def test_lcnn_is_gauge_invariant(n, d, opts):
+@pytest.mark.parametrize(
+    "opts",
+    [
+        dict(channels=[2, 3], kernel_sizes=[2, 3]),
+        dict(
+            channels=[2],
+            kernel_sizes=3,
+            offsets="symmetric",
+            local=True,
+            input_conjugates=True,
+            polyakov=True,
+            activation="sigmoid",
+            head="mean",
+            hidden=[4],
+            out_features=2,
+        ),
+    ],
+)
+def test_lcnn_is_gauge_invariant(n, d, opts, dtype, cdtype):
     torch.manual_seed(0)
-    model = LCNN(dim=d, n_colors=n, **opts).double()
-    u = random_links(2, SHAPES[d], n, generator=gen())
-    assert assert_gauge_invariant(model, u, generator=gen(1)) < RTOL
+    model = LCNN(dim=d, n_colors=n, **opts).to(dtype)
+    u = random_links(2, SHAPES[d], n, generator=gen(), dtype=cdtype)
+    assert assert_gauge_invariant(model, u, generator=gen(1)) < default_rtol(dtype)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -63,8 +78,7 @@ def test_same_weights_on_8_and_32_sites_per_axis(preset):
     y32 = model(u32)
     assert y32.shape == (2, 32, 32)
     assert torch.allclose(y32, y8.repeat(1, 4, 4), atol=1e-12)
-    assert_translation_equivariant(model, u32, in_axes=[1, 2], out_axes=[1, 2],
-                                   generator=gen())
+    assert_translation_equivariant(model, u32, in_axes=[1, 2], out_axes=[1, 2], generator=gen())
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -98,23 +112,26 @@ def _all_grads(model, x):
 def test_gradients_reach_every_parameter():
     torch.manual_seed(0)
     u = random_links(2, (4, 4), 2, generator=gen(), dtype=torch.complex64)
-    _all_grads(LCNN(channels=[2, 2], kernel_sizes=[2, 3], polyakov=True, activation="sigmoid",
-                    hidden=[4]), u)
+    _all_grads(
+        LCNN(channels=[2, 2], kernel_sizes=[2, 3], polyakov=True, activation="sigmoid", hidden=[4]),
+        u,
+    )
     _all_grads(build_model({"preset": "W4x4-medium-published"}), u)
     _all_grads(BaselineCNN(dim=2, channels=[4, 4], kernel_sizes=[2, 3], head="mean"), u)
 
 
 @pytest.mark.parametrize("d", [2, 3, 4])
-def test_baseline_cnn_shapes_and_translation_equivariance(d):
+def test_baseline_cnn_shapes_and_translation_equivariance(d, dtype, cdtype):
     torch.manual_seed(0)
-    u = random_links(2, SHAPES[d], 2, generator=gen())
-    model = BaselineCNN(dim=d, channels=[4, 3], kernel_sizes=[2, 3]).double()
+    u = random_links(2, SHAPES[d], 2, generator=gen(), dtype=cdtype)
+    model = BaselineCNN(dim=d, channels=[4, 3], kernel_sizes=[2, 3]).to(dtype)
     y = model(u)
     assert y.shape == (2, *SHAPES[d])
     axes = list(range(1, d + 1))
-    assert assert_translation_equivariant(model, u, in_axes=axes, out_axes=axes,
-                                          generator=gen()) < RTOL
-    pooled = BaselineCNN(dim=d, channels=[4], kernel_sizes=2, head="mean").double()
+    assert assert_translation_equivariant(
+        model, u, in_axes=axes, out_axes=axes, generator=gen()
+    ) < default_rtol(dtype)
+    pooled = BaselineCNN(dim=d, channels=[4], kernel_sizes=2, head="mean").to(dtype)
     assert pooled(u).shape == (2,)
     assert model.in_channels == 2 * 4 * (d + d * (d - 1) // 2)
 
@@ -134,15 +151,18 @@ def test_conv4d_matches_direct_sum():
     assert torch.allclose(got, want, atol=1e-12)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (lambda u: u.real, "complex"),
-    (lambda u: u[0], "axes"),
-    (lambda u: u[..., :1, :, :], "D = 2"),
-    (lambda u: torch.zeros(1, 4, 4, 2, 3, 3, dtype=torch.complex64), "SU\\(2\\)"),
-    (lambda u: u.to(torch.complex128), "complex64"),
-    (lambda u: 2 * u, "SU\\(2\\) matrices"),
-    (lambda u: u.numpy(), "torch.Tensor"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (lambda u: u.real, "complex"),
+        (lambda u: u[0], "axes"),
+        (lambda u: u[..., :1, :, :], "D = 2"),
+        (lambda u: torch.zeros(1, 4, 4, 2, 3, 3, dtype=torch.complex64), "SU\\(2\\)"),
+        (lambda u: u.to(torch.complex128), "complex64"),
+        (lambda u: 2 * u, "SU\\(2\\) matrices"),
+        (lambda u: u.numpy(), "torch.Tensor"),
+    ],
+)
 def test_bad_input_is_rejected_at_the_entry(bad, match):
     model = build_model({"preset": "W2x2-small"})
     u = random_links(1, (4, 4), 2, generator=gen(), dtype=torch.complex64)
@@ -162,8 +182,17 @@ def test_build_model_errors_and_options():
         build_model({"kind": "lcnn", "group": "u1"})
     with pytest.raises(ParameterError, match="preset"):
         build_model({"preset": "W3x3"})
-    m = build_model({"kind": "lcnn", "group": "SU(3)", "dim": 4, "channels": [2],
-                     "kernel_sizes": [2], "head": "mean", "dtype": "float64"})
+    m = build_model(
+        {
+            "kind": "lcnn",
+            "group": "SU(3)",
+            "dim": 4,
+            "channels": [2],
+            "kernel_sizes": [2],
+            "head": "mean",
+            "dtype": "float64",
+        }
+    )
     assert m.n_colors == 3 and next(m.parameters()).dtype == torch.float64
     u = random_links(1, (2, 2, 2, 2), 3, generator=gen())
     assert m(u).shape == (1,)
@@ -172,12 +201,18 @@ def test_build_model_errors_and_options():
 @pytest.mark.parametrize("conjugates", [True, False])
 def test_input_conjugates_equal_explicit_pairs(conjugates):
     torch.manual_seed(0)
-    model = LCNN(channels=[2, 2], kernel_sizes=[2, 3], local=True, input_conjugates=True,
-                 conjugates=conjugates).double()
+    model = LCNN(
+        channels=[2, 2],
+        kernel_sizes=[2, 3],
+        local=True,
+        input_conjugates=True,
+        conjugates=conjugates,
+    ).double()
     u = random_links(2, (4, 6), 2, generator=gen())
     w = model.features(u)
     from latticeml.nn import Plaq
     from latticeml.nn.functional import LinkCache
+
     cache = LinkCache(u)
     x = Plaq()(u)
     x = torch.cat([x, x.mH], dim=1)
@@ -192,24 +227,30 @@ def test_input_conjugates_equal_explicit_pairs(conjugates):
     assert assert_gauge_invariant(model, u, generator=gen(1)) < RTOL
 
 
-GAUGE_NET = {"kind": "gauge_net", "polyakov": True, "head": "mean", "hidden": [4],
-             "layers": [{"type": "lconv", "out_channels": 3, "kernel_size": 2, "unit": True},
-                        {"type": "lbilin", "out_channels": 3, "with": "input"},
-                        {"type": "lact", "activation": "tanh"},
-                        {"type": "lexp"},
-                        {"type": "lbilin", "out_channels": 2, "with": "self"},
-                        {"type": "lcb", "out_channels": 2, "kernel_size": 3,
-                         "offsets": "symmetric"}]}
+GAUGE_NET = {
+    "kind": "gauge_net",
+    "polyakov": True,
+    "head": "mean",
+    "hidden": [4],
+    "layers": [
+        {"type": "lconv", "out_channels": 3, "kernel_size": 2, "unit": True},
+        {"type": "lbilin", "out_channels": 3, "with": "input"},
+        {"type": "lact", "activation": "tanh"},
+        {"type": "lexp"},
+        {"type": "lbilin", "out_channels": 2, "with": "self"},
+        {"type": "lcb", "out_channels": 2, "kernel_size": 3, "offsets": "symmetric"},
+    ],
+}
 
 
 @pytest.mark.parametrize("n", [2, 3])
 @pytest.mark.parametrize("d", [2, 4])
-def test_gauge_net_with_every_layer_is_invariant(n, d):
+def test_gauge_net_with_every_layer_is_invariant(n, d, dtype, cdtype):
     torch.manual_seed(0)
-    model = build_model({**GAUGE_NET, "dim": d, "group": f"su{n}", "dtype": "float64"})
-    u = random_links(2, SHAPES[d], n, generator=gen())
+    model = build_model({**GAUGE_NET, "dim": d, "group": f"su{n}", "dtype": str(dtype)[6:]})
+    u = random_links(2, SHAPES[d], n, generator=gen(), dtype=cdtype)
     assert model(u).shape == (2,)
-    assert assert_gauge_invariant(model, u, generator=gen(1)) < RTOL
+    assert assert_gauge_invariant(model, u, generator=gen(1)) < default_rtol(dtype)
     _all_grads(model, u)
 
 
