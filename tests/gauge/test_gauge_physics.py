@@ -77,9 +77,7 @@ def test_wilson_loops_factorise_2d(group, beta):
     u = ref.u_su2(beta) if N == 2 else ref.u_sun(beta, N)
     sizes = [(1, 1), (1, 2), (2, 2), (2, 3)]
     chain = GaugeChain(group, (24, 24), beta, 5)
-    results = measure(
-        chain, 50, 1000, lambda c: [ref.wilson_loop(c.links, a, b) for a, b in sizes]
-    )
+    results = measure(chain, 50, 1000, lambda c: [ref.wilson_loop(c.links, a, b) for a, b in sizes])
     for (a, b), res in zip(sizes, results, strict=True):
         agree(res, u ** (a * b), name=f"{group} 2D beta={beta} W{a}x{b}")
 

@@ -110,8 +110,11 @@ def test_w1x1_column():
     assert content.counts() == {0: 1, 4: 2, 8: 2}
     p = rectangle(1, 1)
     assert canonical_loop(p + p) in content.loops
-    linear = {"kind": "symbolic", "plaq_conjugates": True,
-              "layers": [{"type": "lconv", "out_channels": 1, "kernel_size": 1, "unit": True}]}
+    linear = {
+        "kind": "symbolic",
+        "plaq_conjugates": True,
+        "layers": [{"type": "lconv", "out_channels": 1, "kernel_size": 1, "unit": True}],
+    }
     assert count_loops(linear) == {0: 1, 4: 2}
 
 
@@ -165,15 +168,18 @@ def test_talk_architecture_reproduces_the_diagram():
 # ---------------------------------------------------------------- can-express
 
 
-@pytest.mark.parametrize(("preset", "loop", "answer", "method"), [
-    ("W1x1", (1, 1), True, "expansion"),
-    ("W1x1", (1, 2), False, "bounds"),
-    ("W1x2-small", (1, 2), True, "expansion"),
-    ("W1x2-large", (2, 2), False, "expansion"),
-    ("W2x2-small", (2, 2), True, "expansion"),
-    ("W2x2-large", (3, 3), False, "expansion"),
-    ("W4x4-small", (3, 3), True, "pruned"),
-])
+@pytest.mark.parametrize(
+    ("preset", "loop", "answer", "method"),
+    [
+        ("W1x1", (1, 1), True, "expansion"),
+        ("W1x1", (1, 2), False, "bounds"),
+        ("W1x2-small", (1, 2), True, "expansion"),
+        ("W1x2-large", (2, 2), False, "expansion"),
+        ("W2x2-small", (2, 2), True, "expansion"),
+        ("W2x2-large", (3, 3), False, "expansion"),
+        ("W4x4-small", (3, 3), True, "pruned"),
+    ],
+)
 def test_can_express(preset, loop, answer, method):
     r = can_express(preset, *loop)
     assert (r.contains, r.method) == (answer, method)
@@ -205,9 +211,13 @@ def test_bad_specs_are_typed_errors():
 
 
 def test_gauge_net_spec():
-    spec = {"kind": "gauge_net", "layers": [
-        {"type": "lconv", "out_channels": 2, "kernel_size": 2},
-        {"type": "lbilin", "out_channels": 2, "with": "input"}]}
+    spec = {
+        "kind": "gauge_net",
+        "layers": [
+            {"type": "lconv", "out_channels": 2, "kernel_size": 2},
+            {"type": "lbilin", "out_channels": 2, "with": "input"},
+        ],
+    }
     counts = count_loops(spec)
     assert counts[0] == 1 and counts[4] == 2
 
@@ -232,8 +242,10 @@ def test_cli(capsys):
     assert json.loads(out) == {"0": 1, "4": 2, "6": 4, "8": 4}
     out = _run(["loops", "enumerate", "--max-length", "12", "--json"], capsys)
     assert json.loads(out)["12"] == 1010
-    out = _run(["loops", "can-express", "--model", '{"preset": "W2x2-small"}', "--loop", "2x2",
-                "--json"], capsys)
+    out = _run(
+        ["loops", "can-express", "--model", '{"preset": "W2x2-small"}', "--loop", "2x2", "--json"],
+        capsys,
+    )
     assert json.loads(out)["contains"] is True
     with pytest.raises(SystemExit):
         _run(["loops", "can-express", "--model", "W1x1", "--loop", "2by2"], capsys)

@@ -53,8 +53,9 @@ def test_wilson_line_and_transport_match_reference(s):
     line = F.wilson_line(u, axis, s)
     x = (1, 2)
     moves = [(axis, 1 if s > 0 else -1)] * abs(s)
-    np.testing.assert_allclose(line[0][x].numpy(), ref.path_product(u[0].numpy(), x, moves),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        line[0][x].numpy(), ref.path_product(u[0].numpy(), x, moves), atol=1e-12
+    )
 
 
 def test_polyakov_loops_match_reference_and_are_covariant():

@@ -12,17 +12,24 @@ def gen(seed=0):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("opts", [dict(offsets="symmetric", local=True),
-                                  dict(offsets="forward", dilation=2)])
+@pytest.mark.parametrize(
+    "opts", [dict(offsets="symmetric", local=True), dict(offsets="forward", dilation=2)]
+)
 def test_lconvbilin_matches_reference_3d_su3(opts):
     torch.manual_seed(1)
     u = random_links(1, (2, 4, 4), 3, generator=gen())
     w = torch.randn(1, 2, 2, 4, 4, 3, 3, dtype=torch.complex128, generator=gen(2))
     layer = LConvBilin(2, 2, 3, dim=3, **opts).double()
     got = layer(u, w)[0].detach().numpy()
-    want = ref.lconvbilin(u[0].numpy(), w[0].numpy(), layer.weight.detach().numpy(),
-                          kernel_size=3, dilation=opts.get("dilation", 1),
-                          mode=opts["offsets"], local=opts.get("local", False))
+    want = ref.lconvbilin(
+        u[0].numpy(),
+        w[0].numpy(),
+        layer.weight.detach().numpy(),
+        kernel_size=3,
+        dilation=opts.get("dilation", 1),
+        mode=opts["offsets"],
+        local=opts.get("local", False),
+    )
     np.testing.assert_allclose(got, want, atol=1e-12)
 
 
@@ -38,7 +45,8 @@ def test_large_presets_invariant_on_16x16(name):
 @pytest.mark.slow
 def test_lcnn_4d_su3_on_8_to_the_4():
     torch.manual_seed(0)
-    model = LCNN(dim=4, n_colors=3, channels=[4, 4], kernel_sizes=[2, 2], polyakov=True,
-                 head="mean").double()
+    model = LCNN(
+        dim=4, n_colors=3, channels=[4, 4], kernel_sizes=[2, 2], polyakov=True, head="mean"
+    ).double()
     u = random_links(1, (8, 4, 4, 4), 3, generator=gen())
     assert assert_gauge_invariant(model, u, n_trials=1, generator=gen(4)) < 1e-10

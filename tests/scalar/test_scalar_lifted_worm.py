@@ -8,7 +8,6 @@ at all) biases ``|phi|^2`` or ``n`` by percents there. N_t = 2 and N_x = 2 put t
 that do not close after two wraps.
 """
 
-
 import pytest
 
 from latticeml.observables.autocorr import gamma_analysis
@@ -31,8 +30,17 @@ def _check(shape, mu, eta, n_sweeps, seed):
     p_ex, n_ex = ref.free_field_exact(shape, mu, eta)
     V = shape[0] * shape[1]
     chain = ScalarChain(
-        ScalarParams(shape=shape, mu=mu, eta=eta, lam=0.0, n_configs=1, n_therm=0, n_skip=1,
-                     seed=seed, n_worms=V)
+        ScalarParams(
+            shape=shape,
+            mu=mu,
+            eta=eta,
+            lam=0.0,
+            n_configs=1,
+            n_therm=0,
+            n_skip=1,
+            seed=seed,
+            n_worms=V,
+        )
     )
     chain.sweep(1000)
     n, p2 = chain.sweep(n_sweeps)
@@ -58,8 +66,17 @@ def test_lifting_decorrelates_windings():
     # the lifted head wraps around N_t more easily: tau_int(n) ~ 13 sweeps here, ~30 with
     # the reversible Metropolis head it replaced
     chain = ScalarChain(
-        ScalarParams(shape=(32, 2), mu=1.0, eta=4.01, lam=1.0, n_configs=1, n_therm=0,
-                     n_skip=1, seed=3, n_worms=8)
+        ScalarParams(
+            shape=(32, 2),
+            mu=1.0,
+            eta=4.01,
+            lam=1.0,
+            n_configs=1,
+            n_therm=0,
+            n_skip=1,
+            seed=3,
+            n_worms=8,
+        )
     )
     chain.sweep(200)
     n, _ = chain.sweep(4000)

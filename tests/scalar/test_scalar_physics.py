@@ -25,7 +25,14 @@ NSIG = 4.0
 
 def _chain(shape, mu, eta, lam, seed, n_worms):
     p = ScalarParams(
-        shape=shape, mu=mu, eta=eta, lam=lam, n_configs=1, n_therm=0, n_skip=1, seed=seed,
+        shape=shape,
+        mu=mu,
+        eta=eta,
+        lam=lam,
+        n_configs=1,
+        n_therm=0,
+        n_skip=1,
+        seed=seed,
         n_worms=n_worms,
     )
     return ScalarChain(p)
@@ -52,8 +59,15 @@ def test_free_field_exact(mu, phi2_exact, n_exact):
     assert n_sum == pytest.approx(n_exact, abs=1e-8)
     ens = generate_scalar_ensemble(
         ScalarParams(
-            shape=(8, 8), mu=mu, eta=4.5, lam=0.0, n_configs=12000, n_therm=1000, n_skip=1,
-            seed=3, n_worms=16,
+            shape=(8, 8),
+            mu=mu,
+            eta=4.5,
+            lam=0.0,
+            n_configs=12000,
+            n_therm=1000,
+            n_skip=1,
+            seed=3,
+            n_worms=16,
         )
     )
     assert check_flux(ens.k, n=ens.n, l=ens.l).ok
@@ -109,8 +123,9 @@ def test_silver_blaze():
 
 def test_sweep_history_consistent_with_saved_configs():
     ens = generate_scalar_ensemble(
-        ScalarParams(shape=(6, 2), mu=0.9, eta=4.01, lam=1.0, n_configs=50, n_therm=10,
-                     n_skip=3, seed=9)
+        ScalarParams(
+            shape=(6, 2), mu=0.9, eta=4.01, lam=1.0, n_configs=50, n_therm=10, n_skip=3, seed=9
+        )
     )
     start = ens.n_history.size - 50 * 3  # thermalisation >= AUTO_MIN_SWEEPS (automatic n_worms)
     assert start == max(10, AUTO_MIN_SWEEPS)

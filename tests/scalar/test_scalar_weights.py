@@ -65,8 +65,13 @@ def test_table_range_and_ratio():
 
 @pytest.mark.parametrize(
     ("eta", "lam", "f_max", "flag"),
-    [(0.0, 1.0, 64, "--eta"), (-1.0, 1.0, 64, "--eta"), (4.0, -0.1, 64, "--lam"),
-     (4.0, 1.0, 4, "f_max"), (float("nan"), 1.0, 64, "--eta")],
+    [
+        (0.0, 1.0, 64, "--eta"),
+        (-1.0, 1.0, 64, "--eta"),
+        (4.0, -0.1, 64, "--lam"),
+        (4.0, 1.0, 4, "f_max"),
+        (float("nan"), 1.0, 64, "--eta"),
+    ],
 )
 def test_bad_couplings(eta, lam, f_max, flag):
     with pytest.raises(ParameterError, match=flag):
