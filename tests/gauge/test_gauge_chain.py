@@ -119,12 +119,14 @@ def test_generate_ensemble_contract(group):
     assert ens.elapsed > 0 and np.isfinite(ens.tau_int) and ens.plaquette_stats is not None
     again = generate_ensemble(p)
     assert again.links.tobytes() == ens.links.tobytes()
-    hb = generate_ensemble(GaugeParams(group, (4, 4), 2.0, 1, 0, 1, 5))
+    hb = generate_ensemble(GaugeParams(group=group, shape=(4, 4), beta=2.0, n_configs=1,
+                                       n_therm=0, n_skip=1, seed=5))  # fmt: skip
     assert np.isnan(hb.acceptance) and hb.plaquette_stats is None and np.isnan(hb.tau_int)
 
 
 def test_generate_ensemble_matches_chain():
-    p = GaugeParams("su3", (4, 4), 3.0, 2, 2, 3, 8, start="hot", n_overrelax=2, threads=2)
+    p = GaugeParams(group="su3", shape=(4, 4), beta=3.0, n_configs=2, n_therm=2, n_skip=3,
+                    seed=8, start="hot", n_overrelax=2, threads=2)  # fmt: skip
     ens = generate_ensemble(p, progress=False)
     chain = GaugeChain("su3", (4, 4), 3.0, 8, start="hot", n_overrelax=2)
     chain.sweep(5)

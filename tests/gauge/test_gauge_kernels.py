@@ -9,6 +9,7 @@ from scipy.integrate import cumulative_trapezoid
 
 from latticeml.gauge import GaugeChain as _GaugeChain
 from latticeml.gauge import _rng, _su2, _su3, plaquette
+from latticeml.gauge._kinds import UpdateKind
 from latticeml.gauge.transform import random_links, random_su_n
 from tests.gauge import reference as ref
 
@@ -140,7 +141,7 @@ def test_overrelaxation_of_one_link_matches_reference(N):
         want = ref.overrelax_su2(U, A) if N == 2 else ref.overrelax_su3(U, A)
         u = chain._u.copy()
         args = (np.uint64(1), 10, 0.5) if N == 2 else (np.uint64(1), 10, 0.5, np.empty(24))
-        mod._update_link(u, chain._up, chain._dn, i, mu, _su2.KIND_OVERRELAX, 2.0, *args)
+        mod._update_link(u, chain._up, chain._dn, i, mu, UpdateKind.OVERRELAX, 2.0, *args)
         got = _su2.to_complex(u[i, mu]) if N == 2 else r2c(u[i, mu])
         np.testing.assert_allclose(got, want, atol=1e-13)
         # the local action is unchanged
@@ -208,7 +209,7 @@ def test_su2_single_link_heatbath_distribution(beta):
     vec = np.empty((5000, 3))
     for n in range(x0.size):
         u = chain._u.copy()
-        _su2._update_link(u, chain._up, chain._dn, i, mu, _su2.KIND_HEATBATH, beta,
+        _su2._update_link(u, chain._up, chain._dn, i, mu, UpdateKind.HEATBATH, beta,
                           lkey(sub, n), 10, 0.5)  # fmt: skip
         q = _su2.from_complex(_su2.to_complex(u[i, mu]) @ V)
         x0[n], vec[n] = q[0], q[1:]

@@ -12,8 +12,8 @@ from latticeml.gauge.transform import (
     random_links,
     transform_local,
 )
+from latticeml.gauge import plaquette
 from latticeml.observables import (
-    average_plaquette,
     plaquette_field,
     wilson_loop_matrices,
     wilson_loops,
@@ -77,7 +77,7 @@ def test_1x1_is_plaquette():
     assert np.abs(p[:, 1] - explicit).max() < 1e-13
     w = wilson_loops(u, 1, 1)
     assert np.abs(w - np.trace(p, axis1=-2, axis2=-1).real / 3).max() < 1e-13
-    np.testing.assert_allclose(average_plaquette(u), w.mean(axis=(1, 2, 3, 4)), atol=1e-14)
+    np.testing.assert_allclose(plaquette(u), w.mean(axis=(1, 2, 3, 4)), atol=1e-14)
 
 
 @pytest.mark.parametrize("n,shape", [(2, (4, 4)), (3, (2, 4, 2)), (2, (2, 2, 2, 4))])
@@ -86,7 +86,7 @@ def test_cold_links_give_one(n, shape):
     u = np.broadcast_to(np.eye(n, dtype=complex), (*shape, d, n, n)).copy()
     for a, b in [(1, 1), (2, 3), (5, 5)]:
         assert np.abs(wilson_loops(u, a, b) - 1).max() < 1e-15
-    assert float(average_plaquette(u)) == pytest.approx(1.0, abs=1e-15)
+    assert float(plaquette(u)) == pytest.approx(1.0, abs=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_validation_errors():
         np.zeros((4, 1, 2, 2), dtype=complex),  # D = 1
     ]
     for bad in bad_inputs:
-        for fn in (plaquette_field, average_plaquette):
+        for fn in (plaquette_field, plaquette):
             with pytest.raises(ParameterError):
                 fn(bad)
         with pytest.raises(ParameterError):

@@ -2,34 +2,35 @@
 
 Public API
 ----------
-GaugeParams, GaugeEnsemble, generate_ensemble
-    Validated parameters, the generated ensemble and the driver.
-GaugeChain
-    Lower-level Markov chain with heat-bath, overrelaxation and Metropolis sweeps.
+GaugeParams, GROUPS, ALGORITHMS, STARTS
+    Validated, keyword-only parameters of a generation (:mod:`latticeml.gauge.params`).
+GaugeChain, auto_threads
+    The Markov chain with heat-bath, overrelaxation and Metropolis sweeps
+    (:mod:`latticeml.gauge.chain`).
+GaugeEnsemble, generate_ensemble
+    The driver: thermalise, save every ``n_skip``-th configuration, analyse
+    (:mod:`latticeml.gauge.generate`).
 plaquette, unitarity_violation
-    Measurements on complex link arrays ``(..., *shape, D, N, N)``.
+    Measurements on complex link arrays ``(..., *shape, D, N, N)``
+    (:mod:`latticeml.gauge.measure`).
 random_su_n, random_gauge_transformation, gauge_transform
     Haar-random SU(N) matrices and gauge transformations (:mod:`latticeml.gauge.transform`).
 """
 
-from latticeml.gauge.generate import (
-    ALGORITHMS,
-    GROUPS,
-    GaugeChain,
-    GaugeEnsemble,
-    GaugeParams,
-    generate_ensemble,
-    plaquette,
-    unitarity_violation,
-)
+from latticeml.gauge.chain import GaugeChain, auto_threads
+from latticeml.gauge.generate import GaugeEnsemble, generate_ensemble
+from latticeml.gauge.measure import plaquette, unitarity_violation
+from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, GaugeParams
 from latticeml.gauge.transform import gauge_transform, random_gauge_transformation, random_su_n
 
 __all__ = [
     "ALGORITHMS",
     "GROUPS",
-    "GaugeChain",
-    "GaugeEnsemble",
+    "STARTS",
     "GaugeParams",
+    "GaugeChain",
+    "auto_threads",
+    "GaugeEnsemble",
     "generate_ensemble",
     "plaquette",
     "unitarity_violation",

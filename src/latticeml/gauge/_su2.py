@@ -41,6 +41,7 @@ from numba import prange
 
 from latticeml._numba import jit_fma, jit_inline, pjit
 from latticeml._simd import add4, load4, qmul, qmul_cn, qmul_nc
+from latticeml.gauge._kinds import UpdateKind
 from latticeml.gauge._prefetch import _prefetch_staple
 from latticeml.gauge._rng import HOT_START_SWEEP, link_key, normal_pair, substep_key, uniform
 
@@ -55,10 +56,6 @@ _U1 = np.uint64(1)
 _U2 = np.uint64(2)
 _U3 = np.uint64(3)
 _TWO_PI = 2.0 * np.pi
-
-KIND_HEATBATH = 0
-KIND_OVERRELAX = 1
-KIND_METROPOLIS = 2
 
 
 @jit_inline
@@ -179,7 +176,7 @@ def _proposal_su2(eps, key, n):
 def _update_link(q, up, dn, i, mu, kind, beta, key, hits, eps):
     """Update link ``(i, mu)`` in place; return the number of accepted Metropolis hits."""
     s0, s1, s2, s3 = _staple(q, up, dn, i, mu)
-    if kind == KIND_METROPOLIS:
+    if kind == UpdateKind.METROPOLIS:
         u0, u1, u2, u3 = q[i, mu, 0], q[i, mu, 1], q[i, mu, 2], q[i, mu, 3]
         w0, w1, w2, w3 = _qmul(u0, u1, u2, u3, s0, s1, s2, s3)
         n = _U0
@@ -202,7 +199,7 @@ def _update_link(q, up, dn, i, mu, kind, beta, key, hits, eps):
     k2 = s0 * s0 + s1 * s1 + s2 * s2 + s3 * s3
     # V = A / k is never formed: X V^+ = X A^+ / k and V^+ U^+ V^+ = 2 (U V)_0 V^+ - U (a
     # reflection) = 2 (U A)_0 A^+ / k^2 - U; the final normalisation removes the scale of X A^+
-    if kind == KIND_HEATBATH:
+    if kind == UpdateKind.HEATBATH:
         x0, x1, x2, x3, _ = _heatbath_su2(beta * np.sqrt(k2), key, _U0)
         if k2 > 0.0:
             u0, u1, u2, u3 = _qmul(x0, x1, x2, x3, s0, -s1, -s2, -s3)
@@ -227,24 +224,24 @@ def _update_sites(q, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits,
     """Update the links ``(sites[par, k], mu)`` for ``start <= k < stop`` (one chunk)."""
     # prefetching pays off once the links no longer fit in the L2 cache
     nh = sites.shape[1] if q.size >= _PREFETCH_MIN_DOUBLES else 0
-    if kind == KIND_OVERRELAX:
+    if kind == UpdateKind.OVERRELAX:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
                 _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu, 4)
-            _update_link(q, up, dn, i, mu, KIND_OVERRELAX, beta, _U0, hits, eps)
-    elif kind == KIND_HEATBATH:
+            _update_link(q, up, dn, i, mu, UpdateKind.OVERRELAX, beta, _U0, hits, eps)
+    elif kind == UpdateKind.HEATBATH:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
                 _prefetch_staple(q, up, dn, sites[par, k + _AHEAD], mu, 4)
             key = link_key(sub, np.uint64(i))
-            _update_link(q, up, dn, i, mu, KIND_HEATBATH, beta, key, hits, eps)
+            _update_link(q, up, dn, i, mu, UpdateKind.HEATBATH, beta, key, hits, eps)
     else:
         for k in range(start, stop):
             i = sites[par, k]
             key = link_key(sub, np.uint64(i))
-            acc[i] += _update_link(q, up, dn, i, mu, KIND_METROPOLIS, beta, key, hits, eps)
+            acc[i] += _update_link(q, up, dn, i, mu, UpdateKind.METROPOLIS, beta, key, hits, eps)
 
 
 @pjit

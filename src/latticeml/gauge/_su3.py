@@ -54,15 +54,10 @@ from latticeml._simd import (
     m3store_buf,
     m3zero_buf,
 )
+from latticeml.gauge._kinds import UpdateKind
 from latticeml.gauge._prefetch import _prefetch_staple
 from latticeml.gauge._rng import HOT_START_SWEEP, link_key, normal_pair, substep_key, uniform
-from latticeml.gauge._su2 import (
-    KIND_HEATBATH,
-    KIND_METROPOLIS,
-    KIND_OVERRELAX,
-    _heatbath_su2,
-    _proposal_su2,
-)
+from latticeml.gauge._su2 import _heatbath_su2, _proposal_su2
 
 __all__: list[str] = []
 
@@ -197,7 +192,7 @@ def _project(w, p, r):
 
 @jit_inline
 def _sub_update(u, w, sub, kind, beta, key, n, need_w):
-    """Heat bath (kind 0) or overrelaxation (kind 1) in SU(2) subgroup ``sub`` (0, 1, 2).
+    """Heat bath or overrelaxation (``kind``) in SU(2) subgroup ``sub`` (0, 1, 2).
 
     ``u`` and ``w = u A`` are 24-tuple matrices; ``w`` is not updated if ``need_w`` is false.
     """
@@ -208,7 +203,7 @@ def _sub_update(u, w, sub, kind, beta, key, n, need_w):
     else:
         a0, a1, a2, a3 = _project(w, 1, 2)
     k2 = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3
-    if kind == KIND_HEATBATH:
+    if kind == UpdateKind.HEATBATH:
         k = np.sqrt(k2)
         if k > 0.0:
             ik = 1.0 / k
@@ -266,7 +261,7 @@ def _update_link(u, up, dn, i, mu, kind, beta, key, hits, eps, buf):
     n = _U0
     acc = 0
     off = 18 * (i * u.shape[1] + mu)
-    if kind == KIND_METROPOLIS:
+    if kind == UpdateKind.METROPOLIS:
         # U in buf[24:48], W = U A in buf[48:72] (padded rows); the proposal X = R_01 S_02 T_12
         # (or X^dagger) is applied as three subgroup rotations, never formed as a matrix
         m3store_buf(buf, 24, m3load(u, off))
@@ -309,24 +304,26 @@ def _update_sites(u, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits,
     """
     buf = np.empty(_BUF)
     nh = sites.shape[1]
-    if kind == KIND_OVERRELAX:
+    if kind == UpdateKind.OVERRELAX:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
                 _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu, 18)
-            _update_link(u, up, dn, i, mu, KIND_OVERRELAX, beta, _U0, hits, eps, buf)
-    elif kind == KIND_HEATBATH:
+            _update_link(u, up, dn, i, mu, UpdateKind.OVERRELAX, beta, _U0, hits, eps, buf)
+    elif kind == UpdateKind.HEATBATH:
         for k in range(start, stop):
             i = sites[par, k]
             if k + _AHEAD < nh:
                 _prefetch_staple(u, up, dn, sites[par, k + _AHEAD], mu, 18)
             key = link_key(sub, np.uint64(i))
-            _update_link(u, up, dn, i, mu, KIND_HEATBATH, beta, key, hits, eps, buf)
+            _update_link(u, up, dn, i, mu, UpdateKind.HEATBATH, beta, key, hits, eps, buf)
     else:
         for k in range(start, stop):
             i = sites[par, k]
             key = link_key(sub, np.uint64(i))
-            acc[i] += _update_link(u, up, dn, i, mu, KIND_METROPOLIS, beta, key, hits, eps, buf)
+            acc[i] += _update_link(
+                u, up, dn, i, mu, UpdateKind.METROPOLIS, beta, key, hits, eps, buf
+            )
 
 
 @pjit

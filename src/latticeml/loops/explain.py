@@ -158,13 +158,13 @@ def sample_links(n_colors: int, shape: tuple[int, ...], n_configs: int, seed: in
     """Haar-random (``beta=None``) or thermalised (heat bath at ``beta``) configurations."""
     if beta is None:
         return haar_links(n_configs, shape, n_colors, seed)
-    from latticeml.gauge.generate import GaugeParams, generate_ensemble
+    from latticeml.gauge import GaugeParams, generate_ensemble
 
     group = {2: "su2", 3: "su3"}.get(int(n_colors))
     if group is None:
         raise ParameterError("n_colors", "2 or 3 for thermalised configurations", n_colors)
-    p = GaugeParams(group, tuple(shape), float(beta), int(n_configs), 200, 10, int(seed),
-                    threads=1)
+    p = GaugeParams(group=group, shape=tuple(shape), beta=float(beta), n_configs=int(n_configs),
+                    n_therm=200, n_skip=10, seed=int(seed), threads=1)  # fmt: skip
     return generate_ensemble(p).links
 
 

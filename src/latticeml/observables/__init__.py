@@ -15,7 +15,6 @@ from latticeml.observables.topology import (
     topological_charge_density,
 )
 from latticeml.observables.wilson import (
-    average_plaquette,
     plaquette_field,
     validate_links,
     wilson_loop_matrices,
@@ -25,7 +24,6 @@ from latticeml.observables.wilson import (
 __all__ = [
     "GammaResult",
     "gamma_analysis",
-    "average_plaquette",
     "plaquette_field",
     "validate_links",
     "wilson_loop_matrices",

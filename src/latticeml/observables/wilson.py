@@ -31,7 +31,6 @@ __all__ = [
     "plaquette_field",
     "wilson_loop_matrices",
     "wilson_loops",
-    "average_plaquette",
     "validate_links",
 ]
 
@@ -285,21 +284,3 @@ def _plane_matrices(la, lb, shape, strides, a, b, fs, out):
                             acc += fs[c, x, 0, i, k] * np.conj(fs[c, x, 1, j, k])
                         out[c, p, x, i, j] = acc
                 p += 1
-
-
-def average_plaquette(links: np.ndarray) -> np.ndarray:
-    """Mean of ``Re Tr U_p / N`` over all sites and planes.
-
-    Parameters
-    ----------
-    links : ndarray, complex, shape (..., *shape, D, N, N)
-        Gauge links.
-
-    Returns
-    -------
-    ndarray of float64, shape (...)
-        One value per configuration (a 0-d array for a single configuration).
-    """
-    links, d, _ = validate_links(links)
-    w = wilson_loops(links, 1, 1)
-    return w.mean(axis=tuple(range(links.ndim - 3 - d, w.ndim)))

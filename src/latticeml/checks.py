@@ -1,0 +1,57 @@
+"""Validation of parameter values, shared by the parameter dataclasses of every stage.
+
+Each check returns the value in its normal type (``int``, ``float``, ``str``) or raises
+:class:`~latticeml.errors.ParameterError` naming the parameter as the user wrote it (the CLI
+flag, e.g. ``--n-configs``), what would have been accepted and what arrived.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from latticeml.errors import ParameterError
+
+__all__ = ["MAX_SEED", "check_int", "check_float", "check_seed", "check_choice"]
+
+#: Largest seed (seeds are unsigned 64-bit integers).
+MAX_SEED = 2**64 - 1
+
+
+def check_int(value: object, name: str, minimum: int) -> int:
+    """Return ``value`` as an ``int`` if it is an integer ``>= minimum`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ParameterError(name, f"an integer >= {minimum}", value)
+    return int(value)
+
+
+def check_float(value: object, name: str, minimum: float | None = None) -> float:
+    """Return ``value`` as a finite ``float``, ``>= minimum`` if a minimum is given."""
+    expected = "a finite number" + ("" if minimum is None else f" >= {minimum}")
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(name, expected, value) from None
+    if not math.isfinite(x) or (minimum is not None and x < minimum):
+        raise ParameterError(name, expected, value)
+    return x
+
+
+def check_seed(value: object, name: str = "--seed") -> int:
+    """Return ``value`` as an ``int`` if it is a valid seed, ``0 <= seed < 2**64``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(name, "an integer in [0, 2**64)", value)
+    if not 0 <= int(value) <= MAX_SEED:
+        raise ParameterError(name, "an integer in [0, 2**64)", value)
+    return int(value)
+
+
+def check_choice(value: object, name: str, choices: Iterable[str], *, lower: bool = False) -> str:
+    """Return ``value`` if it is one of ``choices`` (compared in lower case if ``lower``)."""
+    choices = tuple(choices)
+    got = value.lower() if lower and isinstance(value, str) else value
+    if not isinstance(got, str) or got not in choices:
+        raise ParameterError(name, "one of " + ", ".join(repr(c) for c in choices), value)
+    return got

@@ -1,0 +1,247 @@
+"""The Markov chain of gauge configurations: state in the kernels' layout, sweeps, plaquette.
+
+:class:`GaugeChain` owns the links in the fast internal layout (quaternions ``(V, D, 4)`` for
+SU(2), float64 ``(V, D, 18)`` for SU(3)), the neighbour tables and the checkerboard site lists,
+and calls the Numba sweep kernels (:mod:`latticeml.gauge._su2`, :mod:`latticeml.gauge._su3`)
+under the thread policy of :func:`auto_threads`. The driver that saves configurations is
+:func:`latticeml.gauge.generate_ensemble`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from latticeml._numba import threads as numba_threads
+from latticeml.checks import check_choice
+from latticeml.errors import ParameterError
+from latticeml.gauge import _su2, _su3
+from latticeml.gauge._kinds import UpdateKind
+from latticeml.gauge.params import STARTS, GaugeParams
+from latticeml.lattice import neighbour_table, parity
+
+__all__ = ["MIN_SITES_PER_THREAD", "auto_threads", "GaugeChain"]
+
+#: Sites per checkerboard substep below which a second thread costs more than it saves
+#: (thread start and barrier per substep; measured: 8^4 and 64^2 gain ~1.7x, 8x8 loses).
+MIN_SITES_PER_THREAD = 1024
+
+
+def auto_threads(n_sites: int) -> int:
+    """Default number of Numba threads for a lattice of ``n_sites`` sites.
+
+    One thread per :data:`MIN_SITES_PER_THREAD` sites of a substep (half the lattice), at
+    least one and at most Numba's thread count. The results do not depend on the choice.
+    """
+    import numba
+
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, (n_sites // 2) // MIN_SITES_PER_THREAD))
+
+
+class GaugeChain:
+    """A Markov chain of gauge configurations, stored in the fast internal layout.
+
+    Parameters
+    ----------
+    group : {'su2', 'su3'}
+        Gauge group.
+    shape : tuple of int
+        Lattice extents (even, D = 2..4).
+    beta : float
+        Inverse coupling.
+    seed : int
+        Random seed (0 <= seed < 2**64).
+    start : {'cold', 'hot'}
+        Initial configuration.
+    algorithm : {'heatbath', 'metropolis'}
+        Update used by :meth:`sweep`.
+    n_overrelax : int
+        Overrelaxation sweeps per :meth:`sweep`.
+    metropolis_hits : int
+        Metropolis proposals per link.
+    metropolis_step : float
+        Metropolis step ``eps``.
+    threads : int or None
+        Numba threads (None: :func:`auto_threads`).
+
+    Notes
+    -----
+    Every elementary sweep (heat bath, overrelaxation or Metropolis) has its own index
+    ``n_elementary``, which selects its random streams.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        shape: tuple[int, ...],
+        beta: float,
+        seed: int,
+        *,
+        start: str = "cold",
+        algorithm: str = "heatbath",
+        n_overrelax: int = 4,
+        metropolis_hits: int = 10,
+        metropolis_step: float = 0.5,
+        threads: int | None = None,
+    ) -> None:
+        p = GaugeParams(
+            group=group, shape=tuple(shape), beta=beta, n_configs=1, n_therm=0, n_skip=1,
+            seed=seed, algorithm=algorithm, n_overrelax=n_overrelax,
+            metropolis_hits=metropolis_hits, metropolis_step=metropolis_step, start=start,
+            threads=threads,
+        )  # fmt: skip
+        self.group = p.group
+        self.n_colors = p.n_colors
+        self.shape = p.shape
+        self.D = len(p.shape)
+        self.V = int(np.prod(p.shape))
+        self.beta = p.beta
+        self.algorithm = p.algorithm
+        self.n_overrelax = p.n_overrelax
+        self.metropolis_hits = p.metropolis_hits
+        self.metropolis_step = p.metropolis_step
+        self.threads = auto_threads(self.V) if p.threads is None else p.threads
+        self._seed = np.uint64(p.seed)
+        up, dn = neighbour_table(self.shape)
+        self._up = np.ascontiguousarray(up)
+        self._dn = np.ascontiguousarray(dn)
+        # sites of parity 0 and 1 in lexicographic order (measured faster than blocked orders:
+        # sequential streams suit the hardware prefetcher); the order within a substep does
+        # not change the result
+        par = parity(self.shape)
+        self._sites = np.ascontiguousarray(
+            np.stack([np.flatnonzero(par == 0), np.flatnonzero(par == 1)]).astype(np.int64)
+        )
+        self._acc = np.zeros(self.V, dtype=np.int64)
+        self._plaq_buf = np.zeros(self.V, dtype=np.float64)
+        self.n_elementary = 0
+        self.n_accepted = 0
+        self.n_proposed = 0
+        if self.n_colors == 2:
+            self._u = np.zeros((self.V, self.D, 4), dtype=np.float64)
+            self._kernel = _su2._sweep_su2
+        else:
+            self._u = np.zeros((self.V, self.D, 18), dtype=np.float64)
+            self._kernel = _su3._sweep_su3
+        self.reset(p.start)
+
+    @classmethod
+    def from_params(cls, params: GaugeParams) -> GaugeChain:
+        """Return the chain of a generation (everything but the counts of ``params``)."""
+        return cls(
+            params.group, params.shape, params.beta, params.seed, start=params.start,
+            algorithm=params.algorithm, n_overrelax=params.n_overrelax,
+            metropolis_hits=params.metropolis_hits, metropolis_step=params.metropolis_step,
+            threads=params.threads,
+        )  # fmt: skip
+
+    # -- state ---------------------------------------------------------------------------
+    def reset(self, start: str = "cold") -> None:
+        """Set a cold (unit) or hot (Haar-random, from the seed) configuration."""
+        check_choice(start, "--start", STARTS)
+        if self.n_colors == 2:
+            if start == "cold":
+                self._u[...] = 0.0
+                self._u[..., 0] = 1.0
+            else:
+                with numba_threads(self.threads):
+                    _su2._hot_su2(self._u, self._seed)
+        else:
+            if start == "cold":
+                self._u[...] = 0.0
+                self._u[..., 0] = self._u[..., 8] = self._u[..., 16] = 1.0
+            else:
+                with numba_threads(self.threads):
+                    _su3._hot_su3(self._u, self._seed)
+
+    @property
+    def links(self) -> np.ndarray:
+        """A copy of the configuration, complex128 ``(*shape, D, N, N)``."""
+        N = self.n_colors
+        if N == 2:
+            u = _su2.to_complex(self._u)
+        else:
+            u = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3).copy()
+        return np.ascontiguousarray(u.reshape(*self.shape, self.D, N, N))
+
+    def set_links(self, links: np.ndarray) -> None:
+        """Replace the configuration by ``links`` (complex ``(*shape, D, N, N)``)."""
+        N = self.n_colors
+        want = (*self.shape, self.D, N, N)
+        links = np.asarray(links)
+        if links.shape != want:
+            raise ParameterError("links", f"an array of shape {want}", links.shape)
+        u = links.reshape(self.V, self.D, N, N).astype(np.complex128)
+        if N == 2:
+            self._u[...] = _su2.from_complex(u)
+        else:
+            self._u[...] = np.ascontiguousarray(u).view(np.float64).reshape(self.V, self.D, 18)
+
+    def write_links(self, out: np.ndarray) -> None:
+        """Write the configuration into ``out`` (complex128 ``(*shape, D, N, N)``) in place."""
+        N = self.n_colors
+        flat = out.reshape(self.V, self.D, N, N)
+        if N == 2:
+            flat[...] = _su2.to_complex(self._u)
+        else:
+            flat[...] = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3)
+
+    # -- updates -------------------------------------------------------------------------
+    def _elementary(self, kind: UpdateKind, n: int) -> None:
+        with numba_threads(self.threads):
+            for _ in range(n):
+                if kind == UpdateKind.METROPOLIS:
+                    self._acc[:] = 0
+                self._kernel(
+                    self._u, self._up, self._dn, self._sites, self._seed,
+                    np.uint64(self.n_elementary), int(kind), float(self.beta),
+                    int(self.metropolis_hits), float(self.metropolis_step), self._acc,
+                )  # fmt: skip
+                self.n_elementary += 1
+                if kind == UpdateKind.METROPOLIS:
+                    self.n_accepted += int(self._acc.sum())
+                    self.n_proposed += self.V * self.D * self.metropolis_hits
+
+    def heatbath(self, n: int = 1) -> None:
+        """Run ``n`` heat-bath sweeps."""
+        self._elementary(UpdateKind.HEATBATH, n)
+
+    def overrelax(self, n: int = 1) -> None:
+        """Run ``n`` overrelaxation sweeps."""
+        self._elementary(UpdateKind.OVERRELAX, n)
+
+    def metropolis(self, n: int = 1) -> None:
+        """Run ``n`` multi-hit Metropolis sweeps."""
+        self._elementary(UpdateKind.METROPOLIS, n)
+
+    def sweep(self, n: int = 1) -> None:
+        """Run ``n`` full sweeps: one heat-bath or Metropolis sweep + ``n_overrelax`` OR."""
+        for _ in range(n):
+            if self.algorithm == "heatbath":
+                self.heatbath(1)
+            else:
+                self.metropolis(1)
+            if self.n_overrelax:
+                self.overrelax(self.n_overrelax)
+
+    # -- measurements --------------------------------------------------------------------
+    def plaquette(self) -> float:
+        """Mean of ``Re Tr U_p / N`` over sites and planes (summed in a fixed order)."""
+        with numba_threads(self.threads):
+            if self.n_colors == 2:
+                _su2._plaquette_sites_su2(self._u, self._up, self._plaq_buf)
+            else:
+                _su3._plaquette_sites_su3(self._u, self._up, self._plaq_buf)
+        n_planes = self.D * (self.D - 1) // 2
+        return float(math.fsum(self._plaq_buf)) / (self.V * n_planes)
+
+    def action(self) -> float:
+        """Wilson action ``beta sum_x sum_{mu<nu} (1 - Re Tr U_p / N)``."""
+        n_planes = self.D * (self.D - 1) // 2
+        return self.beta * self.V * n_planes * (1.0 - self.plaquette())
+
+    @property
+    def acceptance(self) -> float:
+        """Metropolis acceptance rate so far (NaN if no Metropolis sweep was run)."""
+        return self.n_accepted / self.n_proposed if self.n_proposed else float("nan")

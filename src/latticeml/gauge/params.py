@@ -1,0 +1,109 @@
+"""Parameters of a gauge-ensemble generation: the frozen, validated :class:`GaugeParams`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from latticeml.checks import check_choice, check_float, check_int, check_seed
+from latticeml.lattice import validate_shape
+
+__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "GaugeParams"]
+
+#: Gauge groups and their number of colours.
+GROUPS = {"su2": 2, "su3": 3}
+#: Update algorithms.
+ALGORITHMS = ("heatbath", "metropolis")
+#: Initial configurations: unit links or Haar-random links.
+STARTS = ("cold", "hot")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GaugeParams:
+    """Parameters of one gauge-ensemble generation (keyword-only, validated on construction).
+
+    Attributes
+    ----------
+    group : {'su2', 'su3'}
+        Gauge group (``--group``).
+    shape : tuple of int
+        Lattice extents ``(L_0, ..., L_{D-1})``, D = 2..4, all even (``--shape``).
+    beta : float
+        Inverse coupling ``beta = 2N/g^2 >= 0`` (``--beta``).
+    n_configs : int
+        Number of saved configurations, >= 1 (``--n-configs``).
+    n_therm : int
+        Thermalisation sweeps before the first saved configuration, >= 0 (``--n-therm``).
+    n_skip : int
+        Sweeps between saved configurations, >= 1 (``--n-skip``); the first configuration is
+        saved after ``n_therm + n_skip`` sweeps.
+    seed : int
+        Random seed, 0 <= seed < 2**64 (``--seed``).
+    algorithm : {'heatbath', 'metropolis'}
+        Update of one sweep, see :mod:`latticeml.gauge.generate` (``--algorithm``).
+    n_overrelax : int
+        Overrelaxation sweeps after each heat-bath or Metropolis sweep, >= 0 (``--overrelax``).
+    metropolis_hits : int
+        Metropolis proposals per link and sweep, >= 1 (``--metropolis-hits``).
+    metropolis_step : float
+        Metropolis step ``eps`` >= 0 (``--metropolis-step``).
+    start : {'cold', 'hot'}
+        Unit links or Haar-random links (``--start``).
+    threads : int or None
+        Numba threads (``--threads``); None: :func:`latticeml.gauge.chain.auto_threads`.
+        Results do not depend on it.
+    """
+
+    group: str
+    shape: tuple[int, ...]
+    beta: float
+    n_configs: int
+    n_therm: int
+    n_skip: int
+    seed: int
+    algorithm: str = "heatbath"
+    n_overrelax: int = 4
+    metropolis_hits: int = 10
+    metropolis_step: float = 0.5
+    start: str = "cold"
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field and normalise types.
+
+        Raises
+        ------
+        ParameterError
+            Naming the CLI flag of the first invalid field.
+        """
+        values = {
+            "group": check_choice(self.group, "--group", GROUPS, lower=True),
+            "shape": validate_shape(
+                self.shape, dims=(2, 4), even=True, min_extent=2, name="--shape"
+            ),  # fmt: skip
+            "beta": check_float(self.beta, "--beta", 0.0),
+            "n_configs": check_int(self.n_configs, "--n-configs", 1),
+            "n_therm": check_int(self.n_therm, "--n-therm", 0),
+            "n_skip": check_int(self.n_skip, "--n-skip", 1),
+            "seed": check_seed(self.seed),
+            "algorithm": check_choice(self.algorithm, "--algorithm", ALGORITHMS),
+            "n_overrelax": check_int(self.n_overrelax, "--overrelax", 0),
+            "metropolis_hits": check_int(self.metropolis_hits, "--metropolis-hits", 1),
+            "metropolis_step": check_float(self.metropolis_step, "--metropolis-step", 0.0),
+            "start": check_choice(self.start, "--start", STARTS),
+            "threads": None if self.threads is None else check_int(self.threads, "--threads", 1),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_colors(self) -> int:
+        """Number of colours N."""
+        return GROUPS[self.group]
+
+    @property
+    def n_sweeps(self) -> int:
+        """Total number of sweeps ``n_therm + n_configs * n_skip``."""
+        return self.n_therm + self.n_configs * self.n_skip
