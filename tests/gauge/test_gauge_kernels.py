@@ -188,9 +188,7 @@ def _x0_cdf(a):
 def test_su2_x0_sampler_ks(a):
     """Kennedy-Pendleton (a >= 2) and Creutz (a < 2) against the exact density."""
     sub = _rng.py_key(7, 0, 0)
-    x0 = np.array(
-        [_su2._sample_x0(a, lkey(sub, i), np.uint64(0))[0] for i in range(6000)]
-    )
+    x0 = np.array([_su2._sample_x0(a, lkey(sub, i), np.uint64(0))[0] for i in range(6000)])
     assert np.all(np.abs(x0) <= 1.0)
     assert stats.kstest(x0, _x0_cdf(a)).pvalue > 1e-3
 
