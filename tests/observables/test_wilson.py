@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from latticeml.errors import ParameterError
+from latticeml.gauge import plaquette
 from latticeml.gauge.transform import (
     gauge_transform,
     random_gauge_transformation,
     random_links,
     transform_local,
 )
-from latticeml.gauge import plaquette
 from latticeml.observables import (
     plaquette_field,
     wilson_loop_matrices,
