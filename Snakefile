@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
 
@@ -26,6 +27,7 @@ rule all:
         scalar_dataset_targets(),
         summary_targets(),
         plot_targets(),
+        search_targets(),
 
 
 # Target rules of single stages: snakemake --cores 2 <stage>
@@ -46,6 +48,11 @@ rule train_all:
         [m for e in EXPERIMENTS for m in model_targets(e)],
 
 
+rule search:
+    input:
+        search_targets(),
+
+
 rule evaluate_all:
     input:
         summary_targets(),
@@ -58,6 +65,8 @@ rule plots_all:
 
 localrules:
     select_grid,
+    search_best,
+    search,
     summarize,
     generate,
     datasets,

@@ -36,11 +36,20 @@ TINY = {
     "training": {"replicas": 2, "epochs": 2, "batch_size": 3},
     "cnn_grids": {"g": {"channels": [[2], [3]]}},
     "evaluation": {"gauge_configs": 2, "adversarial_steps": 2},
+    "searches": [
+        {"name": "cnn_s", "ensemble": "tiny", "target": "W_1x2", "n_trials": 3, "workers": 2,
+         "epochs": 1, "batch_size": 3,
+         "space": {"model": {"kind": "cnn", "kernel_sizes": 3}, "layers": 1,
+                   "per_layer": {"channels": {"low": 2, "high": 4}}}},
+    ],
     "experiments": [
         {"name": "lcnn", "ensemble": "tiny", "target": "W_1x1", "model": "W1x1",
          "test": ["tiny", "tiny6"], "training": {"dtype": "float64"}},
         {"name": "cnn", "ensemble": "tiny", "target": "W_1x2",
          "model": {"kind": "cnn", "kernel_sizes": 3}, "grid": "g", "test": ["tiny6"],
+         "training": {"replicas": 1}},
+        {"name": "cnn_searched", "ensemble": "tiny", "target": "W_1x2", "search": "cnn_s",
+         "model": {"kind": "cnn", "kernel_sizes": 3}, "test": ["tiny6"],
          "training": {"replicas": 1}},
         {"name": "n_eq", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_far"],
          "model": {"kind": "eq", "channels": [2], "kernel_sizes": 1}},
@@ -81,6 +90,13 @@ def test_paper_config_dag():
                      "--forceall", "--quiet", "rules")
     assert out.returncode == 0, out.stderr
     assert "generate_gauge       100" in out.stdout
+
+
+@pytest.mark.parametrize("configfile", sorted(p.name for p in (ROOT / "config").glob("*.yaml")))
+def test_every_shipped_config_dry_runs(configfile):
+    out = _snakemake(ROOT, "--configfile", str(ROOT / "config" / configfile), "--dry-run",
+                     "--forceall", "--quiet", "rules")
+    assert out.returncode == 0, out.stderr[-2000:]
 
 
 def test_schema_rejects_bad_config(tmp_path):
@@ -148,6 +164,18 @@ def test_tiny_workflow_runs(tmp_path):
     for stem in ("observable_vs_mu", "error_vs_size", "predicted_vs_true", "extrapolation",
                  "training_curves", "classifier_accuracy", "feature_maps"):
         assert (res / f"plots/sc/{stem}.png").stat().st_size > 0
+    # the search: two workers finished exactly n_trials between them; its best is trained
+    search = res / "search/cnn_s"
+    ran = [yaml.safe_load((search / f"workers/w{k}.json").read_text())["trials_run"]
+           for k in (0, 1)]
+    trials = pd.read_csv(search / "best/trials.csv")
+    finished = trials[trials["state"].isin(["COMPLETE", "PRUNED"])]
+    assert len(finished) == 3 and sorted(ran[0] + ran[1]) == sorted(finished["number"])
+    best = yaml.safe_load((search / "best/best_model.yaml").read_text())
+    searched = load_model(res / "train/cnn_searched/r0/model.pt")
+    assert searched.spec["channels"] == best["channels"]
+    for stem in ("history", "importances", "loss_vs_parameters"):
+        assert (search / f"best/{stem}.pdf").stat().st_size > 0
     # rerunning does nothing
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -1,5 +1,6 @@
 # Validation of the config, seeds and paths shared by all rules.
 import math
+import os
 import zlib
 
 from snakemake.utils import validate
@@ -407,10 +408,33 @@ def dataset_scalar_inputs(w):
 
 
 # ---- training rules -------------------------------------------------------------------------
+def searched(exp):
+    """The search whose best architecture an experiment trains (None: its model/grid)."""
+    return EXPERIMENTS[exp].get("search") if config["use_searches"] else None
+
+
+def search_dir(name):
+    return f"{RESULTS}/search/{name}"
+
+
+def search_best(name):
+    return f"{search_dir(name)}/best/best_model.yaml"
+
+
 def train_model_input(w):
+    if searched(w.exp):
+        return {"spec": search_best(searched(w.exp)),
+                "best": f"{search_dir(searched(w.exp))}/best/best.yaml"}
     if "grid" in EXPERIMENTS[w.exp]:
         return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
     return {}
+
+
+def train_extra_flags(w):
+    """`--training-from best.yaml` when an experiment trains a searched architecture."""
+    if searched(w.exp):
+        return f" --training-from {search_dir(searched(w.exp))}/best/best.yaml"
+    return ""
 
 
 def evaluate_inputs(w):
@@ -436,6 +460,8 @@ def evaluate_flags(w):
 
 
 def train_model_flag(w):
+    if searched(w.exp):
+        return search_best(searched(w.exp))
     if "grid" in EXPERIMENTS[w.exp]:
         return f"{RESULTS}/train/{w.exp}/best.yaml"
     return model_arg(EXPERIMENTS[w.exp]["model"])
@@ -459,3 +485,62 @@ TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "loss", 
 
 def training_settings(w):
     return {k: training_value(w.exp, k) for k in TRAIN_KEYS}
+
+
+# ---- searches -------------------------------------------------------------------------------
+SEARCHES = {s["name"]: s for s in config.get("searches", [])}
+check_unique([s["name"] for s in config.get("searches", [])], "searches", "search name")
+for _s in SEARCHES.values():
+    _key = f"searches ({_s['name']})"
+    if _s["ensemble"] not in GAUGE and _s["ensemble"] not in SCALAR_ENS:
+        raise ConfigError(f"config key {_key}.ensemble: no gauge or scalar ensemble named "
+                          f"{_s['ensemble']!r}")
+    _missing = [x for x in ("train", "val") if x not in _ensemble_splits(_s["ensemble"])]
+    if _missing:
+        raise ConfigError(f"config key {_key}.ensemble: ensemble {_s['ensemble']!r} has no "
+                          f"{' or '.join(_missing)} split (add splits: {', '.join(_missing)})")
+    if _s["target"] not in _dataset_targets(_s["ensemble"]):
+        raise ConfigError(f"config key {_key}.target: {_s['target']!r} is not in the datasets "
+                          f"of {_s['ensemble']!r} ({', '.join(_dataset_targets(_s['ensemble']))})")
+    if isinstance(_s["space"], str) and not os.path.isfile(_s["space"]):
+        raise ConfigError(f"config key {_key}.space: no such file {_s['space']!r} (a path "
+                          "relative to the working directory, or an inline mapping)")
+for _e in EXPERIMENTS.values():
+    if "search" in _e:
+        if _e["search"] not in SEARCHES:
+            raise ConfigError(f"config key experiments ({_e['name']}).search: no searches "
+                              f"entry named {_e['search']!r}")
+        _s = SEARCHES[_e["search"]]
+        if (_s["ensemble"], _s["target"]) != (_e["ensemble"], _e["target"]):
+            raise ConfigError(f"config key experiments ({_e['name']}).search: search "
+                              f"{_s['name']!r} is on {_s['ensemble']}/{_s['target']}, the "
+                              f"experiment on {_e['ensemble']}/{_e['target']}")
+
+
+def search_space_input(w):
+    space = SEARCHES[w.search]["space"]
+    return [space] if isinstance(space, str) else []
+
+
+def search_space_arg(name):
+    space = SEARCHES[name]["space"]
+    return space if isinstance(space, str) else model_arg(space)
+
+
+SEARCH_KEYS = ("n_trials", "seeds", "epochs", "patience", "batch_size", "lr", "loss",
+               "schedule", "dtype", "train_limit", "pruner", "timeout", "plane")
+
+
+def search_settings(w):
+    return {k: SEARCHES[w.search][k] for k in SEARCH_KEYS}
+
+
+def search_worker_targets(name):
+    return [f"{search_dir(name)}/workers/w{k}.json" for k in range(SEARCHES[name]["workers"])]
+
+
+SEARCH_FIGURES = ("history", "importances", "loss_vs_parameters")
+
+
+def search_targets():
+    return [f"{search_dir(n)}/best/{stem}.png" for n in SEARCHES for stem in SEARCH_FIGURES]

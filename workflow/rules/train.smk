@@ -21,6 +21,7 @@ rule train:
         t=training_settings,
         seed=lambda w: derive_seed("train", w.exp, w.replica),
         out=lambda w: train_dir(w.exp, w.replica),
+        extra=train_extra_flags,
     conda:
         ENV
     threads: lambda w: training_value(w.exp, "threads")
@@ -31,7 +32,7 @@ rule train:
     shell:
         f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
         + TRAIN_FLAGS
-        + " --name {wildcards.exp} --replica {wildcards.replica} --out {params.out}"
+        + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out {params.out}"
         " --force --no-progress > {log} 2>&1"
 
 

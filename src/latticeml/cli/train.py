@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replica", type=int_arg, default=0, help="replica label (default 0)")
     p.add_argument("--train-limit", type=int_arg, default=0, metavar="N",
                    help="train on N samples evenly spaced through --train (default 0 = all)")
+    p.add_argument("--training-from", metavar="best.yaml",
+                   help="take lr, batch size, weight decay and schedule from the training block "
+                   "of a search's best.yaml (they override the flags)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/model.pt")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
@@ -70,11 +73,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     from latticeml.train import TrainParams, parse_model_spec, train
 
+    overrides = {}
+    if args.training_from:
+        from latticeml.search.export import read_best_training
+
+        overrides = read_best_training(args.training_from)
+    flags = dict(lr=args.lr, batch_size=args.batch_size, weight_decay=args.weight_decay,
+                 schedule=args.schedule)
+    flags.update(overrides)
     params = TrainParams(
         train=args.train, val=args.val, target=args.target, model=parse_model_spec(args.model),
-        out=args.out, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, weight_decay=args.weight_decay, patience=args.patience, loss=args.loss,
-        schedule=args.schedule, min_lr=args.min_lr, plateau_patience=args.plateau_patience,
+        out=args.out, plane=args.plane, epochs=args.epochs, batch_size=flags["batch_size"],
+        lr=flags["lr"], weight_decay=flags["weight_decay"], patience=args.patience,
+        loss=args.loss, schedule=flags["schedule"], min_lr=args.min_lr,
+        plateau_patience=args.plateau_patience,
         seed=args.seed, dtype=args.dtype, device=args.device, threads=args.threads,
         name=args.name, replica=args.replica, train_limit=args.train_limit,
     )

@@ -22,7 +22,8 @@ import yaml
 from latticeml.errors import ParameterError
 from latticeml.search.space import parse_space, spec_from_params
 
-__all__ = ["trials_frame", "write_trials_csv", "best_trial_spec", "export_study"]
+__all__ = ["trials_frame", "write_trials_csv", "best_trial_spec", "export_study",
+           "read_best_training"]
 
 
 def trials_frame(study) -> pd.DataFrame:
@@ -128,3 +129,28 @@ def _importances(study) -> dict[str, float]:
         return dict(optuna.importance.get_param_importances(study))
     except (ValueError, RuntimeError):
         return {}
+
+
+def read_best_training(path: str | os.PathLike) -> dict:
+    """Return the searched training parameters in a ``best.yaml`` (``lr``, ``batch_size``, ...).
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing or not a ``best.yaml`` of ``latticeml search export``.
+    """
+    from latticeml.search.space import TRAINING_KEYS
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError("--training-from", "an existing best.yaml", str(path))
+    try:
+        best = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ParameterError("--training-from", "valid YAML", str(path),
+                             str(exc).splitlines()[0]) from None
+    training = best.get("training") if isinstance(best, dict) else None
+    if not isinstance(training, dict) or set(training) - set(TRAINING_KEYS):
+        raise ParameterError("--training-from", "a best.yaml of 'latticeml search export' "
+                             f"(training keys among {sorted(TRAINING_KEYS)})", str(path))
+    return {k: TRAINING_KEYS[k](v) for k, v in training.items()}

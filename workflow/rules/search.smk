@@ -1,0 +1,65 @@
+# Beside stage 3: Optuna architecture searches. Each search runs `workers` worker jobs on one
+# study (a journal file shared by the jobs; on a cluster each worker is its own SLURM job), then
+# `search_best` exports the trial table, the best architecture and the figures.
+
+
+rule search_worker:
+    input:
+        search_space_input,
+        train=lambda w: dataset_path(SEARCHES[w.search]["ensemble"], "train"),
+        val=lambda w: dataset_path(SEARCHES[w.search]["ensemble"], "val"),
+    output:
+        f"{RESULTS}/search/{{search}}/workers/w{{worker}}.json",
+    log:
+        f"{RESULTS}/logs/search/{{search}}/w{{worker}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/search/{{search}}/w{{worker}}.tsv"
+    params:
+        space=lambda w: search_space_arg(w.search),
+        target=lambda w: SEARCHES[w.search]["target"],
+        s=search_settings,
+        seed=lambda w: derive_seed("search", w.search),
+        out=lambda w: search_dir(w.search),
+    conda:
+        ENV
+    threads: lambda w: SEARCHES[w.search]["threads"]
+    resources:
+        mem_mb=lambda w: SEARCHES[w.search]["mem_mb"],
+        runtime=lambda w: SEARCHES[w.search]["runtime"],
+        gpu=lambda w: SEARCHES[w.search]["gpu"],
+    shell:
+        f"{LATTICEML} search run --space {{params.space}} --train {{input.train}}"
+        " --val {input.val} --target {params.target} --plane {params.s[plane]}"
+        " --out {params.out} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
+        " --timeout {params.s[timeout]} --seeds {params.s[seeds]} --seed {params.seed}"
+        " --worker {wildcards.worker} --epochs {params.s[epochs]}"
+        " --patience {params.s[patience]} --batch-size {params.s[batch_size]}"
+        " --lr {params.s[lr]} --loss {params.s[loss]} --schedule {params.s[schedule]}"
+        " --train-limit {params.s[train_limit]} --pruner {params.s[pruner]}"
+        " --dtype {params.s[dtype]} --threads {threads} --summary {output}"
+        " --no-progress > {log} 2>&1"
+
+
+rule search_best:
+    input:
+        lambda w: search_worker_targets(w.search),
+    output:
+        spec=f"{RESULTS}/search/{{search}}/best/best_model.yaml",
+        best=f"{RESULTS}/search/{{search}}/best/best.yaml",
+        trials=f"{RESULTS}/search/{{search}}/best/trials.csv",
+        figures=expand(
+            f"{RESULTS}/search/{{{{search}}}}/best/{{stem}}.{{ext}}",
+            stem=SEARCH_FIGURES,
+            ext=("png", "pdf"),
+        ),
+    log:
+        f"{RESULTS}/logs/search/{{search}}/best.log",
+    params:
+        storage=lambda w: f"{search_dir(w.search)}/study.log",
+        out=lambda w: f"{search_dir(w.search)}/best",
+    conda:
+        ENV
+    threads: 1
+    shell:
+        f"{LATTICEML} search export --storage {{params.storage}} --study-name {{wildcards.search}}"
+        " --out {params.out} --figures > {log} 2>&1"
