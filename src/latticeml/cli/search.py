@@ -91,8 +91,10 @@ def _run(args: argparse.Namespace) -> int:
     from latticeml.errors import ParameterError
     from latticeml.search import SearchParams, export_study, parse_space, run_search
 
-    if args.summary and (Path(args.summary).resolve().parent.exists() is False):
-        raise ParameterError("--summary", "a file in an existing directory", args.summary)
+    if args.summary and (Path(args.summary).is_dir() or any(
+            p.is_file() for p in Path(args.summary).resolve().parents)):
+        raise ParameterError("--summary", "a file path (its directory is created)",
+                             args.summary)
     params = SearchParams(
         space=parse_space(args.space), train=args.train, val=args.val, target=args.target,
         out=args.out, storage=args.storage, study_name=args.study_name,
@@ -112,6 +114,7 @@ def _run(args: argparse.Namespace) -> int:
                   "trials_run": result.trials_run, "finished": result.finished,
                   "best_trial": result.best_trial, "best_value": result.best_value,
                   "seconds": round(result.seconds, 3), "stopped_by": result.stopped_by}
+        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(args.summary).with_name(f".{Path(args.summary).name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(record, indent=1) + "\n")
         os.replace(tmp, args.summary)
