@@ -64,11 +64,19 @@ TINY = {
         {"name": "lcnn", "ensemble": "tiny", "target": "W_1x1", "model": "W1x1",
          "test": ["tiny"]},
     ],
+    # two search workers (two SLURM jobs) on one study in a journal file
+    "searches": [
+        {"name": "s", "ensemble": "tiny", "target": "W_1x1", "n_trials": 3, "workers": 2,
+         "epochs": 1, "batch_size": 2, "mem_mb": 1500, "runtime": 7,
+         "space": {"model": {"kind": "cnn"}, "layers": 1,
+                   "per_layer": {"channels": {"low": 2, "high": 4}}}},
+    ],
 }
 TARGET = "results/train/lcnn/r0/model.pt"
+SEARCH_TARGET = "results/search/s/best/best_model.yaml"
 # rule -> (jobs, --mem in MB, -t in minutes) as the rules and TINY ask for them
 EXPECTED = {"generate_gauge": (2, 2000, 60), "dataset_gauge": (2, 4000, 30),
-            "train": (1, 1500, 7)}
+            "train": (1, 1500, 7), "search_worker": (2, 1500, 7)}
 
 
 def _tails(directory, pattern="log/*", lines=15):
@@ -165,7 +173,7 @@ def test_tiny_workflow_through_slurm(cluster, tmp_path):
     profile = _profile_for(cluster, tmp_path)
 
     t0 = time.monotonic()
-    args = (TARGET, "--workflow-profile", str(profile), "--configfile", str(conf))
+    args = (TARGET, SEARCH_TARGET, "--workflow-profile", str(profile), "--configfile", str(conf))
     run = _snakemake(cluster, workdir, *args)
     elapsed = time.monotonic() - t0
     log = run.stdout + run.stderr
@@ -205,6 +213,17 @@ def test_tiny_workflow_through_slurm(cluster, tmp_path):
     model = load_model(workdir / TARGET)
     assert model.info["experiment"] == "lcnn" and model.info["replica"] == 0
     assert (res / "train/lcnn/r0/metrics.csv").stat().st_size > 0
+
+    # the two workers finished exactly n_trials between them, none twice
+    import json
+
+    import pandas as pd
+
+    ran = [json.loads((res / f"search/s/workers/w{k}.json").read_text())["trials_run"]
+           for k in (0, 1)]
+    trials = pd.read_csv(res / "search/s/best/trials.csv")
+    finished = trials[trials["state"].isin(["COMPLETE", "PRUNED"])]
+    assert len(finished) == 3 and sorted(ran[0] + ran[1]) == sorted(finished["number"])
 
     # a second run submits nothing
     again = _snakemake(cluster, workdir, *args, timeout=300)
