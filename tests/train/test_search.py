@@ -267,3 +267,15 @@ def test_train_limit_keeps_every_coupling(gauge_data):
     assert part.n == 10 and set(part.beta) == set(full.beta)
     assert abs(sum(part.beta == full.beta[0]) - 5) <= 1
     assert limit_split(full, 0) is full and limit_split(full, full.n + 5) is full
+
+
+def test_enqueued_reference_runs_first_once(gauge_data, tmp_path):
+    ref = {"layers": 1, "channels_0": 3, "kernel_sizes": 3, "activation": "tanh", "lr": 0.01}
+    params = _params(gauge_data, tmp_path / "e", n_trials=2, enqueue=(ref,))
+    run_search(params, progress=False)
+    run_search(_params(gauge_data, tmp_path / "e", n_trials=3, enqueue=(ref,)), progress=False)
+    df = trials_frame(load_study("", "search", tmp_path / "e"))
+    assert list(df["reference"]) == [True, False, False]
+    assert df.loc[0, "param_channels_0"] == 3 and df.loc[0, "param_lr"] == 0.01
+    with pytest.raises(ParameterError, match="--enqueue"):
+        _params(gauge_data, tmp_path / "f", enqueue=({"layers": 9},))

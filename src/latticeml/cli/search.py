@@ -71,6 +71,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--stale-after", type=_float, default=600.0,
                    help="seconds without heartbeat after which another worker's running trial "
                    "is queued again (default 600)")
+    r.add_argument("--enqueue", action="append", default=[], metavar="PARAMS",
+                   help="a parameter set to run first, once per study (JSON/YAML mapping such "
+                   "as '{layers: 2, channels_0: 2, channels_1: 2, lr: 0.01}'; repeatable): a "
+                   "reference architecture measured under the search's budget")
     r.add_argument("--summary", metavar="F.json", help="write this worker's record here")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=_run)
@@ -88,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import yaml
+
     from latticeml.errors import ParameterError
     from latticeml.search import SearchParams, export_study, parse_space, run_search
 
@@ -95,6 +101,13 @@ def _run(args: argparse.Namespace) -> int:
             p.is_file() for p in Path(args.summary).resolve().parents)):
         raise ParameterError("--summary", "a file path (its directory is created)",
                              args.summary)
+    refs = []
+    for text in args.enqueue:
+        try:
+            refs.append(yaml.safe_load(text))
+        except yaml.YAMLError as exc:
+            raise ParameterError("--enqueue", "a YAML/JSON mapping", text,
+                                 str(exc).splitlines()[0]) from None
     params = SearchParams(
         space=parse_space(args.space), train=args.train, val=args.val, target=args.target,
         out=args.out, storage=args.storage, study_name=args.study_name,
@@ -102,7 +115,8 @@ def _run(args: argparse.Namespace) -> int:
         worker=args.worker, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, patience=args.patience, loss=args.loss, schedule=args.schedule,
         dtype=args.dtype, threads=args.threads, train_limit=args.train_limit,
-        pruner=args.pruner, device=args.device, stale_after=args.stale_after)
+        pruner=args.pruner, device=args.device, stale_after=args.stale_after,
+        enqueue=tuple(refs))
     result = run_search(params, progress=not args.no_progress)
     from latticeml.search.storage import load_study
 

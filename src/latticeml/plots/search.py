@@ -72,6 +72,11 @@ def loss_vs_parameters(trials: pd.DataFrame) -> Figure:
         comp = comp[pd.to_numeric(comp["n_params"], errors="coerce") > 0]
     if len(comp) and "n_params" in comp:
         ax.plot(comp["n_params"], comp["value"], "o", color="C0", ms=2.5, label="trial")
+        if "reference" in comp:
+            ref = comp[comp["reference"].astype(bool)]
+            if len(ref):
+                ax.plot(ref["n_params"], ref["value"], "^", color="C3", ms=5,
+                        label="reference (enqueued)")
         b = comp.loc[comp["value"].astype(float).idxmin()]
         ax.plot([b["n_params"]], [b["value"]], "*", color="k", ms=8,
                 label=f"best (trial {int(b['number'])})")

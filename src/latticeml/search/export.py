@@ -36,11 +36,12 @@ def trials_frame(study) -> pd.DataFrame:
                "value": t.value if t.value is not None else (iv[max(iv)] if iv else math.nan),
                "n_params": a.get("n_params", math.nan), "seconds": a.get("seconds", math.nan),
                "epochs": (max(iv) if iv else math.nan), "worker": a.get("worker", math.nan),
-               "note": a.get("note", ""), "retry_of": a.get("retry_of", math.nan)}
+               "note": a.get("note", ""), "retry_of": a.get("retry_of", math.nan),
+               "reference": bool(a.get("reference", False))}
         row.update({f"param_{k}": v for k, v in sorted(t.params.items())})
         rows.append(row)
     cols = ["number", "state", "value", "n_params", "seconds", "epochs", "worker", "note",
-            "retry_of"]
+            "retry_of", "reference"]
     df = pd.DataFrame(rows, columns=None if rows else cols)
     return df.sort_values("number").reset_index(drop=True) if rows else df
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from latticeml.errors import ParameterError
-from latticeml.search.space import SearchSpace
+from latticeml.search.space import SearchSpace, spec_from_params
 from latticeml.train.params import DTYPES, LOSSES, SCHEDULES
 
 __all__ = ["SearchParams", "PRUNERS"]
@@ -60,6 +60,10 @@ class SearchParams:
     stale_after : float
         A running trial whose worker sent no heartbeat for this many seconds (or whose process
         on this host is gone) is failed and queued again.
+    enqueue : tuple of dict
+        Parameter sets (as the study names them: ``layers``, ``channels_0``, ``lr``, ...) run
+        first, once per study: reference architectures such as a preset, measured under the
+        same budget as the searched ones.
     """
 
     space: SearchSpace
@@ -87,6 +91,7 @@ class SearchParams:
     pruner: str = "median"
     device: str = "auto"
     stale_after: float = 600.0
+    enqueue: tuple = ()
 
     def __post_init__(self) -> None:
         for key in ("n_trials", "seeds", "epochs", "batch_size"):
@@ -108,6 +113,15 @@ class SearchParams:
             if getattr(self, key) not in choices:
                 raise ParameterError(f"--{key}", f"one of {', '.join(choices)}",
                                      getattr(self, key))
+        for i, ref in enumerate(self.enqueue):
+            if not isinstance(ref, dict) or not ref:
+                raise ParameterError("--enqueue", "a mapping of parameter names to values",
+                                     ref, f"entry {i}")
+            try:
+                spec_from_params(self.space, ref)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ParameterError("--enqueue", "parameters inside the space", ref,
+                                     str(exc).splitlines()[0] if str(exc) else "") from None
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", self.study_name):
             raise ParameterError("--study-name", "letters, digits, '_', '-' and '.'",
                                  self.study_name)

@@ -267,6 +267,8 @@ def run_search(params: SearchParams, *, progress: bool = True,
     else:
         out.mkdir(exist_ok=True)
         study = open_study(params, create=True)
+    for ref in params.enqueue:  # reference architectures, once per study
+        study.enqueue_trial(dict(ref), user_attrs={"reference": True}, skip_if_exists=True)
     t_start = time.monotonic()
     poll = max(0.2, min(5.0, params.stale_after / 10))
     mine, stopped_by = [], "n_trials"
