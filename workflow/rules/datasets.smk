@@ -11,6 +11,12 @@ rule dataset_gauge:
         f"{RESULTS}/logs/dataset_gauge/{{ensemble}}/{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/dataset_gauge/{{ensemble}}/{{split}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         loops=",".join(f"{a}x{b}" for a, b in config["datasets"]["gauge"]["loops"]),
         channels=" ".join(
@@ -21,12 +27,6 @@ rule dataset_gauge:
             )
             if on
         ),
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
     shell:
         f"{LATTICEML} dataset gauge"
         " --inputs {input} --loops {params.loops} {params.channels}"

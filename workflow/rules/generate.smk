@@ -8,6 +8,12 @@ rule generate_gauge:
         f"{RESULTS}/logs/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.tsv"
+    conda:
+        ENV
+    threads: gauge_threads
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         group=lambda w: GAUGE[w.ensemble]["group"],
         shape=lambda w: ",".join(str(s) for s in GAUGE[w.ensemble]["shape"]),
@@ -18,12 +24,6 @@ rule generate_gauge:
         overrelax=lambda w: GAUGE[w.ensemble]["overrelax"],
         start=lambda w: GAUGE[w.ensemble]["start"],
         seed=lambda w: derive_seed("gauge", w.ensemble, w.beta, w.split),
-    conda:
-        ENV
-    threads: gauge_threads
-    resources:
-        mem_mb=2000,
-        runtime=60,
     shell:
         f"{LATTICEML} gauge generate"
         " --group {params.group} --shape {params.shape}"
@@ -40,6 +40,12 @@ rule generate_scalar:
         f"{RESULTS}/logs/generate_scalar/{{ensemble}}/mu{{mu}}_open{{worms}}_{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_scalar/{{ensemble}}/mu{{mu}}_open{{worms}}_{{split}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
     params:
         shape=lambda w: ",".join(str(s) for s in SCALAR_ENS[w.ensemble]["shape"]),
         eta=SCALAR["eta"],
@@ -53,12 +59,6 @@ rule generate_scalar:
             else ""
         ),
         seed=lambda w: derive_seed("scalar", w.ensemble, w.mu, w.worms, w.split),
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=30,
     shell:
         f"{LATTICEML} scalar generate"
         " --shape {params.shape} --mu {wildcards.mu}"
