@@ -1,6 +1,9 @@
-"""The Snakemake workflow: schema validation, DAG of the default config, a tiny full run."""
+"""The Snakemake workflow: config checks, DAG of the shipped configs, a tiny full run."""
 
+import copy
+import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +39,7 @@ TINY = {
     "training": {"replicas": 2, "epochs": 2, "batch_size": 3},
     "cnn_grids": {"g": {"channels": [[2], [3]]}},
     "evaluation": {"gauge_configs": 2, "adversarial_steps": 2},
+    "loops": {"explain": ["lcnn"], "configs": 1, "top": 3},
     "searches": [
         {"name": "cnn_s", "ensemble": "tiny", "target": "W_1x2", "n_trials": 3, "workers": 2,
          "epochs": 1, "batch_size": 3,
@@ -99,13 +103,142 @@ def test_every_shipped_config_dry_runs(configfile):
     assert out.returncode == 0, out.stderr[-2000:]
 
 
-def test_schema_rejects_bad_config(tmp_path):
-    cfg = yaml.safe_load(yaml.safe_dump(TINY))
-    cfg["gauge"]["ensembles"][0]["shape"] = [5, 4]
-    conf = _write_config(tmp_path, cfg)
+def _tiny_with(change):
+    cfg = copy.deepcopy(TINY)
+    change(cfg)
+    return cfg
+
+
+def _exp(cfg, name):
+    return next(e for e in cfg["experiments"] if e["name"] == name)
+
+
+# (id, change of the tiny config, key the message must name): every case is rejected while
+# Snakemake parses the workflow, before any job starts
+INVALID = [
+    ("unknown key", lambda c: c.update(trainig={"epochs": 3}), "trainig"),
+    ("unknown nested key", lambda c: c["gauge"]["ensembles"][0].update(beta=[1.0]),
+     "gauge.ensembles[0].beta"),
+    ("wrong type", lambda c: c["training"].update(epochs="ten"), "training.epochs"),
+    ("out of range", lambda c: c["training"].update(lr=-0.1), "training.lr"),
+    ("odd extent", lambda c: c["gauge"]["ensembles"][0].update(shape=[5, 4]),
+     "gauge.ensembles[0].shape[0]"),
+    ("not finite", lambda c: c["evaluation"].update(failure_ratio=math.nan),
+     "evaluation.failure_ratio"),
+    ("missing required", lambda c: c["experiments"][0].pop("target"), "experiments[0].target"),
+    ("unknown preset", lambda c: _exp(c, "lcnn").update(model="W9x9-huge"),
+     "experiments (lcnn).model"),
+    ("unknown target", lambda c: _exp(c, "lcnn").update(target="W_3x3"),
+     "experiments (lcnn).target"),
+    ("missing dataset", lambda c: _exp(c, "lcnn").update(ensemble="tiny8"),
+     "experiments (lcnn).ensemble"),
+    ("unknown search", lambda c: _exp(c, "cnn_searched").update(search="cnn_x"),
+     "experiments (cnn_searched).search"),
+    ("search space file missing", lambda c: c["searches"][0].update(space="no/space.yaml"),
+     "searches (cnn_s).space"),
+    ("duplicate names", lambda c: c["experiments"].append(dict(_exp(c, "lcnn"))), "experiments"),
+    ("plane beyond the lattice", lambda c: _exp(c, "lcnn").update(plane=1),
+     "experiments (lcnn).plane"),
+]
+
+
+@pytest.mark.parametrize(("change", "key"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_config_rejected_before_any_job(tmp_path, change, key):
+    conf = _write_config(tmp_path, _tiny_with(change))
     out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run")
-    assert out.returncode != 0
-    assert "multipleOf" in out.stdout + out.stderr
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text[-2000:]
+    assert f"config key {key}:" in text, text[-2000:]
+    assert not (tmp_path / "results").exists()
+
+
+def _checked(cfg):
+    """Run the workflow's config checks in-process (schema, defaults, consistency)."""
+    from snakemake.utils import validate
+
+    from latticeml.workflow_config import check_config, check_finite, check_schema
+
+    schema = ROOT / "workflow/schemas/config.schema.yaml"
+    check_finite(cfg)
+    check_schema(cfg, yaml.safe_load(schema.read_text()))
+    validate(cfg, str(schema))
+    check_config(cfg)
+
+
+# more cases, checked in-process (the snakemake test above shows that these checks run first)
+INVALID_FAST = [
+    ("unknown enum", lambda c: c["training"].update(loss="l1"), "training.loss"),
+    ("missing test ensemble", lambda c: _exp(c, "n_eq").update(test=["sc_test", "sc_x"]),
+     "experiments (n_eq).test"),
+    ("test ensemble without test split", lambda c: _exp(c, "n_eq").update(test=["sc"]),
+     "experiments (n_eq).test"),
+    ("training ensemble without train split", lambda c: _exp(c, "lcnn").update(ensemble="tiny6"),
+     "experiments (lcnn).ensemble"),
+    ("gauge test of a scalar model", lambda c: _exp(c, "n_eq").update(test=["tiny"]),
+     "experiments (n_eq).test"),
+    ("unknown grid", lambda c: _exp(c, "cnn").update(grid="h"), "experiments (cnn).grid"),
+    ("grid on a preset", lambda c: _exp(c, "cnn").update(model="W1x1"), "experiments (cnn).model"),
+    ("search on another target", lambda c: _exp(c, "cnn_searched").update(target="W_1x1"),
+     "experiments (cnn_searched).search"),
+    ("search plane beyond the lattice", lambda c: c["searches"][0].update(plane=1),
+     "searches (cnn_s).plane"),
+    ("search on a missing ensemble", lambda c: c["searches"][0].update(ensemble="x"),
+     "searches (cnn_s).ensemble"),
+    ("duplicate ensemble", lambda c: c["gauge"]["ensembles"][1].update(name="tiny"),
+     "gauge.ensembles"),
+    ("gauge and scalar name", lambda c: c["scalar"]["ensembles"][1].update(name="tiny6"),
+     "scalar.ensembles"),
+    ("duplicate beta", lambda c: c["gauge"]["ensembles"][0].update(betas=[1.0, 1.00001]),
+     "gauge.ensembles[0] (tiny).betas"),
+    ("loop beyond the lattice", lambda c: c["datasets"]["gauge"].update(loops=[[1, 1], [3, 3]]),
+     "datasets.gauge.loops"),
+    ("detector without open worms", lambda c: c["scalar"]["ensembles"][0].update(open_worms=[0]),
+     "experiments (flux_max).target"),
+    ("too many open worms", lambda c: c["scalar"]["ensembles"][0].update(open_worms=[0, 5]),
+     "scalar.ensembles[0] (sc).open_worms"),
+    ("reversed mu range", lambda c: c["evaluation"].update(mu_range=[1.0, 0.9]),
+     "evaluation.mu_range"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "key"), [c[1:] for c in INVALID_FAST], ids=[c[0] for c in INVALID_FAST]
+)
+def test_invalid_config_names_the_key(change, key):
+    from latticeml.workflow_config import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^config key {re.escape(key)}:"):
+        _checked(_tiny_with(change))
+
+
+def test_tiny_config_passes_the_checks():
+    _checked(copy.deepcopy(TINY))
+
+
+def test_workflow_policy_needs_neither_torch_nor_numba():
+    code = (
+        "import sys; from latticeml.workflow_config import check_config; "
+        "from latticeml.workflow_policy import preset_names; preset_names(); "
+        "print(sorted(m for m in ('torch', 'numba', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+
+
+def test_workflow_policy_matches_the_package():
+    from latticeml.gauge.chain import MIN_SITES_PER_THREAD, auto_threads
+    from latticeml.nn.presets import PRESETS
+    from latticeml.workflow_policy import MIN_SITES_PER_THREAD as WORKFLOW_MIN
+    from latticeml.workflow_policy import gauge_job_threads, preset_names
+
+    assert WORKFLOW_MIN == MIN_SITES_PER_THREAD
+    assert preset_names() == tuple(PRESETS)
+    for shape in ([8, 8], [64, 64], [8, 8, 8, 8], [16, 16, 16, 16]):
+        sites = math.prod(shape)
+        assert gauge_job_threads(shape, 64) == min(64, max(1, sites // 2 // 1024))
+        assert gauge_job_threads(shape, 1) == 1
+        assert gauge_job_threads(shape, 10**6) == max(1, sites // 2 // MIN_SITES_PER_THREAD)
+        assert auto_threads(sites) == min(gauge_job_threads(shape, 10**6), auto_threads(10**9))
 
 
 @pytest.mark.slow
@@ -176,6 +309,12 @@ def test_tiny_workflow_runs(tmp_path):
     assert searched.spec["channels"] == best["channels"]
     for stem in ("history", "importances", "loss_vs_parameters"):
         assert (search / f"best/{stem}.pdf").stat().st_size > 0
+    # the loop analysis of the better lcnn replica: the expansion reproduces the network
+    import json
+
+    summary = json.loads((res / "loops/lcnn/lcnn_summary.json").read_text())
+    assert summary["verification_residual"] < 1e-6 and summary["target"] == "W_1x1"
+    assert (res / "loops/lcnn/lcnn_loops.png").stat().st_size > 0
     # rerunning does nothing
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

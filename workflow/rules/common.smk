@@ -1,58 +1,31 @@
-# Validation of the config, seeds and paths shared by all rules.
-import math
-import os
+# Validation of the config, seeds and paths shared by all rules. The checks and the job
+# policy live in the package (latticeml.workflow_policy, importable without numpy or torch).
+import itertools
+import json
+import re
+import sys
 import zlib
 
+import yaml
 from snakemake.utils import validate
 
+sys.path.insert(0, f"{workflow.basedir}/src")
+from latticeml.workflow_config import (
+    ConfigError,
+    check_config,
+    check_finite,
+    check_schema,
+    fmt_beta,
+    fmt_mu,
+)
+from latticeml.workflow_policy import gauge_job_threads
 
-class ConfigError(ValueError):
-    """An inconsistent or non-finite config value, reported before any job starts."""
-
-
-def _config_key(path):
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-
-
-def check_finite(value, path=()):
-    """Refuse NaN and infinities anywhere in the config (JSON-schema ranges let them pass)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            check_finite(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            check_finite(item, (*path, i))
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"config key {_config_key(path)}: expected a finite number, got {value}")
-
-
-def check_unique(values, key, what, fmt=str):
-    """Refuse a list whose entries (as formatted into paths) repeat."""
-    seen = {}
-    for i, value in enumerate(values):
-        text = fmt(value)
-        if text in seen:
-            raise ConfigError(
-                f"config key {key}: {what} {value!r} (entry {i}) repeats entry {seen[text]} "
-                f"({values[seen[text]]!r}), both written as {text!r}; every entry becomes "
-                "one file or target, and listed twice its samples would be duplicated"
-            )
-        seen[text] = i
-
-
-def check_loops_fit(loops, shape, key):
-    """A Wilson loop a x b takes a steps along mu and b along nu (mu < nu) in every plane."""
-    a_max, b_max = min(shape[:-1]), min(shape[1:])
-    for a, b in loops:
-        if a > a_max or b > b_max:
-            raise ConfigError(
-                f"config key datasets.gauge.loops: loop {a}x{b} is larger than the lattice "
-                f"{'x'.join(map(str, shape))} of {key} (needs a <= {a_max}, b <= {b_max})"
-            )
-
-
+# the config is checked before any job starts; every message names the key
 check_finite(config)
-validate(config, schema="../schemas/config.schema.yaml")
+with open(f"{workflow.basedir}/workflow/schemas/config.schema.yaml") as _schema:
+    check_schema(config, yaml.safe_load(_schema))
+validate(config, schema="../schemas/config.schema.yaml")  # fills in the defaults
+check_config(config)
 
 RESULTS = config["results"]
 ENV = "../../envs/latticeml.yaml"
@@ -87,26 +60,13 @@ def derive_seed(*keys):
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
-def fmt_beta(beta):
-    return f"{float(beta):.4f}"
-
-
-def fmt_mu(mu):
-    return f"{float(mu):.4f}"
-
-
 # ---- gauge ensembles ------------------------------------------------------------------------
 GAUGE = {e["name"]: e for e in config["gauge"]["ensembles"]}
 
 
 def gauge_threads(wildcards):
-    """Threads of a gauge job: the config's, but one per 1024 sites of a checkerboard substep
-    at most (the generator's own default), so small lattices do not pay for idle threads."""
-    shape = GAUGE[wildcards.ensemble]["shape"]
-    sites = 1
-    for s in shape:
-        sites *= s
-    return max(1, min(config["threads"], sites // 2 // 1024))
+    """Threads of a gauge job (policy: latticeml.workflow_policy.gauge_job_threads)."""
+    return gauge_job_threads(GAUGE[wildcards.ensemble]["shape"], config["threads"])
 
 
 def gauge_ensemble_path(name, beta, split):
@@ -125,9 +85,6 @@ def gauge_ensemble_targets():
 # ---- scalar ensembles -----------------------------------------------------------------------
 SCALAR = config["scalar"]
 SCALAR_ENS = {e["name"]: e for e in SCALAR["ensembles"]}
-_both = sorted(set(GAUGE) & set(SCALAR_ENS))
-if _both:
-    raise ValueError(f"ensemble names used for both a gauge and a scalar ensemble: {_both}")
 
 
 def scalar_setting(name, key):
@@ -167,107 +124,9 @@ def scalar_dataset_targets():
 
 
 # ---- experiments (stage 3-5) ----------------------------------------------------------------
-import itertools
-import json
-
 EXPERIMENTS = {e["name"]: e for e in config.get("experiments", [])}
 TRAINING = config["training"]
 EVALUATION = config["evaluation"]
-
-# ---- consistency of the config (before any job starts; every message names the key) -------
-_LOOPS = [tuple(loop) for loop in config["datasets"]["gauge"]["loops"]]
-check_unique(_LOOPS, "datasets.gauge.loops", "loop", fmt=lambda x: f"{x[0]}x{x[1]}")
-for _kind, _list in (("gauge", config["gauge"]["ensembles"]),
-                     ("scalar", config["scalar"]["ensembles"])):
-    check_unique([e["name"] for e in _list], f"{_kind}.ensembles", "ensemble name")
-for _i, _g in enumerate(config["gauge"]["ensembles"]):
-    _key = f"gauge.ensembles[{_i}] ({_g['name']})"
-    check_unique(_g["betas"], f"{_key}.betas", "beta", fmt=fmt_beta)
-    check_loops_fit(_LOOPS, _g["shape"], _key)
-for _i, _s in enumerate(config["scalar"]["ensembles"]):
-    _key = f"scalar.ensembles[{_i}] ({_s['name']})"
-    check_unique(_s["mu"], f"{_key}.mu", "mu", fmt=fmt_mu)
-    check_unique(_s["open_worms"], f"{_key}.open_worms", "open-worm count")
-    _volume = _s["shape"][0] * _s["shape"][1]
-    if max(_s["open_worms"]) > _volume // 4:
-        raise ConfigError(
-            f"config key {_key}.open_worms: at most V/4 = {_volume // 4} open worms on the "
-            f"lattice {_s['shape'][0]}x{_s['shape'][1]}, got {max(_s['open_worms'])}"
-        )
-if EVALUATION["mu_range"][0] > EVALUATION["mu_range"][1]:
-    raise ConfigError(
-        f"config key evaluation.mu_range: expected [low, high], got {EVALUATION['mu_range']}"
-    )
-check_unique([e["name"] for e in config["experiments"]], "experiments", "experiment name")
-_SCALAR_TARGETS = ("n", "phi2", "flux_violated", "open_worms")
-
-
-def _dataset_targets(ensemble):
-    """Target names the dataset of an ensemble holds (what `latticeml dataset` writes)."""
-    if ensemble in SCALAR_ENS:
-        return _SCALAR_TARGETS
-    names = [f"W_{a}x{b}" for a, b in _LOOPS] + ["polyakov_loop"]
-    if len(GAUGE[ensemble]["shape"]) == 4:
-        names.append("topological_charge_density")
-    return tuple(names)
-
-
-def _ensemble_splits(name):
-    return (GAUGE.get(name) or SCALAR_ENS[name])["splits"]
-
-
-for _e in EXPERIMENTS.values():
-    for _name in (_e["ensemble"], *_e["test"]):
-        if _name not in GAUGE and _name not in SCALAR_ENS:
-            raise ValueError(
-                f"experiment {_e['name']}: no gauge or scalar ensemble named {_name!r} "
-                "(a --configfile replaces the lists of config.yaml; define the ensembles there)"
-            )
-    _kinds = {_name in SCALAR_ENS for _name in (_e["ensemble"], *_e["test"])}
-    if len(_kinds) > 1:
-        raise ValueError(
-            f"experiment {_e['name']}: training and test ensembles must all be gauge or all "
-            "scalar ensembles"
-        )
-    _key = f"experiments ({_e['name']})"
-    check_unique(_e["test"], f"{_key}.test", "test ensemble")
-    _missing = [s for s in ("train", "val") if s not in _ensemble_splits(_e["ensemble"])]
-    if _missing:
-        raise ConfigError(
-            f"config key {_key}.ensemble: ensemble {_e['ensemble']!r} has no "
-            f"{' or '.join(_missing)} split, so the experiment names a dataset that is never "
-            f"built (add splits: {', '.join(_missing)} to the ensemble)"
-        )
-    for _t in _e["test"]:
-        if "test" not in _ensemble_splits(_t):
-            raise ConfigError(
-                f"config key {_key}.test: ensemble {_t!r} has no test split, so the "
-                "experiment names a dataset that is never built (add splits: test)"
-            )
-    _targets = _dataset_targets(_e["ensemble"])
-    if _e["target"] not in _targets:
-        raise ConfigError(
-            f"config key {_key}.target: {_e['target']!r} is not in the datasets of "
-            f"{_e['ensemble']!r} (they hold {', '.join(_targets)}; Wilson loops come from "
-            "datasets.gauge.loops)"
-        )
-    if _e["target"] == "flux_violated" and max(SCALAR_ENS[_e["ensemble"]]["open_worms"]) == 0:
-        raise ConfigError(
-            f"config key {_key}.target: a flux_violated detector needs open-worm chains, but "
-            f"scalar ensemble {_e['ensemble']!r} has open_worms {SCALAR_ENS[_e['ensemble']]['open_worms']}"
-            " (add a count M > 0)"
-        )
-    if "grid" in _e and _e["grid"] not in config["cnn_grids"]:
-        raise ConfigError(
-            f"config key {_key}.grid: no cnn_grids entry named {_e['grid']!r}"
-        )
-    if _e["ensemble"] in GAUGE:
-        _d = len(GAUGE[_e["ensemble"]]["shape"])
-        if _e["plane"] >= _d * (_d - 1) // 2:
-            raise ConfigError(
-                f"config key {_key}.plane: {_e['plane']} is not a plane of a {_d}D lattice "
-                f"(0..{_d * (_d - 1) // 2 - 1})"
-            )
 
 
 def training_value(exp, key):
@@ -284,7 +143,10 @@ def grid_points(exp):
     grid = config["cnn_grids"][EXPERIMENTS[exp]["grid"]]
     keys = sorted(grid)
     base = EXPERIMENTS[exp]["model"]
-    return [{**base, **dict(zip(keys, values))} for values in itertools.product(*(grid[k] for k in keys))]
+    return [
+        {**base, **dict(zip(keys, values))}
+        for values in itertools.product(*(grid[k] for k in keys))
+    ]
 
 
 def model_arg(spec):
@@ -335,9 +197,7 @@ def extrapolation_sets(study):
     """Test ensembles of a scalar study whose every mu lies above the evaluation mu range."""
     hi = EVALUATION["mu_range"][1]
     names = {t for e in studies()[study] for t in EXPERIMENTS[e]["test"]}
-    return sorted(
-        t for t in names if is_scalar(t) and min(SCALAR_ENS[t]["mu"]) > hi + 1e-9
-    )
+    return sorted(t for t in names if is_scalar(t) and min(SCALAR_ENS[t]["mu"]) > hi + 1e-9)
 
 
 def detector_feature_models(study):
@@ -382,8 +242,6 @@ def plot_targets():
 
 def study_pattern(scalar):
     """A regex matching exactly the gauge (or scalar) study names (never-matching if none)."""
-    import re
-
     names = [s for s in studies() if scalar_study(s) == scalar]
     return "|".join(re.escape(n) for n in names) if names else "(?!)"
 
@@ -423,8 +281,10 @@ def search_best(name):
 
 def train_model_input(w):
     if searched(w.exp):
-        return {"spec": search_best(searched(w.exp)),
-                "best": f"{search_dir(searched(w.exp))}/best/best.yaml"}
+        return {
+            "spec": search_best(searched(w.exp)),
+            "best": f"{search_dir(searched(w.exp))}/best/best.yaml",
+        }
     if "grid" in EXPERIMENTS[w.exp]:
         return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
     return {}
@@ -479,8 +339,19 @@ TRAIN_FLAGS = (
 
 # the settings that reach the command line (replicas, resources and threads do not change a
 # run's result, so they are not params: changing them reruns nothing)
-TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "loss", "schedule",
-              "min_lr", "plateau_patience", "dtype", "device")
+TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "patience",
+    "loss",
+    "schedule",
+    "min_lr",
+    "plateau_patience",
+    "dtype",
+    "device",
+)
 
 
 def training_settings(w):
@@ -489,32 +360,6 @@ def training_settings(w):
 
 # ---- searches -------------------------------------------------------------------------------
 SEARCHES = {s["name"]: s for s in config.get("searches", [])}
-check_unique([s["name"] for s in config.get("searches", [])], "searches", "search name")
-for _s in SEARCHES.values():
-    _key = f"searches ({_s['name']})"
-    if _s["ensemble"] not in GAUGE and _s["ensemble"] not in SCALAR_ENS:
-        raise ConfigError(f"config key {_key}.ensemble: no gauge or scalar ensemble named "
-                          f"{_s['ensemble']!r}")
-    _missing = [x for x in ("train", "val") if x not in _ensemble_splits(_s["ensemble"])]
-    if _missing:
-        raise ConfigError(f"config key {_key}.ensemble: ensemble {_s['ensemble']!r} has no "
-                          f"{' or '.join(_missing)} split (add splits: {', '.join(_missing)})")
-    if _s["target"] not in _dataset_targets(_s["ensemble"]):
-        raise ConfigError(f"config key {_key}.target: {_s['target']!r} is not in the datasets "
-                          f"of {_s['ensemble']!r} ({', '.join(_dataset_targets(_s['ensemble']))})")
-    if isinstance(_s["space"], str) and not os.path.isfile(_s["space"]):
-        raise ConfigError(f"config key {_key}.space: no such file {_s['space']!r} (a path "
-                          "relative to the working directory, or an inline mapping)")
-for _e in EXPERIMENTS.values():
-    if "search" in _e:
-        if _e["search"] not in SEARCHES:
-            raise ConfigError(f"config key experiments ({_e['name']}).search: no searches "
-                              f"entry named {_e['search']!r}")
-        _s = SEARCHES[_e["search"]]
-        if (_s["ensemble"], _s["target"]) != (_e["ensemble"], _e["target"]):
-            raise ConfigError(f"config key experiments ({_e['name']}).search: search "
-                              f"{_s['name']!r} is on {_s['ensemble']}/{_s['target']}, the "
-                              f"experiment on {_e['ensemble']}/{_e['target']}")
 
 
 def search_space_input(w):
@@ -527,8 +372,21 @@ def search_space_arg(name):
     return space if isinstance(space, str) else model_arg(space)
 
 
-SEARCH_KEYS = ("n_trials", "seeds", "epochs", "patience", "batch_size", "lr", "loss",
-               "schedule", "dtype", "train_limit", "pruner", "timeout", "plane")
+SEARCH_KEYS = (
+    "n_trials",
+    "seeds",
+    "epochs",
+    "patience",
+    "batch_size",
+    "lr",
+    "loss",
+    "schedule",
+    "dtype",
+    "train_limit",
+    "pruner",
+    "timeout",
+    "plane",
+)
 
 
 def search_settings(w):

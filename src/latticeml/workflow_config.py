@@ -1,0 +1,318 @@
+"""Checks of the workflow config, run while Snakemake parses the workflow (no job started yet).
+
+``workflow/rules/common.smk`` calls :func:`check_finite` and :func:`check_schema` on the raw
+config, lets Snakemake fill in the schema's defaults, then calls :func:`check_config` for what
+a JSON schema cannot say: names that must exist or be unique, targets that the datasets hold,
+planes and loops that fit the lattice, files that must exist. Every problem is a
+:class:`ConfigError` whose message starts with ``config key <key>:``.
+
+Importable without numpy, torch or numba (Snakemake may run in an environment without them).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from latticeml.errors import LatticeMLError
+from latticeml.workflow_policy import preset_names
+
+__all__ = [
+    "SCALAR_TARGETS",
+    "ConfigError",
+    "check_config",
+    "check_finite",
+    "check_schema",
+    "config_key",
+    "dataset_targets",
+    "fmt_beta",
+    "fmt_mu",
+]
+
+#: Targets of every scalar dataset (what ``latticeml dataset scalar`` writes).
+SCALAR_TARGETS = ("n", "phi2", "flux_violated", "open_worms")
+
+
+class ConfigError(LatticeMLError, ValueError):
+    """An invalid or inconsistent workflow config value.
+
+    Parameters
+    ----------
+    key : str
+        The config key as a path, e.g. ``experiments (W1x1_cnn).grid`` or
+        ``gauge.ensembles[0].shape[1]``.
+    problem : str
+        What is wrong and how to fix it.
+    """
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        super().__init__(f"config key {key}: {problem}")
+
+
+def config_key(path: Iterable[object]) -> str:
+    """Format a path of mapping keys and list indices as ``a.b[0].c``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def fmt_beta(beta: float) -> str:
+    """Format a coupling as written into file names."""
+    return f"{float(beta):.4f}"
+
+
+def fmt_mu(mu: float) -> str:
+    """Format a chemical potential as written into file names."""
+    return f"{float(mu):.4f}"
+
+
+def check_finite(value: object, path: Sequence[object] = ()) -> None:
+    """Refuse NaN and infinities anywhere in the config (JSON-schema ranges let them pass)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            check_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_finite(item, (*path, i))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(config_key(path), f"expected a finite number, got {value}")
+
+
+def check_schema(config: Mapping, schema: Mapping) -> None:
+    """Validate ``config`` against the JSON schema; the error names its key in one line.
+
+    Snakemake's ``validate`` (which also fills in the defaults) prints the whole schema with an
+    error; this check runs first and says which key is wrong and what it accepts.
+    ``jsonschema`` comes with Snakemake.
+
+    Raises
+    ------
+    ConfigError
+        For the most relevant violation (``jsonschema.exceptions.best_match``).
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known)
+        key = config_key([*path, extra[0]]) if extra else config_key(path)
+        expected = f"one of {', '.join(known)}" if known else "no further keys"
+        raise ConfigError(key, f"unknown key (expected {expected})")
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        raise ConfigError(config_key([*path, missing]), "required but missing")
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    hint = f" ({' '.join(description.split())})" if description else ""
+    raise ConfigError(config_key(path) or "(top level)", f"{error.message}{hint}")
+
+
+def _check_unique(
+    values: Sequence[object], key: str, what: str, fmt: Callable[[object], str] = str
+) -> None:
+    """Refuse a list whose entries (as formatted into paths) repeat."""
+    seen: dict[str, int] = {}
+    for i, value in enumerate(values):
+        text = fmt(value)
+        if text in seen:
+            raise ConfigError(
+                key,
+                f"{what} {value!r} (entry {i}) repeats entry {seen[text]} "
+                f"({values[seen[text]]!r}), both written as {text!r}; every entry becomes one "
+                "file or target, and listed twice its samples would be duplicated",
+            )
+        seen[text] = i
+
+
+def dataset_targets(config: Mapping, ensemble: str) -> tuple[str, ...]:
+    """Target names the dataset of an ensemble holds (what ``latticeml dataset`` writes)."""
+    if ensemble in {e["name"] for e in config["scalar"]["ensembles"]}:
+        return SCALAR_TARGETS
+    shape = next(e["shape"] for e in config["gauge"]["ensembles"] if e["name"] == ensemble)
+    names = [f"W_{a}x{b}" for a, b in config["datasets"]["gauge"]["loops"]]
+    names.append("polyakov_loop")
+    if len(shape) == 4:
+        names.append("topological_charge_density")
+    return tuple(names)
+
+
+class _Ensembles:
+    """Gauge and scalar ensembles of a config by name."""
+
+    def __init__(self, config: Mapping) -> None:
+        self.config = config
+        self.gauge = {e["name"]: e for e in config["gauge"]["ensembles"]}
+        self.scalar = {e["name"]: e for e in config["scalar"]["ensembles"]}
+
+    def require(self, name: str, key: str, splits: Sequence[str]) -> None:
+        if name not in self.gauge and name not in self.scalar:
+            raise ConfigError(
+                key,
+                f"no gauge or scalar ensemble named {name!r} (defined: "
+                f"{', '.join([*self.gauge, *self.scalar]) or 'none'}; a --configfile replaces "
+                "the lists of config.yaml, so define the ensembles there)",
+            )
+        have = (self.gauge.get(name) or self.scalar[name])["splits"]
+        missing = [s for s in splits if s not in have]
+        if missing:
+            raise ConfigError(
+                key,
+                f"ensemble {name!r} has no {' or '.join(missing)} split, so this names a "
+                f"dataset that is never built (add splits: {', '.join(missing)} to the ensemble)",
+            )
+
+    def require_target(self, name: str, target: str, key: str) -> None:
+        targets = dataset_targets(self.config, name)
+        if target not in targets:
+            raise ConfigError(
+                key,
+                f"{target!r} is not in the datasets of {name!r} (they hold "
+                f"{', '.join(targets)}; Wilson loops come from datasets.gauge.loops)",
+            )
+
+    def require_plane(self, name: str, plane: int, key: str) -> None:
+        if name in self.gauge:
+            d = len(self.gauge[name]["shape"])
+            n_planes = d * (d - 1) // 2
+            if plane >= n_planes:
+                raise ConfigError(
+                    key, f"{plane} is not a plane of the {d}D lattice {name!r} (0..{n_planes - 1})"
+                )
+
+
+def _check_ensembles(config: Mapping) -> None:
+    loops = [tuple(loop) for loop in config["datasets"]["gauge"]["loops"]]
+    _check_unique(loops, "datasets.gauge.loops", "loop", fmt=lambda x: f"{x[0]}x{x[1]}")
+    for kind in ("gauge", "scalar"):
+        names = [e["name"] for e in config[kind]["ensembles"]]
+        _check_unique(names, f"{kind}.ensembles", "ensemble name")
+    both = sorted(
+        {e["name"] for e in config["gauge"]["ensembles"]}
+        & {e["name"] for e in config["scalar"]["ensembles"]}
+    )
+    if both:
+        raise ConfigError(
+            "scalar.ensembles",
+            f"the names {both} are used for gauge ensembles too; every name is one directory "
+            "of datasets",
+        )
+    for i, g in enumerate(config["gauge"]["ensembles"]):
+        key = f"gauge.ensembles[{i}] ({g['name']})"
+        _check_unique(g["betas"], f"{key}.betas", "beta", fmt=fmt_beta)
+        a_max, b_max = min(g["shape"][:-1]), min(g["shape"][1:])
+        for a, b in loops:
+            if a > a_max or b > b_max:
+                raise ConfigError(
+                    "datasets.gauge.loops",
+                    f"loop {a}x{b} is larger than the lattice {'x'.join(map(str, g['shape']))} "
+                    f"of {key} (needs a <= {a_max}, b <= {b_max})",
+                )
+    for i, s in enumerate(config["scalar"]["ensembles"]):
+        key = f"scalar.ensembles[{i}] ({s['name']})"
+        _check_unique(s["mu"], f"{key}.mu", "mu", fmt=fmt_mu)
+        _check_unique(s["open_worms"], f"{key}.open_worms", "open-worm count")
+        volume = s["shape"][0] * s["shape"][1]
+        if max(s["open_worms"]) > volume // 4:
+            raise ConfigError(
+                f"{key}.open_worms",
+                f"at most V/4 = {volume // 4} open worms on the lattice "
+                f"{s['shape'][0]}x{s['shape'][1]}, got {max(s['open_worms'])}",
+            )
+
+
+def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
+    key = f"experiments ({e['name']})"
+    ens.require(e["ensemble"], f"{key}.ensemble", ("train", "val"))
+    for t in e["test"]:
+        ens.require(t, f"{key}.test", ("test",))
+    if len({name in ens.scalar for name in (e["ensemble"], *e["test"])}) > 1:
+        raise ConfigError(
+            f"{key}.test",
+            "training and test ensembles must all be gauge or all scalar ensembles",
+        )
+    _check_unique(e["test"], f"{key}.test", "test ensemble")
+    ens.require_target(e["ensemble"], e["target"], f"{key}.target")
+    if e["target"] == "flux_violated" and max(ens.scalar[e["ensemble"]]["open_worms"]) == 0:
+        raise ConfigError(
+            f"{key}.target",
+            "a flux_violated detector needs open-worm chains, but scalar ensemble "
+            f"{e['ensemble']!r} has open_worms {ens.scalar[e['ensemble']]['open_worms']} "
+            "(add a count M > 0)",
+        )
+    if "grid" in e and e["grid"] not in config["cnn_grids"]:
+        raise ConfigError(
+            f"{key}.grid",
+            f"no cnn_grids entry named {e['grid']!r} (defined: "
+            f"{', '.join(config['cnn_grids']) or 'none'})",
+        )
+    ens.require_plane(e["ensemble"], e["plane"], f"{key}.plane")
+    model = e["model"]
+    if isinstance(model, str):
+        names = preset_names()
+        if model not in names:
+            raise ConfigError(
+                f"{key}.model",
+                f"unknown model preset {model!r} (presets: {', '.join(names)}; or a "
+                "build_model mapping such as {kind: cnn, channels: [8]})",
+            )
+        if "grid" in e:
+            raise ConfigError(
+                f"{key}.model",
+                f"a grid's points are merged into a model mapping, not into the preset "
+                f"{model!r} (give a mapping such as {{kind: cnn}})",
+            )
+    if "search" in e:
+        search = next((s for s in config["searches"] if s["name"] == e["search"]), None)
+        if search is None:
+            raise ConfigError(
+                f"{key}.search",
+                f"no searches entry named {e['search']!r} (defined: "
+                f"{', '.join(s['name'] for s in config['searches']) or 'none'})",
+            )
+        if (search["ensemble"], search["target"]) != (e["ensemble"], e["target"]):
+            raise ConfigError(
+                f"{key}.search",
+                f"search {search['name']!r} is on {search['ensemble']}/{search['target']}, "
+                f"the experiment on {e['ensemble']}/{e['target']}",
+            )
+
+
+def _check_search(s: Mapping, ens: _Ensembles) -> None:
+    key = f"searches ({s['name']})"
+    ens.require(s["ensemble"], f"{key}.ensemble", ("train", "val"))
+    ens.require_target(s["ensemble"], s["target"], f"{key}.target")
+    ens.require_plane(s["ensemble"], s["plane"], f"{key}.plane")
+    if isinstance(s["space"], str) and not os.path.isfile(s["space"]):
+        raise ConfigError(
+            f"{key}.space",
+            f"no such file {s['space']!r} (a path relative to the working directory "
+            f"{os.getcwd()!r}, or an inline mapping)",
+        )
+
+
+def check_config(config: Mapping) -> None:
+    """Check what the schema cannot: references, uniqueness, fit to the lattice, files.
+
+    ``config`` is the validated config with the schema's defaults filled in. Relative paths
+    (search spaces) are resolved against the working directory, as the jobs see them.
+
+    Raises
+    ------
+    ConfigError
+        For the first problem found; the message names the key.
+    """
+    _check_ensembles(config)
+    mu_range = config["evaluation"]["mu_range"]
+    if mu_range[0] > mu_range[1]:
+        raise ConfigError("evaluation.mu_range", f"expected [low, high], got {mu_range}")
+    ens = _Ensembles(config)
+    _check_unique([s["name"] for s in config["searches"]], "searches", "search name")
+    for s in config["searches"]:
+        _check_search(s, ens)
+    _check_unique([e["name"] for e in config["experiments"]], "experiments", "experiment name")
+    for e in config["experiments"]:
+        _check_experiment(e, ens, config)
