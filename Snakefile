@@ -11,6 +11,10 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+# global description of `snakemake --report report.html` (figure captions: workflow/report/)
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/datasets.smk"
@@ -18,6 +22,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/loops.smk"
 
 
 rule all:
@@ -28,6 +33,7 @@ rule all:
         summary_targets(),
         plot_targets(),
         search_targets(),
+        loops_targets(),
 
 
 # Target rules of single stages: snakemake --cores 2 <stage>
@@ -53,6 +59,11 @@ rule search:
         search_targets(),
 
 
+rule loops:
+    input:
+        loops_targets(),
+
+
 rule evaluate_all:
     input:
         summary_targets(),
@@ -63,13 +74,20 @@ rule plots_all:
         plot_targets(),
 
 
+# cheap steps (seconds, one thread) run in the main process, not as cluster jobs
 localrules:
-    select_grid,
-    search_best,
-    search,
-    summarize,
+    all,
     generate,
     datasets,
     train_all,
+    search,
     evaluate_all,
     plots_all,
+    select_grid,
+    search_best,
+    summarize,
+    plots,
+    plots_scalar,
+    plots_scalar_training,
+    plots_extrapolation,
+    plots_detector,

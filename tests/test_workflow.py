@@ -1,11 +1,15 @@
-"""The Snakemake workflow: config checks, DAG of the shipped configs, a tiny full run."""
+"""The Snakemake workflow: config checks, DAG of the shipped configs, a tiny full run, the
+report, a killed run that resumes."""
 
 import copy
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -241,13 +245,21 @@ def test_workflow_policy_matches_the_package():
         assert auto_threads(sites) == min(gauge_job_threads(shape, 10**6), auto_threads(10**9))
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny config run once to the end (~8 min on 2 cores): (working directory, config)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    conf = _write_config(workdir, TINY)
+    out = _snakemake(workdir, "--configfile", str(conf), "--cores", "2")
+    assert out.returncode == 0, out.stderr[-3000:]
+    return workdir, conf
+
+
 @pytest.mark.slow
-def test_tiny_workflow_runs(tmp_path):
+def test_tiny_workflow_runs(tiny_run):
     from latticeml.data import read_gauge_ensemble, read_scalar_ensemble
 
-    conf = _write_config(tmp_path, TINY)
-    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2")
-    assert out.returncode == 0, out.stderr[-3000:]
+    tmp_path, conf = tiny_run
     res = tmp_path / "results" / "ensembles"
     arrays, attrs = read_gauge_ensemble(res / "gauge/tiny/beta2.0000_train.h5")
     assert arrays["links"].shape == (4, 4, 4, 2, 2, 2)
@@ -282,6 +294,7 @@ def test_tiny_workflow_runs(tmp_path):
     assert len(seeds) == 2  # replicas get their own seeds
     grid = pd.read_csv(res / "train/cnn/grid.csv")
     assert len(grid) == 2 and grid["selected"].sum() == 1
+    assert not list((res / "train/cnn/grid").glob("g*/model.pt"))  # temp(): only select reads
     summary = pd.read_csv(res / "evaluation/tiny/summary.csv")
     assert set(summary["experiment"]) >= {"lcnn", "cnn"}
     assert set(summary[summary["experiment"] == "lcnn"]["test_set"]) == {"tiny", "tiny6"}
@@ -324,3 +337,128 @@ def test_tiny_workflow_runs(tmp_path):
     text = forced.stdout
     assert forced.returncode == 0 and "train " in text and "evaluate" in text
     assert "plots" in text and "generate_gauge" not in text and "dataset_gauge" not in text
+
+
+# every figure of the tiny run: (category in the report, PNG under results/)
+TINY_FIGURES = [
+    *[("Study tiny", f"plots/tiny/{stem}.png") for stem in
+      ("error_vs_size", "predicted_vs_true", "training_curves", "gauge_robustness")],
+    *[("Study sc", f"plots/sc/{stem}.png") for stem in
+      ("observable_vs_mu", "error_vs_size", "predicted_vs_true", "extrapolation",
+       "training_curves", "classifier_accuracy", "feature_maps")],
+    *[("Search cnn_s", f"search/cnn_s/best/{stem}.png") for stem in
+      ("history", "importances", "loss_vs_parameters")],
+]
+
+
+@pytest.mark.slow
+def test_report_has_every_figure(tiny_run):
+    workdir, conf = tiny_run
+    produced = {p.relative_to(workdir / "results").as_posix()
+                for p in (workdir / "results").rglob("*.png")}
+    assert produced == {f for _, f in TINY_FIGURES}  # the list above is complete
+    out = _snakemake(workdir, "--configfile", str(conf), "--report", "report.zip")
+    assert out.returncode == 0, out.stderr[-3000:]
+    with zipfile.ZipFile(workdir / "report.zip") as z:
+        names = z.namelist()
+        text = "\n".join(
+            z.read(n).decode("utf-8", "replace") for n in names
+            if n.endswith((".html", ".js", ".json"))
+        )
+    for category, figure in TINY_FIGURES:
+        assert any(n.endswith(f"results/{figure}") for n in names), figure
+        assert category in text
+    assert any(n.endswith("results/evaluation/sc/summary.csv") for n in names)
+    # captions rendered from the config: what, which config, which data
+    assert "Gauge robustness" in text and "Flux-violation detector" in text
+    assert "Base seed 7" in text and "lattice 4x4" in text and "lattice 8x2" in text
+    assert "evaluation.csv" in text and "Optuna study" in text
+    # the self-contained HTML report builds as well
+    out = _snakemake(workdir, "--configfile", str(conf), "--report", "report.html")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (workdir / "report.html").stat().st_size > 100_000
+
+
+# a small run for the kill test: generation takes a few seconds, training a few epochs
+KILL = {
+    "results": "results",
+    "seed": 11,
+    "threads": 1,
+    "gauge": {"ensembles": [
+        {"name": "k", "group": "su2", "shape": [8, 8], "betas": [1.0, 2.0],
+         "splits": {"train": 40, "val": 20, "test": 20}, "n_therm": 200, "n_skip": 5},
+    ]},
+    "scalar": {"ensembles": []},
+    "datasets": {"gauge": {"loops": [[1, 1]]}},
+    "training": {"replicas": 2, "epochs": 30, "batch_size": 4, "patience": 0},
+    "evaluation": {"gauge_configs": 1, "adversarial_steps": 1},
+    "experiments": [
+        {"name": "lcnn", "ensemble": "k", "target": "W_1x1", "model": "W1x1", "test": ["k"]},
+    ],
+}
+
+
+def _start(workdir, conf, *args):
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(workdir), "--configfile", str(conf), "--cores", "2", *args]
+    log = open(workdir / "snakemake.out", "a")  # noqa: SIM115 (closed by the caller)
+    # own process group: the kill reaches snakemake and its jobs, as a cluster or Ctrl-C would
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    return proc, log
+
+
+def _kill_when(proc, log, started, timeout=300):
+    """SIGTERM to the process group of ``proc`` once ``started()`` holds (a job has begun)."""
+    deadline = time.monotonic() + timeout
+    while not started():
+        assert proc.poll() is None, "the run ended before the kill"
+        assert time.monotonic() < deadline, "the job to kill never started"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=120)
+    log.close()
+    return proc.returncode
+
+
+def _check_no_corrupt_output(res):
+    from latticeml.data import GaugeDataset, read_gauge_ensemble
+    from latticeml.nn import load_model
+
+    for f in (res / "ensembles").rglob("*.h5"):
+        arrays, _ = read_gauge_ensemble(f)
+        assert len(arrays["plaquette"]) > 0
+    for f in (res / "datasets").rglob("*.h5"):
+        assert len(GaugeDataset(f, targets=("W_1x1",))) > 0
+    for f in (res / "train").rglob("model.pt"):
+        load_model(f)
+
+
+@pytest.mark.slow
+def test_killed_run_completes_with_rerun_incomplete(tmp_path):
+    conf = _write_config(tmp_path, KILL)
+    res = tmp_path / "results"
+    # 1. killed while generating the ensembles
+    proc, log = _start(tmp_path, conf)
+    code = _kill_when(proc, log, lambda: any((res / "logs/generate_gauge").rglob("*.log")))
+    assert code != 0
+    assert not list((res / "datasets").rglob("*.h5"))  # killed before any dataset
+    _check_no_corrupt_output(res)
+    # 2. rerun, killed while training
+    proc, log = _start(tmp_path, conf, "--rerun-incomplete")
+    code = _kill_when(proc, log, lambda: any((res / "train").rglob("checkpoint.pt")))
+    assert code != 0
+    assert len(list((res / "train").rglob("model.pt"))) < 2
+    _check_no_corrupt_output(res)
+    # 3. the rerun completes; nothing is left half-written; a further rerun does nothing
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--rerun-incomplete")
+    assert out.returncode == 0, out.stderr[-3000:]
+    _check_no_corrupt_output(res)
+    assert len(list((res / "train").rglob("model.pt"))) == 2
+    assert (res / "plots/k/error_vs_size.png").stat().st_size > 0
+    assert not [p for p in res.rglob("*") if p.name.endswith(".tmp")]
+    again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

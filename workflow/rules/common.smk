@@ -402,3 +402,51 @@ SEARCH_FIGURES = ("history", "importances", "loss_vs_parameters")
 
 def search_targets():
     return [f"{search_dir(n)}/best/{stem}.png" for n in SEARCHES for stem in SEARCH_FIGURES]
+
+
+# ---- report: figures (PNG) with captions in workflow/report/, one category per study -----
+def study_figure(stem, caption, subcategory, label):
+    """A study figure's PNG, marked for the report (the PDF beside it is not)."""
+    return report(
+        f"{RESULTS}/plots/{{study}}/{stem}.png",
+        caption=f"../report/{caption}.rst",
+        category="Study {study}",
+        subcategory=subcategory,
+        labels={"figure": label},
+    )
+
+
+def study_pdf(stem):
+    return f"{RESULTS}/plots/{{study}}/{stem}.pdf"
+
+
+def search_figure(stem, label):
+    """A search figure's PNG, marked for the report (the PDF beside it is not)."""
+    return report(
+        f"{RESULTS}/search/{{search}}/best/{stem}.png",
+        caption=f"../report/search_{stem}.rst",
+        category="Search {search}",
+        subcategory="Figures",
+        labels={"item": label},
+    )
+
+
+# ---- loop analysis --------------------------------------------------------------------------
+LOOPS = config["loops"]
+for _name in LOOPS["explain"]:
+    if _name not in EXPERIMENTS:
+        raise ConfigError("loops.explain", f"no experiment named {_name!r}")
+    if is_scalar(EXPERIMENTS[_name]["ensemble"]):
+        raise ConfigError(
+            "loops.explain",
+            f"{_name!r} is a scalar-field experiment; only L-CNNs expand into Wilson loops",
+        )
+
+
+def loops_betas(exp):
+    """The couplings of an explained experiment's training ensemble."""
+    return " ".join(str(b) for b in GAUGE[EXPERIMENTS[exp]["ensemble"]]["betas"])
+
+
+def loops_targets():
+    return [f"{RESULTS}/loops/{e}/{e}_summary.json" for e in LOOPS["explain"]]

@@ -85,7 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Mandelstam / Cayley-Hamilton: how much of the target sits in reshuffled loops). With "
         "--out-dir also writes <name>_expansion.csv, <name>_summary.json and the figures "
         "<name>_loops, <name>_reduction, <name>_loop_counts (.png + .pdf).")
-    ex.add_argument("model", metavar="MODEL.pt", help="a model file written by latticeml train")
+    ex.add_argument("model", metavar="MODEL.pt", nargs="+",
+                    help="a model file written by latticeml train; given several (replicas), "
+                    "the one with the lowest validation loss is explained")
     ex.add_argument("--top", type=int_arg, default=10, metavar="K",
                     help="terms to print and draw (default 10)")
     ex.add_argument("--json", action="store_true", help="print one JSON object")
@@ -285,6 +287,7 @@ def _print_report(rep, top: int) -> None:
 def _explain(args: argparse.Namespace) -> int:
     from latticeml.loops.report import explain_model_file
 
+    args.model = _best_on_validation(args.model)
     outputs = _check_explain_args(args)
     rep = explain_model_file(args.model, n_configs=args.configs, seed=args.seed,
                              betas=tuple(args.beta), identities=not args.no_identities,
@@ -297,6 +300,25 @@ def _explain(args: argparse.Namespace) -> int:
     if outputs is not None:
         _write_outputs(rep, outputs, args)
     return 0
+
+
+def _best_on_validation(paths: list[str]) -> str:
+    """The model file with the lowest recorded validation loss (the only one if one)."""
+    if len(paths) == 1:
+        return paths[0]
+    from latticeml.errors import ParameterError
+    from latticeml.nn import load_model
+
+    losses = []
+    for p in paths:
+        loss = load_model(p).info.get("best_val_loss")
+        if not isinstance(loss, (int, float)) or not math.isfinite(loss):
+            raise ParameterError("MODEL.pt", "model files that record a validation loss", p)
+        losses.append(loss)
+    best = min(range(len(paths)), key=lambda i: (losses[i], i))
+    print(f"explaining {paths[best]}: lowest validation loss ({losses[best]:.4e}) of "
+          f"{len(paths)} models", file=sys.stderr)
+    return paths[best]
 
 
 def _write_outputs(rep, outputs: dict[str, list[Path]], args: argparse.Namespace) -> None:

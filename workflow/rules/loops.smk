@@ -1,0 +1,30 @@
+# Beside stage 5: what a trained L-CNN computes, loop by loop. The replica with the lowest
+# validation loss of each experiment in `loops: explain:` is expanded into traced Wilson loops.
+
+
+rule loops_explain:
+    input:
+        lambda w: model_targets(w.exp),
+    output:
+        summary=f"{RESULTS}/loops/{{exp}}/{{exp}}_summary.json",
+        table=f"{RESULTS}/loops/{{exp}}/{{exp}}_expansion.csv",
+        figure=f"{RESULTS}/loops/{{exp}}/{{exp}}_loops.png",
+    log:
+        f"{RESULTS}/logs/loops/{{exp}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/loops/{{exp}}.tsv"
+    params:
+        out=lambda w: f"{RESULTS}/loops/{w.exp}",
+        betas=lambda w: loops_betas(w.exp),
+        configs=LOOPS["configs"],
+        top=LOOPS["top"],
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        f"{LATTICEML} loops explain {{input}} --out-dir {{params.out}} --name {{wildcards.exp}}"
+        " --beta {params.betas} --configs {params.configs} --top {params.top} --force"
+        " > {log} 2>&1"
