@@ -14,15 +14,15 @@ rule evaluate:
         f"{RESULTS}/logs/evaluate/{{exp}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{exp}}.tsv"
-    params:
-        flags=evaluate_flags,
-        device=lambda w: training_value(w.exp, "device"),
     conda:
         ENV
     threads: EVALUATION["threads"]
     resources:
         mem_mb=8000,
         runtime=120,
+    params:
+        flags=evaluate_flags,
+        device=lambda w: training_value(w.exp, "device"),
     shell:
         f"{LATTICEML} evaluate --models {{input.models}} --test {{input.test}}"
         " --out {output.table} --predictions {output.predictions} {params.flags}"
@@ -36,12 +36,21 @@ rule summarize:
             f"{RESULTS}/evaluation/{e}_predictions.csv" for e in studies()[w.study]
         ],
     output:
-        summary=f"{RESULTS}/evaluation/{{study}}/summary.csv",
+        summary=report(
+            f"{RESULTS}/evaluation/{{study}}/summary.csv",
+            caption="../report/summary.rst",
+            category="Study {study}",
+            subcategory="Summary",
+            labels={"figure": "summary table"},
+        ),
         merged=f"{RESULTS}/evaluation/{{study}}/evaluation.csv",
         predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
         markdown=f"{RESULTS}/evaluation/{{study}}/summary.md",
     log:
         f"{RESULTS}/logs/summarize/{{study}}.log",
+    conda:
+        ENV
+    threads: 1
     params:
         ratio=EVALUATION["failure_ratio"],
         scalar=lambda w: (
@@ -50,9 +59,6 @@ rule summarize:
             if scalar_study(w.study)
             else ""
         ),
-    conda:
-        ENV
-    threads: 1
     shell:
         f"{LATTICEML} summarize --evaluations {{input.tables}} --out {{output.summary}}"
         " --merged {output.merged} --predictions {input.predictions}"

@@ -1,10 +1,10 @@
 # Stage 5: figures per study (training ensemble): error vs lattice size, predicted vs true,
-# training curves, gauge robustness; PNG and PDF.
+# training curves, gauge robustness; PNG and PDF. The PNGs go into the report
+# (`snakemake --report report.html`), one category per study, with the captions of
+# workflow/report/.
 
 
 rule plots:
-    wildcard_constraints:
-        study=study_pattern(scalar=False),
     input:
         evaluation=f"{RESULTS}/evaluation/{{study}}/evaluation.csv",
         predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
@@ -14,17 +14,25 @@ rule plots:
             for r in experiment_replicas(e)
         ],
     output:
-        multiext(f"{RESULTS}/plots/{{study}}/error_vs_size", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/predicted_vs_true", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/training_curves", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/gauge_robustness", ".png", ".pdf"),
+        study_figure("error_vs_size", "gauge_error_vs_size", "Generalisation", "error vs L"),
+        study_pdf("error_vs_size"),
+        study_figure(
+            "predicted_vs_true", "gauge_predicted_vs_true", "Generalisation", "predicted vs true"
+        ),
+        study_pdf("predicted_vs_true"),
+        study_figure("training_curves", "training_curves", "Training", "training curves"),
+        study_pdf("training_curves"),
+        study_figure("gauge_robustness", "gauge_robustness", "Gauge robustness", "gauge robustness"),
+        study_pdf("gauge_robustness"),
     log:
         f"{RESULTS}/logs/plots/{{study}}.log",
-    params:
-        out=lambda w: f"{RESULTS}/plots/{w.study}",
+    wildcard_constraints:
+        study=study_pattern(scalar=False),
     conda:
         ENV
     threads: 1
+    params:
+        out=lambda w: f"{RESULTS}/plots/{w.study}",
     shell:
         f"{LATTICEML} plot --evaluation {{input.evaluation}} --predictions {{input.predictions}}"
         " --metrics {input.metrics} --out-dir {params.out} --force > {log} 2>&1"
@@ -43,16 +51,26 @@ SCALAR_PLOT = (
 
 
 rule plots_scalar:
-    wildcard_constraints:
-        study=study_pattern(scalar=True),
     input:
         **SCALAR_PLOT_INPUT,
     output:
-        multiext(f"{RESULTS}/plots/{{study}}/observable_vs_mu", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/error_vs_size", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/predicted_vs_true", ".png", ".pdf"),
+        study_figure(
+            "observable_vs_mu", "scalar_observable_vs_mu", "Generalisation", "observable vs mu"
+        ),
+        study_pdf("observable_vs_mu"),
+        study_figure("error_vs_size", "scalar_error_vs_size", "Generalisation", "error vs V"),
+        study_pdf("error_vs_size"),
+        study_figure(
+            "predicted_vs_true", "scalar_predicted_vs_true", "Generalisation", "predicted vs true"
+        ),
+        study_pdf("predicted_vs_true"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_regression.log",
+    wildcard_constraints:
+        study=study_pattern(scalar=True),
+    conda:
+        ENV
+    threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         figures="observable_vs_mu,error_vs_size,predicted_vs_true",
@@ -62,16 +80,11 @@ rule plots_scalar:
             if extrapolation_sets(w.study)
             else ""
         ),
-    conda:
-        ENV
-    threads: 1
     shell:
         f"{SCALAR_PLOT} {{params.sets}} --force > {{log}} 2>&1"
 
 
 rule plots_scalar_training:
-    wildcard_constraints:
-        study=study_pattern(scalar=True),
     input:
         **SCALAR_PLOT_INPUT,
         metrics=lambda w: [
@@ -80,60 +93,71 @@ rule plots_scalar_training:
             for r in experiment_replicas(e)
         ],
     output:
-        multiext(f"{RESULTS}/plots/{{study}}/training_curves", ".png", ".pdf"),
+        study_figure("training_curves", "training_curves", "Training", "training curves"),
+        study_pdf("training_curves"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_training.log",
+    wildcard_constraints:
+        study=study_pattern(scalar=True),
+    conda:
+        ENV
+    threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         figures="training_curves",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
-    conda:
-        ENV
-    threads: 1
     shell:
         f"{SCALAR_PLOT} --metrics {{input.metrics}} --force > {{log}} 2>&1"
 
 
 rule plots_extrapolation:
-    wildcard_constraints:
-        study=study_pattern(scalar=True),
     input:
         **SCALAR_PLOT_INPUT,
     output:
-        multiext(f"{RESULTS}/plots/{{study}}/extrapolation", ".png", ".pdf"),
+        study_figure("extrapolation", "scalar_extrapolation", "Generalisation", "extrapolation"),
+        study_pdf("extrapolation"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_extrapolation.log",
+    wildcard_constraints:
+        study=study_pattern(scalar=True),
+    conda:
+        ENV
+    threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         figures="extrapolation",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
         sets=lambda w: " ".join(extrapolation_sets(w.study)),
-    conda:
-        ENV
-    threads: 1
     shell:
         f"{SCALAR_PLOT} --extrapolation-sets {{params.sets}} --force > {{log}} 2>&1"
 
 
 rule plots_detector:
-    wildcard_constraints:
-        study=study_pattern(scalar=True),
     input:
         **SCALAR_PLOT_INPUT,
         models=lambda w: detector_feature_models(w.study),
         data=lambda w: detector_feature_data(w.study),
     output:
-        multiext(f"{RESULTS}/plots/{{study}}/classifier_accuracy", ".png", ".pdf"),
-        multiext(f"{RESULTS}/plots/{{study}}/feature_maps", ".png", ".pdf"),
+        study_figure(
+            "classifier_accuracy",
+            "classifier_accuracy",
+            "Flux-violation detector",
+            "detector error rate",
+        ),
+        study_pdf("classifier_accuracy"),
+        study_figure("feature_maps", "feature_maps", "Flux-violation detector", "feature maps"),
+        study_pdf("feature_maps"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_detector.log",
+    wildcard_constraints:
+        study=study_pattern(scalar=True),
+    conda:
+        ENV
+    threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         figures="classifier_accuracy,feature_maps",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
-    conda:
-        ENV
-    threads: 1
     shell:
         f"{SCALAR_PLOT} --feature-models {{input.models}} --feature-data {{input.data}}"
         " --force > {log} 2>&1"

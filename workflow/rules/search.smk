@@ -14,12 +14,6 @@ rule search_worker:
         f"{RESULTS}/logs/search/{{search}}/w{{worker}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/search/{{search}}/w{{worker}}.tsv"
-    params:
-        space=lambda w: search_space_arg(w.search),
-        target=lambda w: SEARCHES[w.search]["target"],
-        s=search_settings,
-        seed=lambda w: derive_seed("search", w.search),
-        out=lambda w: search_dir(w.search),
     conda:
         ENV
     threads: lambda w: SEARCHES[w.search]["threads"]
@@ -27,6 +21,12 @@ rule search_worker:
         mem_mb=lambda w: SEARCHES[w.search]["mem_mb"],
         runtime=lambda w: SEARCHES[w.search]["runtime"],
         gpu=lambda w: SEARCHES[w.search]["gpu"],
+    params:
+        space=lambda w: search_space_arg(w.search),
+        target=lambda w: SEARCHES[w.search]["target"],
+        s=search_settings,
+        seed=lambda w: derive_seed("search", w.search),
+        out=lambda w: search_dir(w.search),
     shell:
         f"{LATTICEML} search run --space {{params.space}} --train {{input.train}}"
         " --val {input.val} --target {params.target} --plane {params.s[plane]}"
@@ -46,20 +46,27 @@ rule search_best:
     output:
         spec=f"{RESULTS}/search/{{search}}/best/best_model.yaml",
         best=f"{RESULTS}/search/{{search}}/best/best.yaml",
-        trials=f"{RESULTS}/search/{{search}}/best/trials.csv",
-        figures=expand(
-            f"{RESULTS}/search/{{{{search}}}}/best/{{stem}}.{{ext}}",
-            stem=SEARCH_FIGURES,
-            ext=("png", "pdf"),
+        trials=report(
+            f"{RESULTS}/search/{{search}}/best/trials.csv",
+            caption="../report/search_trials.rst",
+            category="Search {search}",
+            subcategory="Trials",
+            labels={"item": "trial table"},
         ),
+        history=search_figure("history", "optimisation history"),
+        history_pdf=f"{RESULTS}/search/{{search}}/best/history.pdf",
+        importances=search_figure("importances", "parameter importances"),
+        importances_pdf=f"{RESULTS}/search/{{search}}/best/importances.pdf",
+        loss_vs_parameters=search_figure("loss_vs_parameters", "loss vs parameters"),
+        loss_vs_parameters_pdf=f"{RESULTS}/search/{{search}}/best/loss_vs_parameters.pdf",
     log:
         f"{RESULTS}/logs/search/{{search}}/best.log",
-    params:
-        storage=lambda w: f"{search_dir(w.search)}/study.log",
-        out=lambda w: f"{search_dir(w.search)}/best",
     conda:
         ENV
     threads: 1
+    params:
+        storage=lambda w: f"{search_dir(w.search)}/study.log",
+        out=lambda w: f"{search_dir(w.search)}/best",
     shell:
         f"{LATTICEML} search export --storage {{params.storage}} --study-name {{wildcards.search}}"
         " --out {params.out} --figures > {log} 2>&1"

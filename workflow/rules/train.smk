@@ -14,6 +14,13 @@ rule train:
         f"{RESULTS}/logs/train/{{exp}}/r{{replica}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{exp}}/r{{replica}}.tsv"
+    conda:
+        ENV
+    threads: lambda w: training_value(w.exp, "threads")
+    resources:
+        mem_mb=lambda w: training_value(w.exp, "mem_mb"),
+        runtime=lambda w: training_value(w.exp, "runtime"),
+        gpu=lambda w: training_value(w.exp, "gpu"),
     params:
         model=train_model_flag,
         target=lambda w: EXPERIMENTS[w.exp]["target"],
@@ -22,13 +29,6 @@ rule train:
         seed=lambda w: derive_seed("train", w.exp, w.replica),
         out=lambda w: train_dir(w.exp, w.replica),
         extra=train_extra_flags,
-    conda:
-        ENV
-    threads: lambda w: training_value(w.exp, "threads")
-    resources:
-        mem_mb=lambda w: training_value(w.exp, "mem_mb"),
-        runtime=lambda w: training_value(w.exp, "runtime"),
-        gpu=lambda w: training_value(w.exp, "gpu"),
     shell:
         f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
         + TRAIN_FLAGS
@@ -41,19 +41,13 @@ rule train_grid:
         train=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "train"),
         val=lambda w: dataset_path(EXPERIMENTS[w.exp]["ensemble"], "val"),
     output:
-        model=f"{RESULTS}/train/{{exp}}/grid/g{{point}}/model.pt",
-        metrics=f"{RESULTS}/train/{{exp}}/grid/g{{point}}/metrics.csv",
+        # only select_grid reads them; its grid.csv keeps every point's validation loss
+        model=temp(f"{RESULTS}/train/{{exp}}/grid/g{{point}}/model.pt"),
+        metrics=temp(f"{RESULTS}/train/{{exp}}/grid/g{{point}}/metrics.csv"),
     log:
         f"{RESULTS}/logs/train_grid/{{exp}}/g{{point}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_grid/{{exp}}/g{{point}}.tsv"
-    params:
-        model=lambda w: model_arg(grid_points(w.exp)[int(w.point)]),
-        target=lambda w: EXPERIMENTS[w.exp]["target"],
-        plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
-        t=training_settings,
-        seed=lambda w: derive_seed("grid", w.exp, w.point),
-        out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
     conda:
         ENV
     threads: lambda w: training_value(w.exp, "threads")
@@ -61,6 +55,13 @@ rule train_grid:
         mem_mb=lambda w: training_value(w.exp, "mem_mb"),
         runtime=lambda w: training_value(w.exp, "runtime"),
         gpu=lambda w: training_value(w.exp, "gpu"),
+    params:
+        model=lambda w: model_arg(grid_points(w.exp)[int(w.point)]),
+        target=lambda w: EXPERIMENTS[w.exp]["target"],
+        plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
+        t=training_settings,
+        seed=lambda w: derive_seed("grid", w.exp, w.point),
+        out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
     shell:
         f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
         + TRAIN_FLAGS
@@ -71,8 +72,7 @@ rule train_grid:
 rule select_grid:
     input:
         lambda w: [
-            f"{RESULTS}/train/{w.exp}/grid/g{i}/model.pt"
-            for i in range(len(grid_points(w.exp)))
+            f"{RESULTS}/train/{w.exp}/grid/g{i}/model.pt" for i in range(len(grid_points(w.exp)))
         ],
     output:
         spec=f"{RESULTS}/train/{{exp}}/best.yaml",
