@@ -316,3 +316,15 @@ def check_config(config: Mapping) -> None:
     _check_unique([e["name"] for e in config["experiments"]], "experiments", "experiment name")
     for e in config["experiments"]:
         _check_experiment(e, ens, config)
+    experiments = {e["name"]: e for e in config["experiments"]}
+    for name in config.get("loops", {}).get("explain", []):
+        if name not in experiments:
+            raise ConfigError(
+                "loops.explain",
+                f"no experiment named {name!r} (defined: {', '.join(experiments) or 'none'})",
+            )
+        if experiments[name]["ensemble"] in ens.scalar:
+            raise ConfigError(
+                "loops.explain",
+                f"{name!r} is a scalar-field experiment; only L-CNNs expand into Wilson loops",
+            )

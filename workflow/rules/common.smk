@@ -11,7 +11,6 @@ from snakemake.utils import validate
 
 sys.path.insert(0, f"{workflow.basedir}/src")
 from latticeml.workflow_config import (
-    ConfigError,
     check_config,
     check_finite,
     check_schema,
@@ -433,14 +432,6 @@ def search_figure(stem, label):
 
 # ---- loop analysis --------------------------------------------------------------------------
 LOOPS = config["loops"]
-for _name in LOOPS["explain"]:
-    if _name not in EXPERIMENTS:
-        raise ConfigError("loops.explain", f"no experiment named {_name!r}")
-    if is_scalar(EXPERIMENTS[_name]["ensemble"]):
-        raise ConfigError(
-            "loops.explain",
-            f"{_name!r} is a scalar-field experiment; only L-CNNs expand into Wilson loops",
-        )
 
 
 def loops_betas(exp):
@@ -450,3 +441,8 @@ def loops_betas(exp):
 
 def loops_targets():
     return [f"{RESULTS}/loops/{e}/{e}_summary.json" for e in LOOPS["explain"]]
+
+
+def loops_category(w):
+    """The report category of an explained experiment: its study (training ensemble)."""
+    return f"Study {EXPERIMENTS[w.exp]['ensemble']}"

@@ -8,22 +8,28 @@ rule loops_explain:
     output:
         summary=f"{RESULTS}/loops/{{exp}}/{{exp}}_summary.json",
         table=f"{RESULTS}/loops/{{exp}}/{{exp}}_expansion.csv",
-        figure=f"{RESULTS}/loops/{{exp}}/{{exp}}_loops.png",
+        figure=report(
+            f"{RESULTS}/loops/{{exp}}/{{exp}}_loops.png",
+            caption="../report/loops.rst",
+            category=loops_category,
+            subcategory="Loop analysis",
+            labels={"figure": "loops of {exp}"},
+        ),
     log:
         f"{RESULTS}/logs/loops/{{exp}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/loops/{{exp}}.tsv"
-    params:
-        out=lambda w: f"{RESULTS}/loops/{w.exp}",
-        betas=lambda w: loops_betas(w.exp),
-        configs=LOOPS["configs"],
-        top=LOOPS["top"],
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        out=lambda w: f"{RESULTS}/loops/{w.exp}",
+        betas=lambda w: loops_betas(w.exp),
+        configs=LOOPS["configs"],
+        top=LOOPS["top"],
     shell:
         f"{LATTICEML} loops explain {{input}} --out-dir {{params.out}} --name {{wildcards.exp}}"
         " --beta {params.betas} --configs {params.configs} --top {params.top} --force"
