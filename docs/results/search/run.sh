@@ -23,11 +23,11 @@ case "${4:-all}" in
   lcnn_W4x4|all) run lcnn_W4x4 lcnn.yaml W_4x4 "$G" 30 1800 8 1000 --batch-size 20 \
     --enqueue '{layers: 4, channels_0: 2, channels_1: 2, channels_2: 2, channels_3: 2, kernel_sizes_0: 2, kernel_sizes_1: 2, kernel_sizes_2: 3, kernel_sizes_3: 3, lr: 0.01}' \
     --enqueue '{layers: 4, channels_0: 4, channels_1: 4, channels_2: 4, channels_3: 4, kernel_sizes_0: 3, kernel_sizes_1: 3, kernel_sizes_2: 4, kernel_sizes_3: 4, lr: 0.01}' ;;&
-  eq_n|all) run eq_n eq.yaml n "$S" 20 600 10 0 --batch-size 32 ;;&
-  st_n|all) run st_n st.yaml n "$S" 20 600 10 0 --batch-size 32 ;;&
-  fl_n|all) run fl_n fl.yaml n "$S" 20 600 10 0 --batch-size 32 ;;&
-  eq_phi2|all) run eq_phi2 eq.yaml phi2 "$S" 20 600 10 0 --batch-size 32 ;;&
-  st_phi2|all) run st_phi2 st.yaml phi2 "$S" 20 600 10 0 --batch-size 32 ;;&
-  fl_phi2|all) run fl_phi2 fl.yaml phi2 "$S" 20 600 10 0 --batch-size 32 ;;&
+  eq_n|all) run eq_n eq.yaml n "$S" 20 420 8 800 --batch-size 32 ;;&
+  st_n|all) run st_n st.yaml n "$S" 20 420 8 800 --batch-size 32 ;;&
+  fl_n|all) run fl_n fl.yaml n "$S" 20 420 8 800 --batch-size 32 ;;&
+  eq_phi2|all) run eq_phi2 eq.yaml phi2 "$S" 20 420 8 800 --batch-size 32 ;;&
+  st_phi2|all) run st_phi2 st.yaml phi2 "$S" 20 420 8 800 --batch-size 32 ;;&
+  fl_phi2|all) run fl_phi2 fl.yaml phi2 "$S" 20 420 8 800 --batch-size 32 ;;&
   *) ;;
 esac
