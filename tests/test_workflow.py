@@ -386,13 +386,13 @@ def test_report_has_every_figure(tiny_run):
     assert (workdir / "report.html").stat().st_size > 100_000
 
 
-# a small run for the kill test: generation takes a few seconds, training a few epochs
+# a small run for the kill test (target rule train_all: generate -> datasets -> train)
 KILL = {
     "results": "results",
     "seed": 11,
     "threads": 1,
     "gauge": {"ensembles": [
-        {"name": "k", "group": "su2", "shape": [8, 8], "betas": [1.0, 2.0],
+        {"name": "k", "group": "su2", "shape": [8, 8], "betas": [2.0],
          "splits": {"train": 40, "val": 20, "test": 20}, "n_therm": 200, "n_skip": 5},
     ]},
     "scalar": {"ensembles": []},
@@ -409,7 +409,7 @@ def _start(workdir, conf, *args):
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
-           str(workdir), "--configfile", str(conf), "--cores", "2", *args]
+           str(workdir), "--configfile", str(conf), "--cores", "2", *args, "train_all"]
     log = open(workdir / "snakemake.out", "a")  # noqa: SIM115 (closed by the caller)
     # own process group: the kill reaches snakemake and its jobs, as a cluster or Ctrl-C would
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -417,14 +417,14 @@ def _start(workdir, conf, *args):
     return proc, log
 
 
-def _kill_when(proc, log, started, timeout=300):
-    """SIGTERM to the process group of ``proc`` once ``started()`` holds (a job has begun)."""
+def _kill_when(proc, log, started, wait=1.0, timeout=300):
+    """SIGTERM to the process group of ``proc`` ``wait`` s after ``started()`` holds."""
     deadline = time.monotonic() + timeout
     while not started():
         assert proc.poll() is None, "the run ended before the kill"
         assert time.monotonic() < deadline, "the job to kill never started"
         time.sleep(0.2)
-    time.sleep(1.0)
+    time.sleep(wait)
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=120)
     log.close()
@@ -450,7 +450,7 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     res = tmp_path / "results"
     # 1. killed while generating the ensembles
     proc, log = _start(tmp_path, conf)
-    code = _kill_when(proc, log, lambda: any((res / "logs/generate_gauge").rglob("*.log")))
+    code = _kill_when(proc, log, lambda: any((res / "logs/generate_gauge").rglob("*.log")), 2.0)
     assert code != 0
     assert not list((res / "datasets").rglob("*.h5"))  # killed before any dataset
     _check_no_corrupt_output(res)
@@ -460,12 +460,18 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     assert code != 0
     assert len(list((res / "train").rglob("model.pt"))) < 2
     _check_no_corrupt_output(res)
+    resumable = [p.parent.name for p in (res / "train").rglob("checkpoint.pt")
+                 if not (p.parent / "model.pt").exists()]
+    assert resumable
     # 3. the rerun completes; nothing is left half-written; a further rerun does nothing
-    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--rerun-incomplete")
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--rerun-incomplete",
+                     "train_all")
     assert out.returncode == 0, out.stderr[-3000:]
     _check_no_corrupt_output(res)
     assert len(list((res / "train").rglob("model.pt"))) == 2
-    assert (res / "plots/k/error_vs_size.png").stat().st_size > 0
     assert not [p for p in res.rglob("*") if p.name.endswith(".tmp")]
-    again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run")
+    for replica in resumable:  # the killed training went on from its last epoch
+        assert "from the checkpoint" in (res / f"logs/train/lcnn/{replica}.log").read_text()
+    again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run",
+                       "train_all")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
