@@ -17,10 +17,10 @@ case "${4:-all}" in
   cnn_W2x2|all) run cnn_W2x2 cnn-paper.yaml W_2x2 "$G" 200 4800 6 1000 --batch-size 32 ;;&
   cnn_W1x2|all) run cnn_W1x2 cnn-paper.yaml W_1x2 "$G" 200 3600 6 1000 --batch-size 32 ;;&
   # the presets W2x2-small/-medium and W4x4-small/-medium run first as reference trials
-  lcnn_W2x2|all) run lcnn_W2x2 lcnn.yaml W_2x2 "$G" 40 1500 8 1000 --batch-size 20 \
+  lcnn_W2x2|all) run lcnn_W2x2 lcnn.yaml W_2x2 "$G" 40 900 8 1000 --batch-size 20 \
     --enqueue '{layers: 2, channels_0: 2, channels_1: 2, kernel_sizes_0: 2, kernel_sizes_1: 2, lr: 0.01}' \
     --enqueue '{layers: 2, channels_0: 4, channels_1: 4, kernel_sizes_0: 3, kernel_sizes_1: 3, lr: 0.01}' ;;&
-  lcnn_W4x4|all) run lcnn_W4x4 lcnn.yaml W_4x4 "$G" 30 1800 8 1000 --batch-size 20 \
+  lcnn_W4x4|all) run lcnn_W4x4 lcnn.yaml W_4x4 "$G" 30 900 8 1000 --batch-size 20 \
     --enqueue '{layers: 4, channels_0: 2, channels_1: 2, channels_2: 2, channels_3: 2, kernel_sizes_0: 2, kernel_sizes_1: 2, kernel_sizes_2: 3, kernel_sizes_3: 3, lr: 0.01}' \
     --enqueue '{layers: 4, channels_0: 4, channels_1: 4, channels_2: 4, channels_3: 4, kernel_sizes_0: 3, kernel_sizes_1: 3, kernel_sizes_2: 4, kernel_sizes_3: 4, lr: 0.01}' ;;&
   eq_n|all) run eq_n eq.yaml n "$S" 20 420 8 800 --batch-size 32 ;;&
