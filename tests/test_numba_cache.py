@@ -84,3 +84,23 @@ def test_plain_numba_cache_runs_the_stale_helper(tmp_path):
     assert _run(tmp_path) == (12.0, 0)
     _package(tmp_path, (10.0, 3.0), **kw)
     assert _run(tmp_path) == (12.0, 1)  # stale: the helper now returns 3 x, not 2 x
+
+
+def test_source_key_covers_imports_and_closures():
+    from latticeml._numba import _direct_imports, source_key
+    from latticeml.gauge._kernels import primitives, su3
+
+    deps = _direct_imports("latticeml.gauge._kernels.su3")
+    assert {
+        "latticeml._numba",
+        "latticeml.gauge._kernels.su2",
+        "latticeml.gauge._kernels.rng",
+        "latticeml.gauge._kernels.prefetch",
+        "latticeml.gauge._kernels.kinds",
+    } <= set(deps)
+    assert "latticeml.gauge" not in deps  # names come from submodules, not the package
+    # one factory, two backends: the same bytecode, different closures, different keys
+    simd, scalar = (su3.build(primitives(b)).sweep.py_func for b in ("simd", "scalar"))
+    assert simd.__code__.co_code == scalar.__code__.co_code
+    assert source_key(simd) != source_key(scalar)
+    assert source_key(simd) == source_key(su3.build(primitives("simd")).sweep.py_func)

@@ -9,8 +9,25 @@ import pytest
 from latticeml.cli import main
 from latticeml.data import read_gauge_ensemble
 
-BASE = ["gauge", "generate", "--group", "su2", "--shape", "4,4", "--beta", "2.0",
-        "--n-configs", "3", "--n-therm", "2", "--n-skip", "1", "--seed", "5", "--no-progress"]
+BASE = [
+    "gauge",
+    "generate",
+    "--group",
+    "su2",
+    "--shape",
+    "4,4",
+    "--beta",
+    "2.0",
+    "--n-configs",
+    "3",
+    "--n-therm",
+    "2",
+    "--n-skip",
+    "1",
+    "--seed",
+    "5",
+    "--no-progress",
+]
 
 
 def _with(args, **changes):
@@ -31,14 +48,38 @@ def test_generate_and_inspect(tmp_path, capsys):
     assert arrays["links"].shape == (3, 4, 4, 2, 2, 2)
     assert arrays["links"].dtype == np.complex128
     assert arrays["plaquette"].shape == (3,) and arrays["plaquette"].dtype == np.float64
-    for key in ("group", "n_colors", "shape", "beta", "seed", "algorithm", "n_therm", "n_skip",
-                "package_version", "format_version", "kind"):
+    for key in (
+        "group",
+        "n_colors",
+        "shape",
+        "beta",
+        "seed",
+        "algorithm",
+        "n_therm",
+        "n_skip",
+        "package_version",
+        "format_version",
+        "kind",
+    ):
         assert key in attrs
     assert attrs["group"] == "su2" and attrs["n_colors"] == 2 and attrs["seed"] == 5
     capsys.readouterr()
     assert main(["gauge", "inspect", str(out)]) == 0
     text = capsys.readouterr().out
     assert "plaquette" in text and "tau_int" in text and "det U - 1" in text
+
+
+def test_backend_flag(tmp_path, capsys):
+    """Both backends run the same chain: after one heat-bath sweep, equal links up to rounding
+    (rounding differences grow from sweep to sweep: equal distributions, not bytes)."""
+    links = {}
+    one_sweep = _with(BASE, n_configs="1", n_therm="0", overrelax="0")
+    for backend in ("scalar", "simd"):
+        out = tmp_path / f"{backend}.h5"
+        assert main([*one_sweep, "--backend", backend, "--out", str(out)]) == 0
+        assert f"{backend} kernels" in capsys.readouterr().err
+        links[backend] = read_gauge_ensemble(out)[0]["links"]
+    assert np.abs(links["simd"] - links["scalar"]).max() < 1e-13
 
 
 def test_same_seed_same_bytes(tmp_path):
@@ -61,6 +102,7 @@ def test_same_seed_same_bytes(tmp_path):
         ({"n_skip": "0"}, "--n-skip"),
         ({"n_therm": "-1"}, "--n-therm"),
         ({"algorithm": "hmc"}, "--algorithm"),
+        ({"backend": "avx"}, "--backend"),
     ],
 )
 def test_bad_input_one_line(tmp_path, capsys, changes, needle):
@@ -83,8 +125,14 @@ def test_existing_output_and_missing_directory(tmp_path, capsys):
 
 
 def test_console_script_exit_code(tmp_path):
-    bad = [sys.executable, "-m", "latticeml", *_with(BASE, beta="-2"), "--out",
-           str(tmp_path / "x.h5")]
+    bad = [
+        sys.executable,
+        "-m",
+        "latticeml",
+        *_with(BASE, beta="-2"),
+        "--out",
+        str(tmp_path / "x.h5"),
+    ]
     res = subprocess.run(bad, capture_output=True, text=True)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "--beta" in res.stderr

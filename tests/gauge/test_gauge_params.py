@@ -43,6 +43,8 @@ def test_good_parameters_are_normalised():
         ({"metropolis_step": -1.0}, "--metropolis-step"),
         ({"start": "warm"}, "--start"),
         ({"threads": 0}, "--threads"),
+        ({"backend": "gpu"}, "--backend"),
+        ({"backend": None}, "--backend"),
         ({"n_configs": True}, "--n-configs"),
     ],
 )

@@ -9,6 +9,8 @@ from latticeml.gauge import GaugeChain as _GaugeChain
 from latticeml.observables.autocorr import gamma_analysis
 from tests.gauge import reference as ref
 
+BACKENDS = ["simd", "scalar"]
+
 
 def GaugeChain(*args, **kwargs):
     """One thread: fork-join sweeps of small lattices suffer on a loaded machine."""
@@ -37,27 +39,32 @@ def agree(res, exact, n_sigma=4.0, name=""):
 
 
 # ------------------------------------------------------------------------- 1+1D
-def test_su2_2d_plaquette_quick():
-    chain = GaugeChain("su2", (32, 32), 2.0, 1)
-    agree(measure(chain, 20, 300), ref.u_su2(2.0), name="SU(2) 2D beta=2 (quick)")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_su2_2d_plaquette_quick(backend):
+    chain = GaugeChain("su2", (32, 32), 2.0, 1, backend=backend)
+    agree(measure(chain, 20, 300), ref.u_su2(2.0), name=f"SU(2) 2D beta=2 (quick, {backend})")
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("algorithm", ["heatbath", "metropolis"])
 @pytest.mark.parametrize("beta", [1.0, 2.0, 4.0])
-def test_su2_2d_plaquette_exact(beta, algorithm):
-    chain = GaugeChain("su2", (32, 32), beta, 2, algorithm=algorithm,
+def test_su2_2d_plaquette_exact(beta, algorithm, backend):
+    chain = GaugeChain("su2", (32, 32), beta, 2, algorithm=algorithm, backend=backend,
                        n_overrelax=4 if algorithm == "heatbath" else 0)  # fmt: skip
-    agree(measure(chain, 50, 1500), ref.u_su2(beta), name=f"SU(2) 2D beta={beta} {algorithm}")
+    agree(measure(chain, 50, 1500), ref.u_su2(beta),
+          name=f"SU(2) 2D beta={beta} {algorithm} {backend}")  # fmt: skip
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("algorithm", ["heatbath", "metropolis"])
 @pytest.mark.parametrize("beta", [2.0, 4.0])
-def test_su3_2d_plaquette_exact(beta, algorithm):
-    chain = GaugeChain("su3", (32, 32), beta, 3, algorithm=algorithm,
+def test_su3_2d_plaquette_exact(beta, algorithm, backend):
+    chain = GaugeChain("su3", (32, 32), beta, 3, algorithm=algorithm, backend=backend,
                        n_overrelax=4 if algorithm == "heatbath" else 0)  # fmt: skip
-    agree(measure(chain, 50, 1000), ref.u_sun(beta, 3), name=f"SU(3) 2D beta={beta} {algorithm}")
+    agree(measure(chain, 50, 1000), ref.u_sun(beta, 3),
+          name=f"SU(3) 2D beta={beta} {algorithm} {backend}")  # fmt: skip
 
 
 @pytest.mark.slow

@@ -1,13 +1,18 @@
-"""SIMD intrinsics of latticeml._simd against plain NumPy (random non-unitary inputs)."""
+"""The primitives of the gauge kernels against plain NumPy (random non-unitary inputs).
+
+Both modules of primitives, the SIMD intrinsics (:mod:`latticeml.gauge._kernels.simd`) and
+their portable twins (:mod:`latticeml.gauge._kernels.scalar`), pass the same checks.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import numba
 import numpy as np
 import pytest
 
-from latticeml import _simd as S
-from latticeml.gauge import _su2
+from latticeml.gauge._kernels import scalar, simd, su2
 from tests.gauge import reference as ref
 
 
@@ -25,27 +30,59 @@ def c2flat(*ms):
 
 def qc(q):
     """Quaternion (4 floats) -> complex 2x2 matrix."""
-    return _su2.to_complex(np.asarray(q, dtype=np.float64))
+    return su2.to_complex(np.asarray(q, dtype=np.float64))
 
 
 def cmat(rng):
     return rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
 
 
-@numba.njit
-def _quaternion_ops(x, off_a, off_b):
-    a = S.load4(x, off_a)
-    b = S.load4(x, off_b)
-    return a, S.qmul(a, b), S.qmul_nc(a, b), S.qmul_cn(a, b), S.add4(a, b)
+PRIMITIVES = pytest.mark.parametrize("S", [simd, scalar], ids=["simd", "scalar"])
 
 
+@functools.cache
+def _compiled(S):
+    """Test kernels on the primitives of module ``S`` (compiled once per module)."""
+
+    @numba.njit
+    def quaternion_ops(x, off_a, off_b):
+        a = S.load4(x, off_a)
+        b = S.load4(x, off_b)
+        return a, S.qmul(a, b), S.qmul_nc(a, b), S.qmul_cn(a, b), S.add4(a, b)
+
+    @numba.njit
+    def matrix_ops(x, buf, q):
+        b = S.m3load(x, 18)
+        nn = S.m3mul_nn_mem(x, 0, b)
+        dn = S.m3mul_dn_mem(x, 0, b)
+        S.m3zero_buf(buf, 24)
+        S.m3acc_buf(buf, 24, nn)
+        S.m3acc_buf(buf, 24, dn)
+        acc = S.m3load_buf(buf, 24)
+        left = (
+            S.m3left01(b, q[0], q[1], q[2], q[3]),
+            S.m3left02(b, q[0], q[1], q[2], q[3]),
+            S.m3left12(b, q[0], q[1], q[2], q[3]),
+        )
+        return b, nn, dn, S.m3dagger(b), acc, left, S.m3reunit(S.m3load(x, 36))
+
+    @numba.njit
+    def prefetch_all(x):
+        for k in range(-64, x.size + 64):  # also outside the array: a hint never faults
+            S.prefetch(x, k)
+        return x.sum()
+
+    return quaternion_ops, matrix_ops, prefetch_all
+
+
+@PRIMITIVES
 @pytest.mark.parametrize("seed", range(5))
-def test_quaternion_products(seed):
+def test_quaternion_products(seed, S):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(11)  # quaternions at odd offsets: unaligned vector loads
     a_q, b_q = x[1:5], x[6:10]
     a, b = qc(a_q), qc(b_q)
-    loaded, nn, nc, cn, add = _quaternion_ops(x, 1, 6)
+    loaded, nn, nc, cn, add = _compiled(S)[0](x, 1, 6)
     assert np.array_equal(np.array(loaded), a_q)
     np.testing.assert_allclose(qc(nn), a @ b, atol=1e-14)
     np.testing.assert_allclose(qc(nc), a @ b.conj().T, atol=1e-14)
@@ -53,25 +90,9 @@ def test_quaternion_products(seed):
     assert np.array_equal(np.array(add), a_q + b_q)
 
 
-@numba.njit
-def _matrix_ops(x, buf, q):
-    b = S.m3load(x, 18)
-    nn = S.m3mul_nn_mem(x, 0, b)
-    dn = S.m3mul_dn_mem(x, 0, b)
-    S.m3zero_buf(buf, 24)
-    S.m3acc_buf(buf, 24, nn)
-    S.m3acc_buf(buf, 24, dn)
-    acc = S.m3load_buf(buf, 24)
-    left = (
-        S.m3left01(b, q[0], q[1], q[2], q[3]),
-        S.m3left02(b, q[0], q[1], q[2], q[3]),
-        S.m3left12(b, q[0], q[1], q[2], q[3]),
-    )
-    return b, nn, dn, S.m3dagger(b), acc, left, S.m3reunit(S.m3load(x, 36))
-
-
+@PRIMITIVES
 @pytest.mark.parametrize("seed", range(5))
-def test_matrix_products_buffers_and_subgroups(seed):
+def test_matrix_products_buffers_and_subgroups(seed, S):
     rng = np.random.default_rng(seed)
     a, b = cmat(rng), cmat(rng)
     u = ref.reunitarise_su3(cmat(rng))
@@ -79,7 +100,7 @@ def test_matrix_products_buffers_and_subgroups(seed):
     x = c2flat(a, b, noisy)
     buf = np.full(48, np.nan)
     q = rng.standard_normal(4)
-    got_b, nn, dn, dag, acc, left, reunit = _matrix_ops(x, buf, q)
+    got_b, nn, dn, dag, acc, left, reunit = _compiled(S)[1](x, buf, q)
     assert np.array_equal(p2c(got_b), b)
     np.testing.assert_allclose(p2c(nn), a @ b, atol=1e-13)
     np.testing.assert_allclose(p2c(dn), a.conj().T @ b, atol=1e-13)
@@ -94,24 +115,18 @@ def test_matrix_products_buffers_and_subgroups(seed):
     assert abs(np.linalg.det(w) - 1) < 1e-14
 
 
-@numba.njit
-def _prefetch_all(x):
-    for k in range(-64, x.size + 64):  # also addresses outside the array: a hint never faults
-        S.prefetch(x, k)
-    return x.sum()
-
-
-def test_prefetch_is_only_a_hint():
+@PRIMITIVES
+def test_prefetch_is_only_a_hint(S):
     x = np.arange(100.0)
     before = x.copy()
-    assert _prefetch_all(x) == before.sum()
+    assert _compiled(S)[2](x) == before.sum()
     assert np.array_equal(x, before)
 
 
 def test_intrinsics_reject_other_arrays():
     @numba.njit
     def load_f32(x):
-        return S.load4(x, 0)
+        return simd.load4(x, 0)
 
     with pytest.raises(numba.core.errors.TypingError, match="C-contiguous float64"):
         load_f32(np.zeros(4, dtype=np.float32))

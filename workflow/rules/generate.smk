@@ -24,12 +24,14 @@ rule generate_gauge:
         overrelax=lambda w: GAUGE[w.ensemble]["overrelax"],
         start=lambda w: GAUGE[w.ensemble]["start"],
         seed=lambda w: derive_seed("gauge", w.ensemble, w.beta, w.split),
+        backend=config["gauge"]["backend"],
     shell:
         f"{LATTICEML} gauge generate"
         " --group {params.group} --shape {params.shape}"
         " --beta {wildcards.beta} --n-configs {params.n_configs} --n-therm {params.n_therm}"
         " --n-skip {params.n_skip} --seed {params.seed} --algorithm {params.algorithm}"
         " --overrelax {params.overrelax} --start {params.start} --threads {threads}"
+        " --backend {params.backend}"
         " --no-progress --force --out {output} > {log} 2>&1"
 
 

@@ -57,6 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Numba threads (default: one per 1024 sites of a checkerboard substep, at most "
         "all available; the output does not depend on it)",
     )
+    g.add_argument(
+        "--backend",
+        default="auto",
+        help="gauge kernels: simd (hand-written SIMD), scalar (portable plain Numba: same "
+        "algorithms and random streams, rounding differs) or auto (default: simd where its "
+        "self-test passes, else scalar)",
+    )
     add_output_args(g)
     g.set_defaults(func=_generate)
 
@@ -83,6 +90,7 @@ def _generate(args: argparse.Namespace) -> int:
         metropolis_step=args.metropolis_step,
         start=args.start,
         threads=args.threads,
+        backend=args.backend,
     )
     check_output_path(args.out, force=args.force)
     ens = generate_ensemble(params, progress=not args.no_progress)
@@ -92,7 +100,7 @@ def _generate(args: argparse.Namespace) -> int:
         s = ens.plaquette_stats
         msg += f", plaquette {s.mean:.6f} +- {s.error:.1g}, tau_int {s.tau_int:.2f}"
     # the wall time goes to the log (stderr), not into the file: same seed, same bytes
-    msg += f"; generation took {ens.elapsed:.1f} s"
+    msg += f"; {ens.backend} kernels, generation took {ens.elapsed:.1f} s"
     print(msg, file=sys.stderr)
     return 0
 

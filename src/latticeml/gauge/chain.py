@@ -2,8 +2,8 @@
 
 :class:`GaugeChain` owns the links in the fast internal layout (quaternions ``(V, D, 4)`` for
 SU(2), float64 ``(V, D, 18)`` for SU(3)), the neighbour tables and the checkerboard site lists,
-and calls the Numba sweep kernels (:mod:`latticeml.gauge._su2`, :mod:`latticeml.gauge._su3`)
-under the thread policy of :func:`auto_threads`. The driver that saves configurations is
+and calls the Numba sweep kernels of its backend (:mod:`latticeml.gauge._kernels`) under the
+thread policy of :func:`auto_threads`. The driver that saves configurations is
 :func:`latticeml.gauge.generate_ensemble`.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 from latticeml._numba import threads as numba_threads
 from latticeml.checks import check_choice
 from latticeml.errors import ParameterError
-from latticeml.gauge import _su2, _su3
-from latticeml.gauge._kinds import UpdateKind
+from latticeml.gauge import _kernels
+from latticeml.gauge._kernels import UpdateKind, su2
 from latticeml.gauge.params import STARTS, GaugeParams
 from latticeml.lattice import neighbour_table, parity
 
@@ -64,6 +64,8 @@ class GaugeChain:
         Metropolis step ``eps``.
     threads : int or None
         Numba threads (None: :func:`auto_threads`).
+    backend : {'auto', 'simd', 'scalar'}
+        Kernel backend; the one in use is :attr:`backend` (``auto`` resolved).
 
     Notes
     -----
@@ -84,12 +86,13 @@ class GaugeChain:
         metropolis_hits: int = 10,
         metropolis_step: float = 0.5,
         threads: int | None = None,
+        backend: str = "auto",
     ) -> None:
         p = GaugeParams(
             group=group, shape=tuple(shape), beta=beta, n_configs=1, n_therm=0, n_skip=1,
             seed=seed, algorithm=algorithm, n_overrelax=n_overrelax,
             metropolis_hits=metropolis_hits, metropolis_step=metropolis_step, start=start,
-            threads=threads,
+            threads=threads, backend=backend,
         )  # fmt: skip
         self.group = p.group
         self.n_colors = p.n_colors
@@ -102,6 +105,8 @@ class GaugeChain:
         self.metropolis_hits = p.metropolis_hits
         self.metropolis_step = p.metropolis_step
         self.threads = auto_threads(self.V) if p.threads is None else p.threads
+        #: The backend in use, ``"simd"`` or ``"scalar"``.
+        self.backend = _kernels.resolve_backend(p.backend)
         self._seed = np.uint64(p.seed)
         up, dn = neighbour_table(self.shape)
         self._up = np.ascontiguousarray(up)
@@ -118,12 +123,10 @@ class GaugeChain:
         self.n_elementary = 0
         self.n_accepted = 0
         self.n_proposed = 0
-        if self.n_colors == 2:
-            self._u = np.zeros((self.V, self.D, 4), dtype=np.float64)
-            self._kernel = _su2._sweep_su2
-        else:
-            self._u = np.zeros((self.V, self.D, 18), dtype=np.float64)
-            self._kernel = _su3._sweep_su3
+        width = 4 if self.n_colors == 2 else 18
+        self._u = np.zeros((self.V, self.D, width), dtype=np.float64)
+        self._kernel = _kernels.kernels(self.backend, self.n_colors).sweep
+        self._plaquette_sites = _kernels.plaquette_sites(self.n_colors)
         self.reset(p.start)
 
     @classmethod
@@ -133,34 +136,29 @@ class GaugeChain:
             params.group, params.shape, params.beta, params.seed, start=params.start,
             algorithm=params.algorithm, n_overrelax=params.n_overrelax,
             metropolis_hits=params.metropolis_hits, metropolis_step=params.metropolis_step,
-            threads=params.threads,
+            threads=params.threads, backend=params.backend,
         )  # fmt: skip
 
     # -- state ---------------------------------------------------------------------------
     def reset(self, start: str = "cold") -> None:
         """Set a cold (unit) or hot (Haar-random, from the seed) configuration."""
         check_choice(start, "--start", STARTS)
+        if start == "hot":
+            with numba_threads(self.threads):
+                _kernels.hot_start(self.n_colors)(self._u, self._seed)
+            return
+        self._u[...] = 0.0
         if self.n_colors == 2:
-            if start == "cold":
-                self._u[...] = 0.0
-                self._u[..., 0] = 1.0
-            else:
-                with numba_threads(self.threads):
-                    _su2._hot_su2(self._u, self._seed)
+            self._u[..., 0] = 1.0
         else:
-            if start == "cold":
-                self._u[...] = 0.0
-                self._u[..., 0] = self._u[..., 8] = self._u[..., 16] = 1.0
-            else:
-                with numba_threads(self.threads):
-                    _su3._hot_su3(self._u, self._seed)
+            self._u[..., 0] = self._u[..., 8] = self._u[..., 16] = 1.0
 
     @property
     def links(self) -> np.ndarray:
         """A copy of the configuration, complex128 ``(*shape, D, N, N)``."""
         N = self.n_colors
         if N == 2:
-            u = _su2.to_complex(self._u)
+            u = su2.to_complex(self._u)
         else:
             u = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3).copy()
         return np.ascontiguousarray(u.reshape(*self.shape, self.D, N, N))
@@ -174,7 +172,7 @@ class GaugeChain:
             raise ParameterError("links", f"an array of shape {want}", links.shape)
         u = links.reshape(self.V, self.D, N, N).astype(np.complex128)
         if N == 2:
-            self._u[...] = _su2.from_complex(u)
+            self._u[...] = su2.from_complex(u)
         else:
             self._u[...] = np.ascontiguousarray(u).view(np.float64).reshape(self.V, self.D, 18)
 
@@ -183,7 +181,7 @@ class GaugeChain:
         N = self.n_colors
         flat = out.reshape(self.V, self.D, N, N)
         if N == 2:
-            flat[...] = _su2.to_complex(self._u)
+            flat[...] = su2.to_complex(self._u)
         else:
             flat[...] = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3)
 
@@ -229,10 +227,7 @@ class GaugeChain:
     def plaquette(self) -> float:
         """Mean of ``Re Tr U_p / N`` over sites and planes (summed in a fixed order)."""
         with numba_threads(self.threads):
-            if self.n_colors == 2:
-                _su2._plaquette_sites_su2(self._u, self._up, self._plaq_buf)
-            else:
-                _su3._plaquette_sites_su3(self._u, self._up, self._plaq_buf)
+            self._plaquette_sites(self._u, self._up, self._plaq_buf)
         n_planes = self.D * (self.D - 1) // 2
         return float(math.fsum(self._plaq_buf)) / (self.V * n_planes)
 

@@ -21,8 +21,12 @@ Algorithms
 Every elementary sweep visits the links in checkerboard order, direction ``mu`` = 0..D-1, parity
 even then odd, each substep parallel over sites. Every updated link is reunitarised right after
 its update (unit quaternion for SU(2); Gram-Schmidt for SU(3)). Random numbers are counter
-based (:mod:`latticeml.gauge._rng`): the same seed gives bit-identical links for any number
-of threads.
+based (:mod:`latticeml.gauge._kernels.rng`): the same seed gives bit-identical links for any
+number of threads (with one backend on one CPU type; README, "Reproducibility").
+
+Backends (``backend``, ``--backend``): the hand-written SIMD kernels or portable plain-Numba
+kernels, the same update algorithms and random streams (:mod:`latticeml.gauge._kernels`);
+``auto`` takes SIMD where its self-test passes.
 
 Modules: :mod:`latticeml.gauge.params` (parameters), :mod:`latticeml.gauge.chain` (the Markov
 chain), this module (the driver: thermalise, save, analyse), :mod:`latticeml.gauge.measure`
@@ -73,6 +77,8 @@ class GaugeEnsemble:
         sweeps (NaN if fewer than 2 sweeps).
     threads : int
         Numba threads used.
+    backend : str
+        Kernel backend used, ``"simd"`` or ``"scalar"`` (``params.backend`` resolved).
     """
 
     params: GaugeParams
@@ -85,6 +91,7 @@ class GaugeEnsemble:
     tau_int: float = float("nan")
     tau_int_sweeps: float = float("nan")
     threads: int = 1
+    backend: str = ""
 
 
 def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEnsemble:
@@ -142,4 +149,5 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
         tau_int=stats.tau_int if stats is not None else float("nan"),
         tau_int_sweeps=float(tau_sweeps),
         threads=int(n_threads),
+        backend=chain.backend,
     )

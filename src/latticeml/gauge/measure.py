@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from latticeml.errors import ParameterError
-from latticeml.gauge import _su2, _su3
+from latticeml.gauge._kernels import plaquette_sites, su2
 from latticeml.lattice import neighbour_table
 from latticeml.observables.wilson import validate_links
 
@@ -48,12 +48,13 @@ def plaquette(links: np.ndarray) -> np.ndarray:
     buf = np.empty(V)
     n_planes = D * (D - 1) // 2
     out = np.empty(flat.shape[0])
+    kernel = plaquette_sites(N)
     for b in range(flat.shape[0]):
         if N == 2:
-            _su2._plaquette_sites_su2(_su2.from_complex(flat[b]), up, buf)
+            u = su2.from_complex(flat[b])
         else:
             u = np.ascontiguousarray(flat[b]).view(np.float64).reshape(V, D, 18)
-            _su3._plaquette_sites_su3(u, up, buf)
+        kernel(u, up, buf)
         out[b] = math.fsum(buf) / (V * n_planes)
     return out.reshape(batch)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from latticeml.checks import check_choice, check_float, check_int, check_seed
+from latticeml.gauge._kernels.backend import BACKENDS
 from latticeml.lattice import validate_shape
 
-__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "GaugeParams"]
+__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "GaugeParams"]
 
 #: Gauge groups and their number of colours.
 GROUPS = {"su2": 2, "su3": 3}
@@ -51,6 +52,10 @@ class GaugeParams:
     threads : int or None
         Numba threads (``--threads``); None: :func:`latticeml.gauge.chain.auto_threads`.
         Results do not depend on it.
+    backend : {'auto', 'simd', 'scalar'}
+        Kernel backend (``--backend``): hand-written SIMD kernels, portable plain-Numba
+        kernels (same algorithms and random streams; rounding differs), or SIMD where its
+        self-test passes (:mod:`latticeml.gauge._kernels.backend`).
     """
 
     group: str
@@ -66,6 +71,7 @@ class GaugeParams:
     metropolis_step: float = 0.5
     start: str = "cold"
     threads: int | None = None
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -94,6 +100,7 @@ class GaugeParams:
             "metropolis_step": check_float(self.metropolis_step, "--metropolis-step", 0.0),
             "start": check_choice(self.start, "--start", STARTS),
             "threads": None if self.threads is None else check_int(self.threads, "--threads", 1),
+            "backend": check_choice(self.backend, "--backend", BACKENDS),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)

@@ -1,5 +1,8 @@
 """SIMD primitives for the gauge kernels, written as Numba intrinsics in LLVM IR.
 
+Length: one concept, all of it LLVM IR built by hand (~40 lines per intrinsic); kept in one
+file because the intrinsics share the row/shuffle helpers and are reviewed together.
+
 LLVM does not vectorise the scalar quaternion and 3x3 complex-matrix algebra of the gauge
 updates by itself, and Numba has no vector types. The intrinsics here emit explicit
 ``<4 x double>`` IR instead (one vector per quaternion, two per row of a 3x3 complex matrix);
@@ -8,11 +11,11 @@ they are inlined into the calling kernel like any Numba function.
 Values cross the Python-level interface as tuples of float64:
 
 * a quaternion is a 4-tuple ``(a0, a1, a2, a3)`` in the convention of
-  :mod:`latticeml.gauge._su2`;
+  :mod:`latticeml.gauge._kernels.su2`;
 * a 3x3 complex matrix is a 24-tuple of three padded rows
   ``(re0, im0, re1, im1, re2, im2, 0, 0)``, each handled as two ``<4 x double>`` halves; in
   memory the link layout stays the unpadded 18 float64 ``(re, im)`` row-major layout of
-  :mod:`latticeml.gauge._su3`.
+  :mod:`latticeml.gauge._kernels.su3`.
 
 LLVM folds the tuple <-> vector conversions between consecutive intrinsics, so a chain of them
 stays in vector registers. Loop-carried tuples do not (they become one scalar phi per lane):
@@ -21,14 +24,22 @@ accumulate in a small buffer instead (``m3acc_buf``).
 Every lane computes IEEE products, sums and fused multiply-adds in a fixed order, so the
 results are deterministic, do not depend on the number of threads running the caller, and are
 the same on CPUs with narrower vectors (LLVM splits the operations). They differ from the scalar
-formulas in rounding only (checked against NumPy in ``tests/test_simd.py``).
+formulas in rounding only (checked against NumPy in ``tests/gauge/test_simd.py``, and against
+the portable primitives of :mod:`.scalar`, which have the same API, by the self-test of
+:func:`latticeml.gauge._kernels.backend.simd_self_test` that ``backend="auto"`` runs).
 
 Arrays passed to these intrinsics must be C-contiguous float64; offsets count float64 elements
 and are not bounds-checked.
 
-Numba's cache does not track this file: a cached kernel that uses these intrinsics is not
-recompiled when they change. After editing this module delete the ``*.nbi``/``*.nbc`` files in
-``latticeml/gauge/__pycache__`` (a fresh installation is not affected).
+Portability: the IR uses only target-independent LLVM operations (vectors, shuffles,
+``llvm.fma``, ``llvm.sqrt``, ``llvm.prefetch``); on a CPU without AVX LLVM splits the 256-bit
+vectors, without FMA it calls ``fma()`` (same rounding, slower). The name of the prefetch
+intrinsic depends on the LLVM version behind numba; if the IR does not compile, ``auto``
+falls back to the scalar backend. The kernel tests also run with Numba targeting a generic
+x86-64 CPU (``.ci/run``).
+
+Caching: kernels that inline these intrinsics are keyed on this file's source
+(:mod:`latticeml._numba`), so an edit here recompiles them.
 """
 
 from __future__ import annotations
@@ -153,7 +164,7 @@ def add4(typingctx, a, b):
     return _Q(_Q, _Q), codegen
 
 
-# r = a b in the convention of latticeml.gauge._su2, as a combination of shuffles of a:
+# r = a b in the convention of latticeml.gauge._kernels.su2, as a combination of shuffles of a:
 #   r = b0 a + b1 [-a1, a0, -a3, a2] + b2 [-a2, a3, a0, -a1] + b3 [-a3, -a2, a1, a0]
 # (each bracket one two-source shuffle of (a, -a); indices 4..7 pick from -a)
 _QMASKS = ([5, 0, 7, 2], [6, 3, 0, 5], [7, 6, 1, 0])
