@@ -2,6 +2,7 @@
 report, a killed run that resumes."""
 
 import copy
+import json
 import math
 import os
 import re
@@ -358,6 +359,14 @@ TINY_FIGURES = [
 UNDECLARED = ("loops/lcnn/lcnn_reduction.png", "loops/lcnn/lcnn_loop_counts.png")
 
 
+def _report_categories(html):
+    """The report's {category: {subcategory: [paths]}} (its `categories` script)."""
+    m = re.search(r'<script id="categories">\s*var categories = (\{.*?\});\s*</script>', html,
+                  re.S)
+    assert m, "no categories in the report"
+    return json.loads(m.group(1))
+
+
 @pytest.mark.slow
 def test_report_has_every_figure(tiny_run):
     workdir, conf = tiny_run
@@ -368,22 +377,26 @@ def test_report_has_every_figure(tiny_run):
     assert out.returncode == 0, out.stderr[-3000:]
     with zipfile.ZipFile(workdir / "report.zip") as z:
         names = z.namelist()
-        text = "\n".join(
-            z.read(n).decode("utf-8", "replace") for n in names
-            if n.endswith((".html", ".js", ".json"))
-        )
+        html = z.read(next(n for n in names if n.endswith("report.html"))).decode()
+        embedded = [z.read(n) for n in names if n.endswith(".png")]
+    categories = _report_categories(html)
     for category, figure in TINY_FIGURES:
-        assert any(n.endswith(f"results/{figure}") for n in names), figure
-        assert category in text
-    assert any(n.endswith("results/evaluation/sc/summary.csv") for n in names)
+        listed = [p for sub in categories[category].values() for p in sub]
+        assert f"results/{figure}" in listed, (figure, categories)
+        assert (workdir / "results" / figure).read_bytes() in embedded, figure
+    assert len(embedded) == len(TINY_FIGURES)
+    assert "results/evaluation/sc/summary.csv" in categories["Study sc"]["Summary"]
+    assert set(categories["Study tiny"]) == {"Generalisation", "Training", "Gauge robustness",
+                                            "Loop analysis", "Summary"}
+    assert set(categories["Study sc"]) == {"Generalisation", "Training",
+                                          "Flux-violation detector", "Summary"}
     # captions rendered from the config: what, which config, which data
-    assert "Gauge robustness" in text and "Flux-violation detector" in text
-    assert "Base seed 7" in text and "lattice 4x4" in text and "lattice 8x2" in text
-    assert "evaluation.csv" in text and "Optuna study" in text and "Loop analysis" in text
-    # the self-contained HTML report builds as well
+    assert "Base seed 7" in html and "lattice 4x4" in html and "lattice 8x2" in html
+    assert "evaluation.csv" in html and "Optuna study" in html
+    # the self-contained HTML report builds as well and lists the same results
     out = _snakemake(workdir, "--configfile", str(conf), "--report", "report.html")
     assert out.returncode == 0, out.stderr[-3000:]
-    assert (workdir / "report.html").stat().st_size > 100_000
+    assert _report_categories((workdir / "report.html").read_text()) == categories
 
 
 # a small run for the kill test (target rule train_all: generate -> datasets -> train)
