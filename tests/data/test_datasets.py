@@ -21,13 +21,13 @@ from latticeml.data import (
     write_scalar_ensemble,
 )
 from latticeml.errors import FileFormatError, ParameterError
-from latticeml.gauge.transform import gauge_transform, random_gauge_transformation, random_links
+from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation, haar_links
 
 
 def _ensemble(path, *, beta, n=5, shape=(4, 6), N=2, seed=0, links=None):
     rng = np.random.default_rng(seed)
     if links is None:
-        links = np.stack([random_links(rng, shape, N) for _ in range(n)])
+        links = np.stack([haar_links(rng, shape, N) for _ in range(n)])
     attrs = dict(
         group=f"su{N}",
         n_colors=N,
@@ -114,8 +114,8 @@ def test_gauge_round_trip_and_targets(tmp_path, gauge_files):
 
 def test_gauge_invariance_of_stored_targets(tmp_path):
     rng = np.random.default_rng(5)
-    links = np.stack([random_links(rng, (4, 4, 2, 2), 3) for _ in range(2)])
-    omega = np.stack([random_gauge_transformation(rng, (4, 4, 2, 2), 3) for _ in range(2)])
+    links = np.stack([haar_links(rng, (4, 4, 2, 2), 3) for _ in range(2)])
+    omega = np.stack([haar_gauge_transformation(rng, (4, 4, 2, 2), 3) for _ in range(2)])
     rotated = np.stack([gauge_transform(u, o) for u, o in zip(links, omega, strict=True)])
     _ensemble(tmp_path / "a.h5", beta=5.0, links=links, shape=(4, 4, 2, 2), N=3)
     _ensemble(tmp_path / "b.h5", beta=5.0, links=rotated, shape=(4, 4, 2, 2), N=3)
@@ -150,8 +150,10 @@ def test_lazy_reader_matches_memory(tmp_path, gauge_files):
     assert mem.in_memory and not lazy.in_memory
     for batch in ([0, 7], [7, 0, 7], [2, 3, 4]):  # sparse, repeated, dense reads
         got, want = lazy.__getitems__(batch), mem.__getitems__(batch)
-        assert all(torch.equal(g[0], w[0]) and torch.equal(g[1], w[1])
-                   for g, w in zip(got, want, strict=True))
+        assert all(
+            torch.equal(g[0], w[0]) and torch.equal(g[1], w[1])
+            for g, w in zip(got, want, strict=True)
+        )
     for i in (7, 0, 4, 3, -1):
         assert torch.equal(mem[i][0], lazy[i][0]) and torch.equal(mem[i][1], lazy[i][1])
     loader = torch.utils.data.DataLoader(

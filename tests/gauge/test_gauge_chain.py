@@ -27,7 +27,7 @@ from latticeml.gauge import (
     plaquette,
     unitarity_violation,
 )
-from latticeml.gauge.transform import gauge_transform, random_gauge_transformation
+from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation
 from tests.gauge import reference as ref
 
 GROUPS = ["su2", "su3"]
@@ -141,7 +141,7 @@ def test_gauge_invariance_of_plaquette_and_action(group, shape):
     chain = GaugeChain(group, shape, 3.0, 4, start="hot")
     chain.sweep(3)
     links = chain.links
-    omega = random_gauge_transformation(np.random.default_rng(9), shape, N)
+    omega = haar_gauge_transformation(np.random.default_rng(9), shape, N)
     moved = gauge_transform(links, omega)
     assert np.max(np.abs(moved - links)) > 0.1
     assert abs(plaquette(moved) - plaquette(links)) < 1e-12

@@ -16,7 +16,7 @@ from latticeml.gauge import plaquette
 from latticeml.gauge._kernels import UpdateKind, primitives, su2, su3
 from latticeml.gauge._kernels import rng as _rng
 from latticeml.gauge._kernels.scalar import reunit18
-from latticeml.gauge.transform import random_links, random_su_n
+from latticeml.gauge.transform import haar_links, random_su_n
 from tests.gauge import reference as ref
 
 MASK = (1 << 64) - 1
@@ -110,7 +110,7 @@ def test_quaternion_product_and_conversion():
 @pytest.mark.parametrize("N", [2, 3])
 @pytest.mark.parametrize("shape", [(4, 6), (4, 2, 4), (2, 4, 2, 4)])
 def test_plaquette_matches_reference(N, shape):
-    links = random_links(np.random.default_rng(1), shape, N)
+    links = haar_links(np.random.default_rng(1), shape, N)
     assert abs(plaquette(links) - ref.plaquette(links)) < 1e-13
     batch = np.stack([links, links])
     np.testing.assert_allclose(plaquette(batch), ref.plaquette(links), atol=1e-13)
@@ -127,7 +127,7 @@ def _chain_with(links, N, beta=2.0, backend="scalar"):
 @pytest.mark.parametrize("N", [2, 3])
 @pytest.mark.parametrize("shape", [(4, 4), (4, 2, 6), (2, 4, 4, 2)])
 def test_staple_matches_reference(N, shape, backend):
-    links = random_links(np.random.default_rng(2), shape, N)
+    links = haar_links(np.random.default_rng(2), shape, N)
     chain = _chain_with(links, N)
     K = kernels(backend, N)
     for i in [0, 5, chain.V - 1]:
@@ -148,7 +148,7 @@ def test_staple_matches_reference(N, shape, backend):
 @pytest.mark.parametrize("N", [2, 3])
 def test_overrelaxation_of_one_link_matches_reference(N, backend):
     shape = (4, 4, 2)
-    links = random_links(np.random.default_rng(3), shape, N)
+    links = haar_links(np.random.default_rng(3), shape, N)
     chain = _chain_with(links, N)
     K = kernels(backend, N)
     for i, mu in [(0, 0), (7, 2), (13, 1)]:
@@ -215,7 +215,7 @@ def test_su2_x0_sampler_ks(a):
 def test_su2_single_link_heatbath_distribution(beta, backend):
     """Full link update: x0 of U V (V = A/|A|) follows sqrt(1-x0^2) exp(beta |A| x0)."""
     shape = (4, 4)
-    links = random_links(np.random.default_rng(6), shape, 2)
+    links = haar_links(np.random.default_rng(6), shape, 2)
     chain = _chain_with(links, 2, beta)
     i, mu = 5, 1
     A = ref.staple(links, np.unravel_index(i, shape), mu)

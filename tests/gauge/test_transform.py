@@ -10,8 +10,8 @@ from latticeml.errors import ParameterError
 from latticeml.gauge.transform import (
     dagger,
     gauge_transform,
-    random_gauge_transformation,
-    random_links,
+    haar_gauge_transformation,
+    haar_links,
     random_su_n,
     reunitarize,
     transform_local,
@@ -81,10 +81,10 @@ def test_su3_haar_moments():
 
 def test_random_links_and_gauge_transformation_shapes():
     rng = np.random.default_rng(3)
-    u = random_links(rng, (4, 6, 2), 3)
+    u = haar_links(rng, (4, 6, 2), 3)
     assert u.shape == (4, 6, 2, 3, 3, 3)
     _assert_su_n(u)
-    om = random_gauge_transformation(rng, (5, 4, 6), 2)
+    om = haar_gauge_transformation(rng, (5, 4, 6), 2)
     assert om.shape == (5, 4, 6, 2, 2)
     _assert_su_n(om)
 
@@ -104,26 +104,26 @@ def _explicit_transform(links, omega):
 @pytest.mark.parametrize("n,shape", [(2, (4, 6)), (3, (2, 4, 2)), (2, (2, 2, 4, 2))])
 def test_gauge_transform_matches_explicit_formula(n, shape):
     rng = np.random.default_rng(4)
-    u = random_links(rng, shape, n)
-    om = random_gauge_transformation(rng, shape, n)
+    u = haar_links(rng, shape, n)
+    om = haar_gauge_transformation(rng, shape, n)
     np.testing.assert_allclose(gauge_transform(u, om), _explicit_transform(u, om), atol=1e-13)
 
 
 def test_gauge_transform_identity_is_noop_and_preserves_su_n():
     rng = np.random.default_rng(5)
-    u = random_links(rng, (4, 4, 2), 3)
+    u = haar_links(rng, (4, 4, 2), 3)
     ident = np.broadcast_to(np.eye(3, dtype=complex), (4, 4, 2, 3, 3))
     assert np.abs(gauge_transform(u, ident) - u).max() < 1e-15
-    v = gauge_transform(u, random_gauge_transformation(rng, (4, 4, 2), 3))
+    v = gauge_transform(u, haar_gauge_transformation(rng, (4, 4, 2), 3))
     _assert_su_n(v)
 
 
 def test_gauge_transform_composes():
     rng = np.random.default_rng(6)
     shape = (4, 2, 6)
-    u = random_links(rng, shape, 2)
-    o1 = random_gauge_transformation(rng, shape, 2)
-    o2 = random_gauge_transformation(rng, shape, 2)
+    u = haar_links(rng, shape, 2)
+    o1 = haar_gauge_transformation(rng, shape, 2)
+    o2 = haar_gauge_transformation(rng, shape, 2)
     twice = gauge_transform(gauge_transform(u, o1), o2)
     once = gauge_transform(u, o2 @ o1)
     assert np.abs(twice - once).max() < 1e-12
@@ -131,13 +131,13 @@ def test_gauge_transform_composes():
 
 def test_gauge_transform_batch_broadcasting():
     rng = np.random.default_rng(7)
-    u = np.stack([random_links(rng, (4, 4), 2) for _ in range(3)])
-    om = random_gauge_transformation(rng, (4, 4), 2)
+    u = np.stack([haar_links(rng, (4, 4), 2) for _ in range(3)])
+    om = haar_gauge_transformation(rng, (4, 4), 2)
     out = gauge_transform(u, om)  # one omega for the whole batch
     assert out.shape == u.shape
     for i in range(3):
         np.testing.assert_allclose(out[i], _explicit_transform(u[i], om), atol=1e-13)
-    oms = random_gauge_transformation(rng, (3, 4, 4), 2)
+    oms = haar_gauge_transformation(rng, (3, 4, 4), 2)
     out = gauge_transform(u, oms)
     for i in range(3):
         np.testing.assert_allclose(out[i], _explicit_transform(u[i], oms[i]), atol=1e-13)
@@ -146,7 +146,7 @@ def test_gauge_transform_batch_broadcasting():
 def test_transform_local():
     rng = np.random.default_rng(8)
     w = rng.standard_normal((3, 5, 4, 6, 2, 2)) + 1j * rng.standard_normal((3, 5, 4, 6, 2, 2))
-    om = random_gauge_transformation(rng, (3, 4, 6), 2)
+    om = haar_gauge_transformation(rng, (3, 4, 6), 2)
     out = transform_local(w, om, n_dims=2)  # batch 3, channels 5
     for b in range(3):
         for c in range(5):
@@ -177,12 +177,12 @@ def test_errors():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ParameterError):
             random_su_n(rng, bad)
-    u = random_links(rng, (4, 4), 2)
+    u = haar_links(rng, (4, 4), 2)
     with pytest.raises(ParameterError):
-        gauge_transform(u, random_gauge_transformation(rng, (4, 2), 2))
+        gauge_transform(u, haar_gauge_transformation(rng, (4, 2), 2))
     with pytest.raises(ParameterError):
-        gauge_transform(u, random_gauge_transformation(rng, (4, 4), 3))
+        gauge_transform(u, haar_gauge_transformation(rng, (4, 4), 3))
     with pytest.raises(ParameterError):
-        gauge_transform(u[..., :1], random_gauge_transformation(rng, (4, 4), 2))
+        gauge_transform(u[..., :1], haar_gauge_transformation(rng, (4, 4), 2))
     with pytest.raises(ParameterError):
         reunitarize(np.zeros((3, 2, 3), dtype=complex))

@@ -9,8 +9,8 @@ from latticeml.errors import ParameterError
 from latticeml.gauge.transform import (
     dagger,
     gauge_transform,
-    random_gauge_transformation,
-    random_links,
+    haar_gauge_transformation,
+    haar_links,
 )
 from latticeml.observables import polyakov_loop_matrices, polyakov_loops, wilson_loops
 from tests.observables import reference as ref
@@ -18,7 +18,7 @@ from tests.observables import reference as ref
 
 def _links(seed, shape, n, batch=()):
     rng = np.random.default_rng(seed)
-    u = np.stack([random_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
+    u = np.stack([haar_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
     return u.reshape(*batch, *u.shape[1:])
 
 
@@ -58,7 +58,7 @@ def test_cold_is_one(n, shape):
 def test_gauge_invariance_and_covariance(n, shape):
     rng = np.random.default_rng(3)
     u = _links(3, shape, n, (2,))
-    om = random_gauge_transformation(rng, (2, *shape), n)
+    om = haar_gauge_transformation(rng, (2, *shape), n)
     v = gauge_transform(u, om)
     for axis in range(len(shape)):
         assert np.abs(polyakov_loops(v, axis) - polyakov_loops(u, axis)).max() < 1e-12

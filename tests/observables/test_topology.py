@@ -9,8 +9,8 @@ from latticeml.errors import ParameterError
 from latticeml.gauge.transform import (
     dagger,
     gauge_transform,
-    random_gauge_transformation,
-    random_links,
+    haar_gauge_transformation,
+    haar_links,
     random_su_n,
     transform_local,
 )
@@ -24,7 +24,7 @@ from tests.observables import reference as ref
 
 def _links(seed, shape, n, batch=()):
     rng = np.random.default_rng(seed)
-    u = np.stack([random_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
+    u = np.stack([haar_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
     return u.reshape(*batch, *u.shape[1:])
 
 
@@ -64,7 +64,7 @@ def test_gauge_invariance_and_covariance(n):
     shape = (4, 2, 4, 2)
     rng = np.random.default_rng(3)
     u = _links(3, shape, n, (2,))
-    om = random_gauge_transformation(rng, (2, *shape), n)
+    om = haar_gauge_transformation(rng, (2, *shape), n)
     v = gauge_transform(u, om)
     f_u = transform_local(clover_field_strength(u), om, n_dims=4)
     assert np.abs(clover_field_strength(v) - f_u).max() < 1e-12
@@ -147,7 +147,7 @@ def test_abelian_flux_charge(n_colors, n01, n23):
     assert np.abs(q - exact / V).max() < 1e-14
     assert abs(float(topological_charge(u)) - exact) < 1e-12
     # gauge invariance of the exact value
-    om = random_gauge_transformation(np.random.default_rng(6), shape, n_colors)
+    om = haar_gauge_transformation(np.random.default_rng(6), shape, n_colors)
     assert abs(float(topological_charge(gauge_transform(u, om))) - exact) < 1e-12
 
 

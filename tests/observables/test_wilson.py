@@ -9,8 +9,8 @@ from latticeml.errors import ParameterError
 from latticeml.gauge import plaquette
 from latticeml.gauge.transform import (
     gauge_transform,
-    random_gauge_transformation,
-    random_links,
+    haar_gauge_transformation,
+    haar_links,
     transform_local,
 )
 from latticeml.observables import (
@@ -23,7 +23,7 @@ from tests.observables import reference as ref
 
 def _links(seed, shape, n, batch=()):
     rng = np.random.default_rng(seed)
-    u = np.stack([random_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
+    u = np.stack([haar_links(rng, shape, n) for _ in range(int(np.prod(batch)))])
     return u.reshape(*batch, *u.shape[1:])
 
 
@@ -96,7 +96,7 @@ def test_cold_links_give_one(n, shape):
 def test_gauge_invariance_and_covariance(n, shape, batch):
     rng = np.random.default_rng(3)
     u = _links(4, shape, n, batch)
-    om = random_gauge_transformation(rng, (*batch, *shape), n)
+    om = haar_gauge_transformation(rng, (*batch, *shape), n)
     v = gauge_transform(u, om)
     d = len(shape)
     for a, b in [(1, 1), (2, 1), (3, 3)]:

@@ -13,15 +13,22 @@ GaugeEnsemble, generate_ensemble
 plaquette, unitarity_violation
     Measurements on complex link arrays ``(..., *shape, D, N, N)``
     (:mod:`latticeml.gauge.measure`).
-random_su_n, random_gauge_transformation, gauge_transform
-    Haar-random SU(N) matrices and gauge transformations (:mod:`latticeml.gauge.transform`).
+random_su_n, haar_links, haar_gauge_transformation, gauge_transform
+    Haar-random SU(N) matrices, configurations and gauge transformations as NumPy arrays
+    (:mod:`latticeml.gauge.transform`; the torch versions for model tests are
+    ``latticeml.testing.random_links`` and ``random_gauge_transformation``).
 """
 
 from latticeml.gauge.chain import GaugeChain, auto_threads
 from latticeml.gauge.generate import GaugeEnsemble, generate_ensemble
 from latticeml.gauge.measure import plaquette, unitarity_violation
 from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, GaugeParams
-from latticeml.gauge.transform import gauge_transform, random_gauge_transformation, random_su_n
+from latticeml.gauge.transform import (
+    gauge_transform,
+    haar_gauge_transformation,
+    haar_links,
+    random_su_n,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -35,6 +42,7 @@ __all__ = [
     "plaquette",
     "unitarity_violation",
     "random_su_n",
-    "random_gauge_transformation",
+    "haar_links",
+    "haar_gauge_transformation",
     "gauge_transform",
 ]

@@ -7,7 +7,9 @@ as ``(..., *shape, N, N)`` and acts as
 * links: ``U_mu(x) -> Omega(x) U_mu(x) Omega(x + mu_hat)^dagger``,
 * locally transforming fields: ``W(x) -> Omega(x) W(x) Omega(x)^dagger``.
 
-Shifts are periodic.
+Shifts are periodic. Everything here takes and returns NumPy arrays and a
+``numpy.random.Generator``; the torch helpers of :mod:`latticeml.testing` have their own names
+(``random_links``, ``random_gauge_transformation``: batch first, torch generator).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from latticeml.errors import ParameterError
 
 __all__ = [
     "random_su_n",
-    "random_gauge_transformation",
-    "random_links",
+    "haar_gauge_transformation",
+    "haar_links",
     "gauge_transform",
     "transform_local",
     "reunitarize",
@@ -83,7 +85,7 @@ def random_su_n(
     return np.ascontiguousarray(q, dtype=np.complex128)
 
 
-def random_gauge_transformation(
+def haar_gauge_transformation(
     rng: np.random.Generator, shape: Sequence[int], n_colors: int
 ) -> np.ndarray:
     """Draw a random (Haar) gauge transformation ``Omega(x)``.
@@ -104,7 +106,7 @@ def random_gauge_transformation(
     return random_su_n(rng, n_colors, _as_size(shape))
 
 
-def random_links(rng: np.random.Generator, shape: Sequence[int], n_colors: int) -> np.ndarray:
+def haar_links(rng: np.random.Generator, shape: Sequence[int], n_colors: int) -> np.ndarray:
     """Draw a hot (Haar-random) gauge configuration.
 
     Parameters
