@@ -48,8 +48,17 @@ from latticeml.loops.evaluate import (
 from latticeml.loops.expand import display_loop, parse_base, positioned_loop
 from latticeml.loops.words import LETTERS, rectangle
 
-__all__ = ["Explanation", "parse_target", "target_row", "loop_span", "lattice_for",
-           "reduce_by_identities", "target_residual", "sample_links", "DEFAULT_MAX_TERMS"]
+__all__ = [
+    "Explanation",
+    "parse_target",
+    "target_row",
+    "loop_span",
+    "lattice_for",
+    "reduce_by_identities",
+    "target_residual",
+    "sample_links",
+    "DEFAULT_MAX_TERMS",
+]
 
 #: Largest number of terms :func:`reduce_by_identities` accepts by default (memory ~ 24 M^2 B).
 DEFAULT_MAX_TERMS = 3000
@@ -153,8 +162,9 @@ def lattice_for(table: pd.DataFrame, dim: int, minimum: int = 4) -> tuple[int, .
     return (side + side % 2,) * dim
 
 
-def sample_links(n_colors: int, shape: tuple[int, ...], n_configs: int, seed: int = 0,
-                 beta: float | None = None) -> np.ndarray:
+def sample_links(
+    n_colors: int, shape: tuple[int, ...], n_configs: int, seed: int = 0, beta: float | None = None
+) -> np.ndarray:
     """Haar-random (``beta=None``) or thermalised (heat bath at ``beta``) configurations."""
     if beta is None:
         return haar_links(n_configs, shape, n_colors, seed)
@@ -176,8 +186,9 @@ def _functions(table: pd.DataFrame, links, n: int) -> tuple[np.ndarray, list[tup
     """
     s = ShiftedLinks(links)
     cols, labels, max_imag = [], [], 0.0
-    for i, word, base, cr, ci in zip(table.index, table["word"], table["base"], table["re"],
-                                     table["im"], strict=True):
+    for i, word, base, cr, ci in zip(
+        table.index, table["word"], table["base"], table["re"], table["im"], strict=True
+    ):
         tr = trace_word(s, word, parse_base(base, s.dim)).ravel() / n
         max_imag = max(max_imag, float(np.abs(tr.imag).max()))
         cols.append(tr.real)
@@ -211,9 +222,16 @@ def _fmt(c: float, word: str, base: str, part: str) -> str:
     return f"{c:+.6g} {part.capitalize()}Tr[{word}]{where}"
 
 
-def reduce_by_identities(table: pd.DataFrame, *, target: str | None = None,
-                         n_samples: int | None = None, seed: int = 0, tol: float = 1e-8,
-                         max_terms: int = DEFAULT_MAX_TERMS, top: int = 10) -> Explanation:
+def reduce_by_identities(
+    table: pd.DataFrame,
+    *,
+    target: str | None = None,
+    n_samples: int | None = None,
+    seed: int = 0,
+    tol: float = 1e-8,
+    max_terms: int = DEFAULT_MAX_TERMS,
+    top: int = 10,
+) -> Explanation:
     """Rewrite an expansion modulo the linear trace identities among its terms.
 
     Parameters
@@ -244,8 +262,12 @@ def reduce_by_identities(table: pd.DataFrame, *, target: str | None = None,
     const = float(n * table.loc[const_rows, "re"].sum())
     m = len(body) * (2 if n > 2 else 1)
     if m > max_terms:
-        raise ParameterError("expansion", f"at most {max_terms} terms for the identity "
-                             "reduction", m, "raise max_terms (memory grows as S x M)")
+        raise ParameterError(
+            "expansion",
+            f"at most {max_terms} terms for the identity reduction",
+            m,
+            "raise max_terms (memory grows as S x M)",
+        )
     shape = lattice_for(table, dim)
     v = math.prod(shape)
     s = max(3 * (m + 2), 1024) if n_samples is None else int(n_samples)
@@ -265,9 +287,10 @@ def reduce_by_identities(table: pd.DataFrame, *, target: str | None = None,
         j = n_lead + next(k for k, lab in enumerate(labels) if lab[:2] == (t_row, "re"))
         direct = c[j]
         c[1], c[j] = c[j], 0.0
-    order_terms = sorted(range(len(labels)),
-                         key=lambda k: (len(body.at[labels[k][0], "word"]), -abs(labels[k][2]),
-                                        k))
+    order_terms = sorted(
+        range(len(labels)),
+        key=lambda k: (len(body.at[labels[k][0], "word"]), -abs(labels[k][2]), k),
+    )
     order = list(range(n_lead)) + [n_lead + k for k in order_terms]
     keep = _greedy(a, order, tol)
     kept = set(keep)
@@ -292,31 +315,58 @@ def reduce_by_identities(table: pd.DataFrame, *, target: str | None = None,
     pos = {j: k for k, j in enumerate(keep)}
     d_target = float(d[pos[1]]) if target and 1 in pos else 0.0
     rest = [k for k, j in enumerate(keep) if j >= n_lead]
-    rest_rms = float(np.sqrt(np.mean((a[:, [keep[k] for k in rest]] @ d[rest]) ** 2))) \
-        if rest else 0.0
+    rest_rms = (
+        float(np.sqrt(np.mean((a[:, [keep[k] for k in rest]] @ d[rest]) ** 2))) if rest else 0.0
+    )
     contrib = []
     if target and 1 in pos:
         for k, j in enumerate(dep):
             if c[j] == 0.0 or abs(alpha[pos[1], k]) < 1e-9:
                 continue
             w, b, part, length = label(j)
-            terms = [_fmt(alpha[r, k], *label(keep[r])[:2], label(keep[r])[2])
-                     for r in np.flatnonzero(np.abs(alpha[:, k]) > 1e-9)]
-            contrib.append((w, b, part, length, c[j], alpha[pos[1], k], c[j] * alpha[pos[1], k],
-                            f"{part.capitalize()}Tr[{w}] = " + " ".join(terms)))
+            terms = [
+                _fmt(alpha[r, k], *label(keep[r])[:2], label(keep[r])[2])
+                for r in np.flatnonzero(np.abs(alpha[:, k]) > 1e-9)
+            ]
+            contrib.append(
+                (
+                    w,
+                    b,
+                    part,
+                    length,
+                    c[j],
+                    alpha[pos[1], k],
+                    c[j] * alpha[pos[1], k],
+                    f"{part.capitalize()}Tr[{w}] = " + " ".join(terms),
+                )
+            )
     cols = ["word", "base", "part", "length", "coefficient", "alpha", "contribution", "identity"]
     contributions = pd.DataFrame(contrib, columns=cols)
     if len(contributions):
         contributions = contributions.reindex(
-            contributions["contribution"].abs().sort_values(ascending=False).index)
+            contributions["contribution"].abs().sort_values(ascending=False).index
+        )
     contributions = contributions.head(top).reset_index(drop=True)
-    red = pd.DataFrame([(*label(j)[:3], label(j)[3], c[j], d[k]) for k, j in enumerate(keep)],
-                       columns=["word", "base", "part", "length", "direct", "reduced"])
+    red = pd.DataFrame(
+        [(*label(j)[:3], label(j)[3], c[j], d[k]) for k, j in enumerate(keep)],
+        columns=["word", "base", "part", "length", "direct", "reduced"],
+    )
     red = red.reindex(red["reduced"].abs().sort_values(ascending=False).index)
-    return Explanation(target, len(labels), len(keep), len(dep) - (1 if t_row is not None
-                                                                    else 0),
-                       direct, d_target, const, float(d[pos[0]]) if 0 in pos else 0.0,
-                       rest_rms, err, contributions, red.reset_index(drop=True), max_imag)
+    return Explanation(
+        target,
+        len(labels),
+        len(keep),
+        len(dep) - (1 if t_row is not None else 0),
+        direct,
+        d_target,
+        const,
+        float(d[pos[0]]) if 0 in pos else 0.0,
+        rest_rms,
+        err,
+        contributions,
+        red.reset_index(drop=True),
+        max_imag,
+    )
 
 
 def target_residual(table: pd.DataFrame, target: str, links) -> dict[str, float]:
@@ -332,6 +382,9 @@ def target_residual(table: pd.DataFrame, target: str, links) -> dict[str, float]
     y = evaluate_expansion(table, links)
     t = trace_word(links, target).real / n
     diff = y - t
-    return {"max_abs": float(np.abs(diff).max()), "rms": float(np.sqrt(np.mean(diff**2))),
-            "relative": float(np.abs(diff).max() / max(np.abs(t).max(), 1e-300)),
-            "rms_target": float(np.sqrt(np.mean(t**2)))}
+    return {
+        "max_abs": float(np.abs(diff).max()),
+        "rms": float(np.sqrt(np.mean(diff**2))),
+        "relative": float(np.abs(diff).max() / max(np.abs(t).max(), 1e-300)),
+        "rms_target": float(np.sqrt(np.mean(t**2))),
+    }

@@ -1,5 +1,8 @@
 r"""Numba kernels of the dual (k, l) sampler: RNG, l-sweep, worm, open worms.
 
+Length (~400 lines): a quarter of it is the derivation of detailed balance below, which
+belongs next to the code it justifies.
+
 Private: arrays in, arrays out, no validation or I/O (see :mod:`latticeml.scalar.generate`).
 
 Storage inside the kernels: site ``x = t * N_x + x_1`` (C order), link ``(x, nu)`` joins
@@ -309,7 +312,7 @@ def worms(k, l, f, up, dn, wup, wdn, emu, n_worms, kfac, p_close, f_cap, rng, co
 
 @jit
 def run_sweeps(k, l, f, up, dn, wup, wdn, emu, n_sweeps, n_worms, kfac, p_close, f_cap, rng,
-               counters):
+               counters):  # fmt: skip
     """``n_sweeps`` sweeps, each one l-sweep followed by ``n_worms`` worms."""
     for _ in range(n_sweeps):
         st = l_sweep(k, l, f, up, wup, wdn, f_cap, rng, counters)
@@ -323,7 +326,7 @@ def run_sweeps(k, l, f, up, dn, wup, wdn, emu, n_sweeps, n_worms, kfac, p_close,
 
 @jit
 def run_measured(k, l, f, up, dn, wup, wdn, emu, n_sweeps, n_worms, kfac, p_close, f_cap, rng,
-                 counters, out_n, out_phi2):
+                 counters, out_n, out_phi2):  # fmt: skip
     """Like :func:`run_sweeps`, measuring ``n`` and ``|phi|^2`` after every sweep."""
     V = k.shape[0]
     for i in range(n_sweeps):
