@@ -91,7 +91,11 @@ def test_gauge_round_trip_and_targets(tmp_path, gauge_files):
         w12 = f["targets/W_1x2"][()]
         poly = f["targets/polyakov_loop"][()]
         sources_json = [json.loads(s) for s in f["provenance/sources"][()]]
+        machine = dict(f.attrs)
     assert w12.shape == (8, 1, 4, 6)
+    # the sources (hand-made, no machine record) count as "unknown"; this process computed
+    # the targets: its CPU target and numba version are recorded
+    assert machine["backend"] == "unknown" and machine["numba_version"] and machine["cpu_target"]
     for s, x in [(0, (0, 0)), (3, (2, 5)), (7, (3, 1))]:
         assert abs(w12[s, 0][x] - _slow_loop(links[s], x, 0, 1, 1, 2)) < 1e-12
     # Polyakov loop by walking along time
@@ -271,7 +275,7 @@ def test_scalar_dataset(tmp_path, capsys):
     assert float(ds[0][1]["n"]) == a["n"][0]
     assert main(["dataset", "inspect", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "mu 0.9" in text and "sha256" in text
+    assert "mu 0.9" in text and "sha256" in text and "kernels     backend" in text
     with pytest.raises(FileFormatError, match="lattice"):
         _scalar_ensemble(tmp_path / "c.h5", mu=1.0, shape=(8, 2))
         build_scalar_dataset(

@@ -127,6 +127,12 @@ def test_save_generated_ensembles_round_trip(tmp_path):
     assert np.array_equal(arrays["plaquette_history"], g.plaquette_history)
     assert attrs["group"] == "su2" and attrs["n_colors"] == 2 and attrs["shape"] == (4, 4)
     assert attrs["tau_int_plaquette"] == g.tau_int and attrs["start"] == "cold"
+    # provenance of the numbers: backend that ran, CPU Numba compiled for, numba version
+    assert attrs["backend"] == g.backend == "simd"  # auto, on a machine that passes the test
+    import numba
+
+    assert attrs["numba_version"] == numba.__version__ and attrs["cpu_model"]
+    assert attrs["cpu_target"] and "+" in attrs["cpu_features"]
     text = describe_gauge_ensemble(tmp_path / "g.h5")
     assert "consistency" in text and "verified" in text
     with pytest.raises(OutputExistsError):
@@ -139,6 +145,7 @@ def test_save_generated_ensembles_round_trip(tmp_path):
     arrays, attrs = read_scalar_ensemble(tmp_path / "s.h5")
     assert np.array_equal(arrays["k"], s.k) and np.array_equal(arrays["label"], s.label)
     assert attrs["n_worms"] == 2 and attrs["open_worms"] == 1
+    assert attrs["backend"] == "scalar" and attrs["numba_version"] == numba.__version__
     assert "2 conserved, 2 violated" in describe_scalar_ensemble(tmp_path / "s.h5")
 
 
@@ -168,3 +175,26 @@ def test_generation_does_not_import_torch(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "after generate: False" in out.stdout
     assert "after dataset_info: True" in out.stdout
+
+
+def test_machine_record_names_the_numba_target(tmp_path):
+    """The record follows Numba's target CPU (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES), not only
+    the host: kernels compiled for another target may round differently."""
+    import json
+    import subprocess
+    import sys
+
+    from latticeml.data.provenance import machine_record, source_backends
+
+    host = machine_record("simd")
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": ""}
+    code = "import json; from latticeml.data.provenance import machine_record as m; " \
+           "print(json.dumps(m('scalar')))"  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    generic = json.loads(out.stdout)
+    assert generic["cpu_target"] == "generic" and generic["cpu_features"] == ""
+    assert generic["cpu_model"] == host["cpu_model"]
+    assert source_backends([{"backend": "simd"}, {}, {"backend": "scalar"}]) == (
+        "scalar,simd,unknown"
+    )

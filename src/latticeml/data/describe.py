@@ -10,6 +10,7 @@ import numpy as np
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.checksum import checksum_summary
+from latticeml.data.provenance import machine_summary
 from latticeml.data.verify import verify_dataset
 
 __all__ = ["describe_dataset"]
@@ -69,6 +70,7 @@ def describe_dataset(path: str | os.PathLike) -> str:
         lines.append(
             f"provenance  latticeml {a['package_version']}, git {a.get('git_commit', 'unknown')}"
         )
+        lines.append(f"kernels     {machine_summary(a)}")
         lines.append(f"params      {a['params']}")
         if L.SOURCES in f:
             for raw in f[L.SOURCES][()]:

@@ -22,7 +22,12 @@ from latticeml.data._h5 import create_array, write_sources
 from latticeml.data.atomic import atomic_path, check_output_path
 from latticeml.data.checksum import seal
 from latticeml.data.ensembles import ensemble_size, read_ensemble_attrs, read_gauge_ensemble
-from latticeml.data.provenance import distinct_sources, provenance_record, sha256_file
+from latticeml.data.provenance import (
+    distinct_sources,
+    provenance_record,
+    sha256_file,
+    source_backends,
+)
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.lattice import planes
 from latticeml.progress import progress_bar
@@ -201,7 +206,7 @@ def build_gauge_dataset(
             n_samples=n_total,
             description="inputs: links and optional channels; targets: per-site observables; "
             "params: per-sample physical parameters; provenance: sources",
-            **provenance_record(resolved),
+            **provenance_record(resolved, backend=source_backends([m["attrs"] for m in metas])),
         )
         arrays: dict[str, h5py.Dataset] = {}
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from latticeml.data.checksum import checksum_summary
 from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
+from latticeml.data.provenance import machine_record, machine_summary
 from latticeml.errors import FileFormatError
 
 if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
@@ -46,7 +47,8 @@ def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], 
         (n_sweeps,) float64.
     attrs : dict
         The contract's attributes, the generation parameters, the acceptance, tau_int of the
-        plaquette.
+        plaquette and the machine record (backend, CPU, numba version:
+        :func:`latticeml.data.provenance.machine_record`).
     """
     p = ens.params
     attrs = {
@@ -64,6 +66,7 @@ def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], 
         "start": p.start,
         "acceptance": ens.acceptance,
         "tau_int_plaquette": ens.tau_int,
+        **machine_record(ens.backend),
     }
     arrays = {
         "links": ens.links,
@@ -143,6 +146,7 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
     lines += [
         f"unitarity   max |U U^dagger - 1| = {unit:.2e}   max |det U - 1| = {det:.2e}",
         f"consistency max |stored - recomputed plaquette| = {recomputed:.2e}",
+        f"kernels     {machine_summary(attrs)}",
         f"checksums   {checksum_summary(attrs)}",
     ]
     return "\n".join(lines)

@@ -24,7 +24,12 @@ from latticeml.data._h5 import create_array, write_sources
 from latticeml.data.atomic import atomic_path, check_output_path
 from latticeml.data.checksum import seal
 from latticeml.data.ensembles import read_ensemble_attrs, read_scalar_ensemble
-from latticeml.data.provenance import distinct_sources, provenance_record, sha256_file
+from latticeml.data.provenance import (
+    distinct_sources,
+    provenance_record,
+    sha256_file,
+    source_backends,
+)
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.progress import progress_bar
 
@@ -160,7 +165,9 @@ def build_scalar_dataset(
             "label and count; params: per-sample mu; provenance: sources",
             mu_values=np.unique(cat["mu"]),
             open_worm_counts=np.unique(cat["open_worms"]).astype(np.int64),
-            **provenance_record(asdict(params)),
+            **provenance_record(
+                asdict(params), backend=source_backends([src["attrs"] for src in sources])
+            ),
         )
         create_array(
             f,

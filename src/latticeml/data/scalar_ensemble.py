@@ -16,6 +16,7 @@ import numpy as np
 
 from latticeml.data.checksum import checksum_summary
 from latticeml.data.ensembles import read_scalar_ensemble, write_scalar_ensemble
+from latticeml.data.provenance import machine_record, machine_summary
 from latticeml.errors import FileFormatError
 
 if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
@@ -42,7 +43,8 @@ def scalar_ensemble_contents(
         ``open_worms`` (n,) int32 and ``label`` (n,) int8.
     attrs : dict
         The contract's attributes, the generation parameters, tau_int in sweeps and the worm
-        statistics (including ``n_worms``, the value used, and ``n_worms_auto``).
+        statistics (including ``n_worms``, the value used, and ``n_worms_auto``) and the
+        machine record (:func:`latticeml.data.provenance.machine_record`).
     """
     p = ens.params
     attrs = {
@@ -59,6 +61,7 @@ def scalar_ensemble_contents(
         "tau_int_n_sweeps": ens.tau_int_sweeps.get("n", float("nan")),
         "tau_int_phi2_sweeps": ens.tau_int_sweeps.get("phi2", float("nan")),
         **ens.worm_info,
+        **machine_record("scalar"),  # the worm kernels have one (plain Numba) implementation
     }
     arrays = {
         "k": ens.k,
@@ -156,5 +159,9 @@ def describe_scalar_ensemble(path: str | os.PathLike) -> str:
     check = check_flux(k, m, n=np.asarray(arrays["n"]), l=l)
     if not check.ok:
         raise FileFormatError(path, f"k, l: flux check {check}")
-    lines += [f"flux        {check}", f"checksums   {checksum_summary(attrs)}"]
+    lines += [
+        f"flux        {check}",
+        f"kernels     {machine_summary(attrs)}",
+        f"checksums   {checksum_summary(attrs)}",
+    ]
     return "\n".join(lines)
