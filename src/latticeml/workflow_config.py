@@ -93,7 +93,9 @@ def check_schema(config: Mapping, schema: Mapping) -> None:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    # a missing key whose schema gives a default is filled in by snakemake's validate() later
+    errors = [e for e in validator.iter_errors(config) if not _defaulted(e)]
+    error = jsonschema.exceptions.best_match(errors)
     if error is None:
         return
     path = list(error.absolute_path)
@@ -109,6 +111,16 @@ def check_schema(config: Mapping, schema: Mapping) -> None:
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     hint = f" ({' '.join(description.split())})" if description else ""
     raise ConfigError(config_key(path) or "(top level)", f"{error.message}{hint}")
+
+
+def _defaulted(error) -> bool:
+    """Return True for a 'required' violation of a key that has a default in the schema."""
+    if error.validator != "required" or "'" not in error.message:
+        return False
+    missing = error.message.split("'")[1]
+    props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    prop = props.get(missing)
+    return isinstance(prop, dict) and "default" in prop
 
 
 def _check_unique(
