@@ -488,3 +488,17 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run",
                        "train_all")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_missing_key_with_a_default_is_accepted():
+    """A config may leave out a block whose schema gives a default (e.g. no scalar block)."""
+    from latticeml.workflow_config import ConfigError, check_schema
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    cfg = yaml.safe_load(yaml.safe_dump(TINY))
+    del cfg["scalar"]
+    cfg["experiments"] = [e for e in cfg["experiments"] if e["ensemble"] in ("tiny", "tiny3")]
+    check_schema(cfg, schema)  # no error
+    cfg["searches"] = [{"name": "s", "ensemble": "tiny", "target": "W_1x1"}]  # no space
+    with pytest.raises(ConfigError, match="space"):
+        check_schema(cfg, schema)
