@@ -48,18 +48,20 @@ __all__ = [
     "JIT",
     "PJIT",
     "INLINE",
-    "JIT_FMA",
     "jit",
     "pjit",
     "jit_inline",
-    "jit_fma",
     "threads",
     "SourceKeyedCache",
     "source_key",
 ]
 
-#: Options of serial kernels. ``fastmath`` is off: results must not depend on how LLVM
-#: reassociates sums, and NaN/Inf checks must work. ``cache`` selects :class:`SourceKeyedCache`.
+#: Options of serial kernels. ``fastmath`` is off, including contraction of ``a * b + c`` into
+#: fused multiply-adds: results must not depend on how LLVM reassociates or contracts (it
+#: decides per inlining context, so a kernel compiled in the running process and the same
+#: kernel loaded from the disk cache rounded differently, and it contracts only on CPUs with
+#: FMA), and NaN/Inf checks must work. Code that wants an FMA says so (``llvm.fma`` in the SIMD
+#: intrinsics: one rounding on every CPU). ``cache`` selects :class:`SourceKeyedCache`.
 JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
 #: Options of kernels with a ``prange`` loop.
 PJIT = {**JIT, "parallel": True}
@@ -69,14 +71,6 @@ PJIT = {**JIT, "parallel": True}
 #: helpers such as 3x3 matrix products would go through memory). The inlined code is compiled
 #: with the caller's options; the caller's cache key covers the helper's file (module docstring).
 INLINE = {**JIT, "inline": "always"}
-
-#: Serial kernels that may contract ``a * b + c`` into fused multiply-adds (only the LLVM
-#: ``contract`` flag; no reassociation, NaN/Inf semantics kept). FMA rounds once instead of
-#: twice, so results differ from ``JIT`` at the 1e-16 level, but they are deterministic: the
-#: same compiled code runs for any number of threads. Used by the per-link gauge updates
-#: (called from parallel sweep kernels), whose 3x3 complex products are multiply-add chains.
-#: Whether LLVM contracts depends on the target CPU (FMA instructions or not).
-JIT_FMA = {**JIT, "fastmath": {"contract"}}
 
 
 # --- cache key ------------------------------------------------------------------------------
@@ -212,7 +206,6 @@ def _njit(options: dict[str, Any]) -> Callable[[Callable], Any]:
 jit = _njit(JIT)
 pjit = _njit(PJIT)
 jit_inline = _njit(INLINE)
-jit_fma = _njit(JIT_FMA)
 
 
 @contextlib.contextmanager

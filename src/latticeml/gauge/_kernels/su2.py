@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from latticeml._numba import jit_fma, jit_inline, pjit
+from latticeml._numba import jit, jit_inline, pjit
 from latticeml.gauge._kernels import prefetch
 from latticeml.gauge._kernels.kinds import UpdateKind
 from latticeml.gauge._kernels.rng import (
@@ -332,7 +332,7 @@ def build(ops: types.ModuleType) -> SU2Kernels:
         q[i, mu, 3] = u3
         return 0
 
-    @jit_fma
+    @jit
     def update_sites(q, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits, eps, acc):
         """Update the links ``(sites[par, k], mu)`` for ``start <= k < stop`` (one chunk)."""
         # prefetching pays off once the links no longer fit in the L2 cache

@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from latticeml._numba import jit_fma, jit_inline, pjit
+from latticeml._numba import jit, jit_inline, pjit
 from latticeml.gauge._kernels import prefetch
 from latticeml.gauge._kernels.kinds import UpdateKind
 from latticeml.gauge._kernels.rng import (
@@ -377,7 +377,7 @@ def build(ops: types.ModuleType) -> SU3Kernels:
         _store(u, i, mu, to18(m3reunit(m)))
         return acc
 
-    @jit_fma
+    @jit
     def update_sites(u, up, dn, sites, par, start, stop, mu, kind, beta, sub, hits, eps, acc):
         """Update the links ``(sites[par, k], mu)`` for ``start <= k < stop`` (one chunk).
 
