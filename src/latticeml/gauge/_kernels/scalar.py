@@ -44,7 +44,7 @@ __all__ = [
 @jit_inline
 def load4(arr, off):
     """Load ``arr.flat[off:off + 4]`` as a 4-tuple."""
-    f = arr.reshape(arr.size)
+    f = arr.flat
     return f[off], f[off + 1], f[off + 2], f[off + 3]
 
 
@@ -106,7 +106,7 @@ def _pack(c):
 @jit_inline
 def _mem(arr, off):
     """Nine complex entries of the unpadded matrix at ``arr.flat[off:off + 18]``."""
-    f = arr.reshape(arr.size)
+    f = arr.flat
     return (
         complex(f[off], f[off + 1]), complex(f[off + 2], f[off + 3]),
         complex(f[off + 4], f[off + 5]), complex(f[off + 6], f[off + 7]),
@@ -169,7 +169,7 @@ def m3dagger(a):
 @jit_inline
 def m3zero_buf(buf, off):
     """Set the padded matrix ``buf.flat[off:off + 24]`` to zero."""
-    f = buf.reshape(buf.size)
+    f = buf.flat
     for k in range(24):
         f[off + k] = 0.0
 
@@ -177,7 +177,7 @@ def m3zero_buf(buf, off):
 @jit_inline
 def m3acc_buf(buf, off, a):
     """``buf.flat[off:off + 24] += a`` for a 24-tuple matrix ``a``."""
-    f = buf.reshape(buf.size)
+    f = buf.flat
     for k in range(24):
         f[off + k] += a[k]
 
@@ -185,7 +185,7 @@ def m3acc_buf(buf, off, a):
 @jit_inline
 def m3load_buf(buf, off):
     """Load the padded matrix ``buf.flat[off:off + 24]`` as a 24-tuple."""
-    f = buf.reshape(buf.size)
+    f = buf.flat
     return (
         f[off], f[off + 1], f[off + 2], f[off + 3], f[off + 4], f[off + 5], f[off + 6],
         f[off + 7], f[off + 8], f[off + 9], f[off + 10], f[off + 11], f[off + 12], f[off + 13],
@@ -197,7 +197,7 @@ def m3load_buf(buf, off):
 @jit_inline
 def m3store_buf(buf, off, a):
     """Store the 24-tuple matrix ``a`` to ``buf.flat[off:off + 24]`` (padded rows)."""
-    f = buf.reshape(buf.size)
+    f = buf.flat
     for k in range(24):
         f[off + k] = a[k]
 
