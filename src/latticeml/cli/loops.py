@@ -303,7 +303,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _best_on_validation(paths: list[str]) -> str:
-    """The model file with the lowest recorded validation loss (the only one if one)."""
+    """Return the model file with the lowest recorded validation loss."""
     if len(paths) == 1:
         return paths[0]
     from latticeml.errors import ParameterError
