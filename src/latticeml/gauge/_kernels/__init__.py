@@ -11,8 +11,9 @@ simd, scalar
     subgroup rotations, reunitarisation, prefetch): LLVM-IR intrinsics and plain Numba.
 backend
     ``auto | simd | scalar``, the SIMD self-test.
-rng, prefetch, kinds
-    Counter-based random numbers, staple prefetching, the update kinds.
+checkerboard, rng, prefetch, kinds
+    The sweep over checkerboard substeps in fixed parallel chunks (shared by both groups),
+    counter-based random numbers, staple prefetching, the update kinds.
 
 Numba options and the cache policy (a kernel is recompiled when any file it imports changes)
 live in :mod:`latticeml._numba`.

@@ -37,6 +37,7 @@ __all__ = [
     "m3reunit",
     "prefetch",
     "reunit18",
+    "qprod",
 ]
 
 
@@ -55,7 +56,8 @@ def add4(a, b):
 
 
 @jit_inline
-def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
+def qprod(a0, a1, a2, a3, b0, b1, b2, b3):
+    """Quaternion product ``a b`` of eight components (used directly by the SU(2) kernels)."""
     return (
         a0 * b0 - a1 * b1 - a2 * b2 - a3 * b3,
         a0 * b1 + b0 * a1 - (a2 * b3 - a3 * b2),
@@ -67,19 +69,19 @@ def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
 @jit_inline
 def qmul(a, b):
     """Quaternion product ``a b`` of two 4-tuples."""
-    return _qmul(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    return qprod(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
 
 
 @jit_inline
 def qmul_nc(a, b):
     """Quaternion product ``a b^dagger``."""
-    return _qmul(a[0], a[1], a[2], a[3], b[0], -b[1], -b[2], -b[3])
+    return qprod(a[0], a[1], a[2], a[3], b[0], -b[1], -b[2], -b[3])
 
 
 @jit_inline
 def qmul_cn(a, b):
     """Quaternion product ``a^dagger b``."""
-    return _qmul(a[0], -a[1], -a[2], -a[3], b[0], b[1], b[2], b[3])
+    return qprod(a[0], -a[1], -a[2], -a[3], b[0], b[1], b[2], b[3])
 
 
 # --- 3x3 complex matrices as 24-tuples (rows of 8 lanes, 2 of them zero padding) ---------

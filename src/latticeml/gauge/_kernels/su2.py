@@ -34,7 +34,7 @@ algorithm and its random numbers are the same code. Heat-bath sampling, the plaq
 hot start do not depend on the backend. The order of operations is fixed, so results do not
 depend on the number of threads.
 Checkerboard: within one substep ``(mu, parity)`` all updated links are independent, so the
-site loop is a ``prange``; random numbers come from :mod:`.rng`.
+site loop is a ``prange`` (:mod:`.checkerboard`); random numbers come from :mod:`.rng`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from numba import prange
 
 from latticeml._numba import jit, jit_inline, pjit
 from latticeml.gauge._kernels import prefetch
+from latticeml.gauge._kernels.checkerboard import build_sweep
 from latticeml.gauge._kernels.kinds import UpdateKind
 from latticeml.gauge._kernels.rng import (
     HOT_START_SWEEP,
@@ -56,6 +57,7 @@ from latticeml.gauge._kernels.rng import (
     substep_key,
     uniform,
 )
+from latticeml.gauge._kernels.scalar import qprod
 
 __all__ = [
     "SU2Kernels",
@@ -70,7 +72,6 @@ __all__ = [
 ]
 
 _A_SWITCH = 2.0
-_CHUNK = 64
 _AHEAD = 4
 _PREFETCH_MIN_DOUBLES = 2**18  # 2 MiB of links
 _U0 = np.uint64(0)
@@ -81,20 +82,21 @@ _TWO_PI = 2.0 * np.pi
 
 
 @jit_inline
-def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
-    """Quaternion product of ``a`` and ``b`` in the SU(2) convention of this module."""
-    return (
-        a0 * b0 - a1 * b1 - a2 * b2 - a3 * b3,
-        a0 * b1 + b0 * a1 - (a2 * b3 - a3 * b2),
-        a0 * b2 + b0 * a2 - (a3 * b1 - a1 * b3),
-        a0 * b3 + b0 * a3 - (a1 * b2 - a2 * b1),
-    )
-
-
-@jit_inline
 def _normalise(a0, a1, a2, a3):
     n = 1.0 / np.sqrt(a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3)
     return a0 * n, a1 * n, a2 * n, a3 * n
+
+
+@jit_inline
+def _unit_disc(key, n):
+    """``(v1, v2)`` uniform in the unit disc by rejection, ``s = v1^2 + v2^2`` and next draw."""
+    while True:
+        v1 = 2.0 * uniform(key, n) - 1.0
+        v2 = 2.0 * uniform(key, n + _U1) - 1.0
+        n += _U2
+        s = v1 * v1 + v2 * v2
+        if s < 1.0:
+            return v1, v2, s, n
 
 
 @jit_inline
@@ -108,13 +110,7 @@ def sample_x0(a, key, n):
         while True:
             # polar method: (v1, v2) uniform in the unit disc gives s = |v|^2 ~ U(0, 1)
             # independent of the angle, so -cos^2(2 pi r2) ln r3 = -(v1^2 / s) ln s
-            while True:
-                v1 = 2.0 * uniform(key, n) - 1.0
-                v2 = 2.0 * uniform(key, n + _U1) - 1.0
-                n += _U2
-                s = v1 * v1 + v2 * v2
-                if s < 1.0:
-                    break
+            v1, _, s, n = _unit_disc(key, n)
             r1 = uniform(key, n)
             r4 = uniform(key, n + _U1)
             n += _U2
@@ -146,13 +142,7 @@ def heatbath_su2(a, key, n):
     x0, n = sample_x0(a, key, n)
     r = np.sqrt(max(1.0 - x0 * x0, 0.0))
     # uniform direction on S^2 (Marsaglia 1972): (v1, v2) uniform in the unit disc
-    while True:
-        v1 = 2.0 * uniform(key, n) - 1.0
-        v2 = 2.0 * uniform(key, n + _U1) - 1.0
-        n += _U2
-        s = v1 * v1 + v2 * v2
-        if s < 1.0:
-            break
+    v1, v2, s, n = _unit_disc(key, n)
     f = 2.0 * r * np.sqrt(1.0 - s)
     return x0, f * v1, f * v2, r * (1.0 - 2.0 * s), n
 
@@ -180,11 +170,11 @@ def plaquette_sites(q, up, out):
             im = up[i, mu]
             for nu in range(mu + 1, D):
                 inu = up[i, nu]
-                a0, a1, a2, a3 = _qmul(
+                a0, a1, a2, a3 = qprod(
                     q[i, mu, 0], q[i, mu, 1], q[i, mu, 2], q[i, mu, 3],
                     q[im, nu, 0], q[im, nu, 1], q[im, nu, 2], q[im, nu, 3],
                 )  # fmt: skip
-                b0, b1, b2, b3 = _qmul(
+                b0, b1, b2, b3 = qprod(
                     q[i, nu, 0], q[i, nu, 1], q[i, nu, 2], q[i, nu, 3],
                     q[inu, mu, 0], q[inu, mu, 1], q[inu, mu, 2], q[inu, mu, 3],
                 )  # fmt: skip
@@ -291,7 +281,7 @@ def build(ops: types.ModuleType) -> SU2Kernels:
         s0, s1, s2, s3 = staple(q, up, dn, i, mu)
         if kind == UpdateKind.METROPOLIS:
             u0, u1, u2, u3 = q[i, mu, 0], q[i, mu, 1], q[i, mu, 2], q[i, mu, 3]
-            w0, w1, w2, w3 = _qmul(u0, u1, u2, u3, s0, s1, s2, s3)
+            w0, w1, w2, w3 = qprod(u0, u1, u2, u3, s0, s1, s2, s3)
             n = _U0
             acc = 0
             for _ in range(hits):
@@ -300,8 +290,8 @@ def build(ops: types.ModuleType) -> SU2Kernels:
                 r = uniform(key, n)
                 n += _U1
                 if dS <= 0.0 or r < np.exp(-dS):
-                    u0, u1, u2, u3 = _qmul(x0, x1, x2, x3, u0, u1, u2, u3)
-                    w0, w1, w2, w3 = _qmul(x0, x1, x2, x3, w0, w1, w2, w3)
+                    u0, u1, u2, u3 = qprod(x0, x1, x2, x3, u0, u1, u2, u3)
+                    w0, w1, w2, w3 = qprod(x0, x1, x2, x3, w0, w1, w2, w3)
                     acc += 1
             u0, u1, u2, u3 = _normalise(u0, u1, u2, u3)
             q[i, mu, 0] = u0
@@ -316,7 +306,7 @@ def build(ops: types.ModuleType) -> SU2Kernels:
         if kind == UpdateKind.HEATBATH:
             x0, x1, x2, x3, _ = heatbath_su2(beta * np.sqrt(k2), key, _U0)
             if k2 > 0.0:
-                u0, u1, u2, u3 = _qmul(x0, x1, x2, x3, s0, -s1, -s2, -s3)
+                u0, u1, u2, u3 = qprod(x0, x1, x2, x3, s0, -s1, -s2, -s3)
             else:
                 u0, u1, u2, u3 = x0, x1, x2, x3
         elif k2 > 0.0:
@@ -357,25 +347,6 @@ def build(ops: types.ModuleType) -> SU2Kernels:
                 acc[i] += update_link(q, up, dn, i, mu, UpdateKind.METROPOLIS, beta, key, hits,
                                       eps)  # fmt: skip
 
-    @pjit
-    def sweep(q, up, dn, sites, seed, sweep_index, kind, beta, hits, eps, acc):
-        """One checkerboard sweep over all links; ``acc[site]`` += accepted Metropolis hits.
-
-        ``q`` is ``(V, D, 4)`` float64, ``sites`` ``(2, V // 2)`` the sites of parity 0 and 1;
-        ``seed``, ``sweep_index`` are uint64. Each substep ``(mu, parity)`` runs its fixed
-        chunks of ``_CHUNK`` sites in parallel; the chunking does not depend on the number of
-        threads.
-        """
-        D = q.shape[1]
-        nh = sites.shape[1]
-        n_chunks = (nh + _CHUNK - 1) // _CHUNK
-        for mu in range(D):
-            for par in range(2):
-                sub = substep_key(seed, sweep_index, np.uint64(2 * mu + par))
-                for c in prange(n_chunks):
-                    start = c * _CHUNK
-                    stop = min(start + _CHUNK, nh)
-                    update_sites(q, up, dn, sites, par, start, stop, mu, kind, beta, sub,
-                                 hits, eps, acc)  # fmt: skip
+    sweep = build_sweep(update_sites)
 
     return SU2Kernels(staple, update_link, update_sites, sweep)

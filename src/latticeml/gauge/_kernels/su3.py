@@ -1,6 +1,6 @@
 """SU(3) kernels: staples, Cabibbo-Marinari heat bath and overrelaxation, Metropolis.
 
-Length (~430 lines): the unrolled 3x3 algebra of the hot start and plaquette plus the update
+Length (~410 lines): the unrolled 3x3 algebra of the hot start and plaquette plus the update
 kernels of one group; splitting them would separate code that shares the 18-tuple layout.
 
 Internal layout: float64 ``(V, D, 18)``, a zero-copy view of the complex128 contract layout
@@ -50,6 +50,7 @@ from numba import prange
 
 from latticeml._numba import jit, jit_inline, pjit
 from latticeml.gauge._kernels import prefetch
+from latticeml.gauge._kernels.checkerboard import build_sweep
 from latticeml.gauge._kernels.kinds import UpdateKind
 from latticeml.gauge._kernels.rng import (
     HOT_START_SWEEP,
@@ -71,7 +72,6 @@ __all__ = [
     "hot_start",
 ]
 
-_CHUNK = 64
 _AHEAD = 2
 _BUF = 72  # scratch per chunk: staple, and U, W of the Metropolis update (padded rows)
 _U0 = np.uint64(0)
@@ -407,25 +407,6 @@ def build(ops: types.ModuleType) -> SU3Kernels:
                     u, up, dn, i, mu, UpdateKind.METROPOLIS, beta, key, hits, eps, buf
                 )
 
-    @pjit
-    def sweep(u, up, dn, sites, seed, sweep_index, kind, beta, hits, eps, acc):
-        """One checkerboard sweep over all links; ``acc[site]`` += accepted Metropolis hits.
-
-        ``u`` is ``(V, D, 18)`` float64, ``sites`` ``(2, V // 2)`` the sites of parity 0 and 1;
-        ``seed``, ``sweep_index`` are uint64. Each substep ``(mu, parity)`` runs its fixed
-        chunks of ``_CHUNK`` sites in parallel; the chunking does not depend on the number of
-        threads.
-        """
-        D = u.shape[1]
-        nh = sites.shape[1]
-        n_chunks = (nh + _CHUNK - 1) // _CHUNK
-        for mu in range(D):
-            for par in range(2):
-                sub = substep_key(seed, sweep_index, np.uint64(2 * mu + par))
-                for c in prange(n_chunks):
-                    start = c * _CHUNK
-                    stop = min(start + _CHUNK, nh)
-                    update_sites(u, up, dn, sites, par, start, stop, mu, kind, beta, sub,
-                                 hits, eps, acc)  # fmt: skip
+    sweep = build_sweep(update_sites)
 
     return SU3Kernels(staple, sub_update, apply_proposal, update_link, update_sites, sweep)
