@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from latticeml.errors import ParameterError
-from latticeml.plots.scalar import (
+from latticeml.plots._scalar_common import (
     _LEVEL_MARKERS,
     _SMALL,
     GOAL_ACCURACY,

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from latticeml.errors import OutputDirectoryError, ParameterError
+from latticeml.plots._scalar_common import _check_range
 from latticeml.plots.detector import _check_feature_inputs, classifier_accuracy, feature_maps
 from latticeml.plots.diagnostics import gauge_robustness, training_curves
 from latticeml.plots.figures import (
@@ -22,7 +23,6 @@ from latticeml.plots.figures import (
 from latticeml.plots.scalar import (
     SCALAR_EVALUATION_COLUMNS,
     SCALAR_PREDICTION_COLUMNS,
-    _check_range,
     check_scalar_table,
     error_vs_size_scalar,
     extrapolation_panel,

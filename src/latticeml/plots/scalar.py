@@ -8,6 +8,8 @@ experiment). Rows whose ``status`` is not ``"ok"`` (``"not applicable: ..."``, e
 on another lattice) are never dropped silently: the panels or legend entries they concern say
 so.
 
+Shared checks, styles and helpers live in :mod:`latticeml.plots._scalar_common`.
+
 Families are drawn in grey-scale-safe styles: EQ dark and solid with circles, ST orange and
 dashed with squares, FL green and dash-dotted with diamonds, the max-pooled detector (EQ-max)
 purple and solid.
@@ -27,12 +29,33 @@ from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from latticeml.errors import ParameterError
 from latticeml.plots._labels import Series, figure_legend
-from latticeml.plots.style import DOUBLE_COLUMN, FONT_SIZE, SINGLE_COLUMN, with_paper_style
-from latticeml.plots.tables import _numeric, check_table
+from latticeml.plots._scalar_common import (
+    _BAND,
+    _LEVEL_MARKERS,
+    _SMALL,
+    GOAL_ACCURACY,
+    SCALAR_EVALUATION_COLUMNS,
+    SCALAR_PREDICTION_COLUMNS,
+    _check_range,
+    _config_label,
+    _lattice,
+    _mean_label,
+    _note,
+    _ok,
+    _reason,
+    _regression,
+    _select_sets,
+    _series,
+    _target_key,
+    _test_sets,
+    check_scalar_table,
+    scalar_family_style,
+)
+from latticeml.plots.scalar_error import error_vs_size_scalar
+from latticeml.plots.style import DOUBLE_COLUMN, SINGLE_COLUMN, with_paper_style
 
 __all__ = [
     "SCALAR_EVALUATION_COLUMNS",
@@ -45,207 +68,6 @@ __all__ = [
     "scalar_predicted_vs_true",
     "extrapolation_panel",
 ]
-
-SCALAR_EVALUATION_COLUMNS = (
-    "experiment", "family", "arch", "replica", "target", "task", "test_set", "shape", "volume",
-    "mu", "open_worms", "metric", "value", "mc_error", "status",
-)
-"""Columns of the scalar evaluation table read by the figure builders."""
-SCALAR_PREDICTION_COLUMNS = (
-    "experiment", "family", "arch", "target", "task", "test_set", "shape", "volume", "mu",
-    "true", "pred",
-)
-"""Columns of the scalar predictions table read by :func:`scalar_predicted_vs_true`."""
-GOAL_ACCURACY = 0.999
-"""Accuracy the flux-violation detectors should reach (drawn as a line)."""
-
-_NUMERIC = ("replica", "volume", "mu", "open_worms", "value", "mc_error", "true", "pred")
-_NA_PREFIX = "not applicable: "
-_BAND = dict(color="0.55", alpha=0.4, lw=0)
-_SMALL = FONT_SIZE - 2
-_FAMILIES: dict[str, dict[str, Any]] = {
-    "EQ": {"colors": ("#08306b", "#2171b5", "#6baed6"), "markers": ("o", "^", "v"),
-           "linestyle": "-"},
-    "ST": {"colors": ("#d95f02", "#a63603", "#fdae6b"), "markers": ("s", "P", "X"),
-           "linestyle": "--"},
-    "FL": {"colors": ("#238b45", "#00441b", "#74c476"), "markers": ("D", "d", "p"),
-           "linestyle": "-."},
-    "EQ-max": {"colors": ("#54278f", "#3f007d", "#9e9ac8"), "markers": ("o", "s", "^"),
-               "linestyle": "-"},
-}
-_OTHER = {"colors": ("#7570b3", "#e7298a", "#a6761d"), "markers": ("h", "*", "p"),
-          "linestyle": ":"}
-_TARGETS = {"n": "n", "phi2": r"|\phi|^2"}
-_LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def check_scalar_table(table: object, columns: Sequence[str], name: str) -> pd.DataFrame:
-    """Check a scalar evaluation or predictions table and convert its numeric columns.
-
-    Parameters
-    ----------
-    table : object
-        The table.
-    columns : sequence of str
-        Required columns (:data:`SCALAR_EVALUATION_COLUMNS` or
-        :data:`SCALAR_PREDICTION_COLUMNS`).
-    name : str
-        What to call the table in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy; ``replica``, ``volume``, ``mu``, ``open_worms``, ``value``, ``mc_error``,
-        ``true`` and ``pred`` as numbers (empty cells NaN), ``status`` as stripped text (an
-        empty status counts as ``"ok"``).
-
-    Raises
-    ------
-    ParameterError
-        If ``table`` is not a non-empty DataFrame with ``columns`` or a numeric column holds
-        text.
-    """
-    out = check_table(table, columns, name)
-    for column in columns:
-        if column in _NUMERIC:
-            out[column] = _numeric(out[column], f"{name} column {column!r}")
-    if "status" in out:
-        out["status"] = out["status"].fillna("ok").astype(str).str.strip()
-    return out
-
-
-def scalar_family_style(family: str, index: int = 0) -> dict[str, Any]:
-    """Return ``color``, ``linestyle`` and ``marker`` of the ``index``-th experiment of a family.
-
-    Parameters
-    ----------
-    family : str
-        ``"EQ"``, ``"ST"``, ``"FL"`` or ``"EQ-max"``; other names get a fallback style.
-    index : int
-        Position of the experiment within its family (shade and marker cycle with it).
-    """
-    spec = _FAMILIES.get(family, _OTHER)
-    return {
-        "color": spec["colors"][index % len(spec["colors"])],
-        "linestyle": spec["linestyle"],
-        "marker": spec["markers"][index % len(spec["markers"])],
-    }
-
-
-def _family_key(family: str) -> tuple:
-    order = tuple(_FAMILIES)
-    return (order.index(family) if family in order else len(order), family)
-
-
-def _series(table: pd.DataFrame) -> dict[str, Series]:
-    """Label and style of every experiment (its family; plus its name on a clash).
-
-    Experiments of one family share label and style unless two of them have the same target.
-    """
-    rows = table[["experiment", "family", "target"]].drop_duplicates().astype(str)
-    out: dict[str, Series] = {}
-    for family in sorted(rows["family"].unique(), key=_family_key):
-        group = rows[rows["family"] == family]
-        experiments = sorted(group["experiment"].unique())
-        clash = bool(group.drop_duplicates(["experiment", "target"])["target"].duplicated().any())
-        members = [[e] for e in experiments] if clash else [experiments]
-        for index, names in enumerate(members):
-            label = f"{family} ({names[0]})" if clash else family
-            out.update(dict.fromkeys(names, Series(label, scalar_family_style(family, index),
-                                                   family)))
-    return out
-
-
-def _ok(table: pd.DataFrame) -> pd.Series:
-    return table["status"] == "ok"
-
-
-def _reason(status: str) -> str:
-    return status[len(_NA_PREFIX):] if status.startswith(_NA_PREFIX) else status
-
-
-def _target_key(target: str) -> tuple:
-    order = tuple(_TARGETS)
-    return (order.index(target) if target in order else len(order), target)
-
-
-def _mean_label(target: str) -> str:
-    inner = _TARGETS.get(target, rf"\mathrm{{{target}}}".replace("_", r"\_"))
-    return rf"$\langle {inner} \rangle$"
-
-
-def _config_label(target: str) -> str:
-    inner = _TARGETS.get(target)
-    return f"${inner}$" if inner else target
-
-
-def _lattice(shape: object) -> str:
-    return str(shape).replace("x", "×")
-
-
-def _test_sets(table: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """Test sets ``(label, shape, volume)`` ordered by volume, then label."""
-    sets = table[["test_set", "shape", "volume"]].drop_duplicates("test_set")
-    sets = sets.sort_values(["volume", "test_set"])
-    return [(str(t), str(s), float(v)) for t, s, v in sets.itertuples(index=False, name=None)]
-
-
-def _select_sets(table: pd.DataFrame, labels: Sequence[str] | None, name: str) -> list:
-    sets = _test_sets(table)
-    if labels is None:
-        return sets
-    if isinstance(labels, str):
-        labels = [labels]
-    known = [s[0] for s in sets]
-    unknown = [label for label in labels if label not in known]
-    if unknown or not labels:
-        raise ParameterError(name, f"test sets of the table ({', '.join(known)})",
-                             list(labels))
-    return [s for s in sets if s[0] in set(labels)]
-
-
-def _regression(evaluation: object) -> pd.DataFrame:
-    table = check_scalar_table(evaluation, SCALAR_EVALUATION_COLUMNS, "evaluation")
-    reg = table[table["task"] == "regression"]
-    if reg.empty:
-        raise ParameterError("evaluation", "rows with task 'regression'", "none")
-    return reg
-
-
-def _check_range(mu_range: object, name: str) -> tuple[float, float] | None:
-    if mu_range is None:
-        return None
-    try:
-        lo, hi = (float(v) for v in mu_range)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        raise ParameterError(name, "two numbers (lo, hi)", mu_range) from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
-        raise ParameterError(name, "finite numbers with lo <= hi", mu_range)
-    return lo, hi
-
-
-def _volume_ticks(ax: Axes, sets: pd.DataFrame) -> None:
-    """Logarithmic x axis with one tick per volume, labelled ``V`` and the lattice shape."""
-    shapes = sets.groupby("volume")["shape"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
-    volumes = shapes.index.to_numpy(dtype=float)
-    text = {v: f"{v:g}\n{_lattice(s)}" for v, s in shapes.items()}
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(FixedLocator(volumes))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: text.get(v, f"{v:g}")))
-    ax.xaxis.set_minor_locator(NullLocator())
-    lo, hi = volumes.min(), volumes.max()
-    pad = 1.35 if hi > lo else 1.6
-    ax.set_xlim(lo / pad, hi * pad)
-
-
-def _note(ax: Axes, text: str, loc: str = "upper left") -> None:
-    x, ha = (0.03, "left") if "left" in loc else (0.97, "right")
-    y, va = (0.96, "top") if "upper" in loc else (0.04, "bottom")
-    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=_SMALL, zorder=10,
-            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.7", lw=0.4, alpha=0.9))
 
 
 # ----------------------------------------------------------------------------- <y>(mu)
@@ -417,134 +239,6 @@ def _observable_panel(ax: Axes, cell: pd.DataFrame, series: dict[str, Series],
     return handles
 
 
-# ----------------------------------------------------------------------------- error vs size
-
-
-@with_paper_style
-def error_vs_size_scalar(
-    evaluation: pd.DataFrame,
-    mu_range: tuple[float, float] | None = None,
-    *,
-    test_sets: Sequence[str] | None = None,
-) -> Figure:
-    r"""Plot the errors of the scalar regressors against the lattice volume.
-
-    Top row: the relative error of the predicted ensemble average,
-    :math:`|\langle y\rangle_\mathrm{pred} - \langle y\rangle| / |\langle y\rangle|`
-    (``rel_err_mean``), largest over the values of mu in ``mu_range``; bottom row: the pooled
-    normalised MSE per configuration (``nmse_config``, ``mu`` NaN). Columns are targets. Per
-    experiment the median over replicas is a line, min to max a shaded band; test sets of the
-    same volume are pooled. The grey dotted line is the relative Monte Carlo error of the
-    measured average (largest over mu): errors below it are not resolved. Families that are
-    "not applicable" on some lattices say so in the legend.
-
-    Parameters
-    ----------
-    evaluation : pandas.DataFrame
-        Scalar evaluation table (columns :data:`SCALAR_EVALUATION_COLUMNS`).
-    mu_range : (float, float), optional
-        Range of mu for the largest relative error (default: every mu of the test set).
-    test_sets : sequence of str, optional
-        Test sets to use (default: all; leave extrapolation sets out).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Figure with ``2 * n_targets`` axes (one row if only one of the metrics has rows).
-
-    Raises
-    ------
-    ParameterError
-        If a column is missing, there is no regression row, ``mu_range`` is not an ordered pair
-        or no ``rel_err_mean`` / pooled ``nmse_config`` row with status ok is left.
-    """
-    reg = _regression(evaluation)
-    sets = _select_sets(reg, test_sets, "test_sets")
-    reg = reg[reg["test_set"].isin([s[0] for s in sets])]
-    mu_range = _check_range(mu_range, "mu_range")
-    ok = reg[_ok(reg)]
-    rel = ok[(ok["metric"] == "rel_err_mean") & ok["mu"].notna()]
-    if mu_range is not None:
-        rel = rel[(rel["mu"] >= mu_range[0] - 1e-9) & (rel["mu"] <= mu_range[1] + 1e-9)]
-    keys = ["experiment", "replica", "target", "test_set", "volume"]
-    rel = rel.groupby(keys, dropna=False).agg(value=("value", "max"), mc=("mc_error", "max"))
-    rel = rel.reset_index().dropna(subset=["value"])
-    nmse = ok[(ok["metric"] == "nmse_config") & ok["mu"].isna()].dropna(subset=["value"])
-    where = "" if mu_range is None else "\n" + rf"($\mu \in [{mu_range[0]:g}, {mu_range[1]:g}]$)"
-    rows = [(rel, r"max$_\mu$ relative error of $\langle y\rangle$" + where),
-            (nmse, "nMSE per configuration\n" + r"(MSE / Var$(y\,|\,\mu)$)")]
-    rows = [(t, label) for t, label in rows if not t.empty]
-    if not rows:
-        raise ParameterError("evaluation", "rows of metric rel_err_mean (in mu_range) or pooled "
-                             "nmse_config with status ok", "none")
-    targets = sorted(pd.concat([t["target"] for t, _ in rows]).astype(str).unique(),
-                     key=_target_key)
-    series = _series(reg)
-    suffix = _na_suffix(reg, series)
-    width = SINGLE_COLUMN if len(targets) == 1 else DOUBLE_COLUMN
-    fig = Figure(figsize=(width, 1.75 * len(rows) + 0.85), layout="constrained")
-    axes = fig.subplots(len(rows), len(targets), squeeze=False, sharex=True)
-    volumes = reg[["volume", "shape"]].drop_duplicates()
-    handles: dict[str, Any] = {}
-    for i, (table, ylabel) in enumerate(rows):
-        for j, target in enumerate(targets):
-            ax = axes[i, j]
-            panel = table[table["target"] == target]
-            for experiment, s in series.items():
-                line = _spread_line(ax, panel[panel["experiment"] == experiment], s, experiment)
-                if line is not None:
-                    handles[s.label + suffix.get(s.label, "")] = line
-            if "mc" in panel and panel["mc"].notna().any():
-                mc = panel.groupby("volume")["mc"].max().sort_index()
-                (handles["MC relative error of measured ⟨y⟩"],) = ax.plot(
-                    mc.index, mc.to_numpy(), color="0.45", ls=":", lw=1.0, zorder=1)
-            values = panel["value"].to_numpy(float)
-            if panel.empty:
-                _note(ax, "no data")
-            elif (values > 0).all():
-                ax.set_yscale("log")
-            _volume_ticks(ax, volumes)
-            if i == 0:
-                ax.set_title(f"target {_config_label(target)}")
-            if i == len(rows) - 1:
-                ax.set_xlabel(r"lattice volume $V = N_t N_x$")
-        axes[i, 0].set_ylabel(ylabel)
-    order = [s.label + suffix.get(s.label, "") for s in series.values()]
-    order = list(dict.fromkeys(order)) + ["MC relative error of measured ⟨y⟩"]
-    figure_legend(fig, {k: handles[k] for k in order if k in handles},
-                  ncol_max=2 if len(targets) == 1 else 4)
-    return fig
-
-
-def _na_suffix(table: pd.DataFrame, series: dict[str, Series]) -> dict[str, str]:
-    """Per legend label: ``" (not applicable on 24×6)"`` for lattices without results."""
-    out: dict[str, str] = {}
-    na = table[~_ok(table)]
-    for label in dict.fromkeys(s.label for s in series.values()):
-        experiments = [e for e, s in series.items() if s.label == label]
-        rows = na[na["experiment"].isin(experiments)]
-        shapes = sorted(set(map(str, rows["shape"])), key=lambda t: (len(t), t))
-        if shapes:
-            out[label] = f" (not applicable on {', '.join(map(_lattice, shapes))})"
-    return out
-
-
-def _spread_line(ax: Axes, rows: pd.DataFrame, s: Series, gid: str) -> Line2D | None:
-    """Median over replicas against the volume, min to max shaded (a bar for one point)."""
-    if rows.empty:
-        return None
-    stats = rows.groupby("volume")["value"].agg(["median", "min", "max"]).sort_index()
-    x = stats.index.to_numpy(float)
-    (line,) = ax.plot(x, stats["median"].to_numpy(), gid=gid, zorder=3, **s.style)
-    if len(x) > 1:
-        ax.fill_between(x, stats["min"], stats["max"], color=s.style["color"], alpha=0.2, lw=0,
-                        gid=gid, zorder=2)
-    else:
-        ax.vlines(x, stats["min"], stats["max"], color=s.style["color"], alpha=0.4, lw=4,
-                  gid=gid, zorder=2)
-    return line
-
-
 # ----------------------------------------------------------------------------- scatter
 
 
@@ -624,6 +318,3 @@ def scalar_predicted_vs_true(predictions: pd.DataFrame) -> Figure:
     handles["$y = x$"] = Line2D([], [], color="0.5", lw=0.8)
     figure_legend(fig, handles, ncol_max=4)
     return fig
-
-
-# ----------------------------------------------------------------------------- detectors
