@@ -6,7 +6,7 @@ import argparse
 
 from latticeml.lattice import parse_shape
 
-__all__ = ["shape_arg", "int_arg", "add_output_args"]
+__all__ = ["shape_arg", "int_arg", "float_arg", "add_output_args"]
 
 
 def shape_arg(text: str) -> tuple[int, ...]:
@@ -23,6 +23,14 @@ def int_arg(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def float_arg(text: str) -> float:
+    """Argparse type of real-valued flags; ranges are checked by the library's dataclasses."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import int_arg
-from latticeml.cli.train import _float
+from latticeml.cli._common import float_arg, int_arg
 
 __all__ = ["register"]
 
@@ -46,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write per-configuration lattice averages")
     p.add_argument("--summary", default="", metavar="F.csv",
                    help="also write the summary over replicas")
-    p.add_argument("--failure-ratio", type=_float, default=0.5,
+    p.add_argument("--failure-ratio", type=float_arg, default=0.5,
                    help="a replica fails when its per-site MSE is at least this fraction of "
                    "the conditional-mean predictor's (default 0.5)")
     p.add_argument("--batch-size", type=int_arg, default=32, help="default 32")
@@ -59,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sizes of exp(i alpha chi) (default 0.001,0.01,0.1,1)")
     p.add_argument("--adversarial-steps", type=int_arg, default=50,
                    help="AdamW steps of the adversarial search (default 50; 0 = none)")
-    p.add_argument("--adversarial-lr", type=_float, default=0.05, help="default 0.05")
+    p.add_argument("--adversarial-lr", type=float_arg, default=0.05, help="default 0.05")
     p.add_argument("--seed", type=int_arg, default=0, help="seed of the transformations")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads")
@@ -71,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from latticeml.data.atomic import check_output_path
     from latticeml.errors import ParameterError
-    from latticeml.evaluate import EvaluateParams, evaluate, summarize, write_csv
+    from latticeml.evaluate import EvaluateParams, evaluate, summarize
 
     outs = [o for o in (args.out, args.predictions, args.summary) if o]
     inputs = {Path(p).resolve() for p in (*args.models, *args.test, args.train_set) if p}
@@ -99,25 +98,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     table, preds = evaluate(params, progress=not args.no_progress)
     summary = summarize(table, failure_ratio=args.failure_ratio) if args.summary else None
-    write_csv(table, args.out)
-    print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
-    if args.predictions:
-        write_csv(preds, args.predictions)
-        print(f"wrote {args.predictions}", file=sys.stderr)
-    if summary is not None:
-        write_csv(summary, args.summary)
-        print(f"wrote {args.summary}", file=sys.stderr)
-    return 0
+    return _write_outputs(args, table, preds, summary)
 
 
 def _evaluate_scalar(args: argparse.Namespace) -> int:
     from latticeml.errors import ParameterError
-    from latticeml.evaluate import (
-        ScalarEvaluateParams,
-        evaluate_scalar,
-        summarize_scalar,
-        write_csv,
-    )
+    from latticeml.evaluate import ScalarEvaluateParams, evaluate_scalar, summarize_scalar
 
     if args.train_set:
         raise ParameterError("--train-set", "no training set for scalar test sets (the "
@@ -129,6 +115,28 @@ def _evaluate_scalar(args: argparse.Namespace) -> int:
     table, preds = evaluate_scalar(params, progress=not args.no_progress)
     summary = (summarize_scalar(table, failure_ratio=args.failure_ratio) if args.summary
                else None)
+    return _write_outputs(args, table, preds, summary)
+
+
+def _write_outputs(args: argparse.Namespace, table, preds, summary) -> int:
+    """Write the evaluation table, the predictions and the summary (when asked for).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``--out``, ``--predictions``, ``--summary``).
+    table, preds : pandas.DataFrame
+        The evaluation table and the per-sample predictions.
+    summary : pandas.DataFrame or None
+        The summary over replicas, ``None`` without ``--summary``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    from latticeml.evaluate import write_csv
+
     write_csv(table, args.out)
     print(f"wrote {args.out} ({len(table)} rows)", file=sys.stderr)
     if args.predictions:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from latticeml.cli.train import _float
+from latticeml.cli._common import float_arg
 
 __all__ = ["register"]
 
@@ -41,15 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--best-predictions", default="", metavar="F.csv",
                    help="write the predictions of each experiment's best replica (lowest "
                    "validation loss)")
-    m.add_argument("--failure-ratio", type=_float, default=0.5,
+    m.add_argument("--failure-ratio", type=float_arg, default=0.5,
                    help="failure threshold relative to the conditional mean (default 0.5)")
     m.add_argument("--markdown", default="", metavar="F.md",
                    help="also write Markdown tables (median, best on validation and worst of "
                    "every metric per experiment and test lattice)")
-    m.add_argument("--min-accuracy", type=_float, default=0.99,
+    m.add_argument("--min-accuracy", type=float_arg, default=0.99,
                    help="scalar detectors: a replica fails below this pooled accuracy "
                    "(default 0.99)")
-    m.add_argument("--mu-range", type=_float, nargs=2, default=None, metavar=("LO", "HI"),
+    m.add_argument("--mu-range", type=float_arg, nargs=2, default=None, metavar=("LO", "HI"),
                    help="scalar regressors: the Markdown table's largest relative error is taken "
                    "over these mu (default: all)")
     m.add_argument("--force", action="store_true", help="overwrite existing outputs")

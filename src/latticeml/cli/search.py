@@ -8,16 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import int_arg
+from latticeml.cli._common import float_arg, int_arg
 
 __all__ = ["register"]
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--study-name", default="search", help="study name (default 'search')")
     r.add_argument("--n-trials", type=int_arg, default=20,
                    help="finished trials the study should hold (default 20)")
-    r.add_argument("--timeout", type=_float, default=0.0,
+    r.add_argument("--timeout", type=float_arg, default=0.0,
                    help="start no trial after this many seconds (default 0 = no limit)")
     r.add_argument("--seeds", type=int_arg, default=1, help="replicas per trial (default 1)")
     r.add_argument("--seed", type=int_arg, default=0, help="replica seeds start here (0)")
@@ -57,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--patience", type=int_arg, default=5, help="early stopping (default 5)")
     r.add_argument("--batch-size", type=int_arg, default=25,
                    help="default batch size when the space does not search it (25)")
-    r.add_argument("--lr", type=_float, default=1e-2,
+    r.add_argument("--lr", type=float_arg, default=1e-2,
                    help="default learning rate when the space does not search it (1e-2)")
     r.add_argument("--loss", default="site", help="site (default) or mean")
     r.add_argument("--schedule", default="none", help="none (default), cosine or plateau")
@@ -68,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     r.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads (default: "
                    "torch's choice)")
-    r.add_argument("--stale-after", type=_float, default=600.0,
+    r.add_argument("--stale-after", type=float_arg, default=600.0,
                    help="seconds without heartbeat after which another worker's running trial "
                    "is queued again (default 600)")
     r.add_argument("--enqueue", action="append", default=[], metavar="PARAMS",

@@ -5,16 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from latticeml.cli._common import int_arg
+from latticeml.cli._common import float_arg, int_arg
 
 __all__ = ["register"]
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,10 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "[8, 8]}') or YAML file")
     p.add_argument("--epochs", type=int_arg, default=100, help="maximal epochs (default 100)")
     p.add_argument("--batch-size", type=int_arg, default=25, help="default 25")
-    p.add_argument("--lr", type=_float, default=1e-2, help="learning rate (default 1e-2)")
-    p.add_argument("--weight-decay", type=_float, default=0.0, help="AdamW weight decay (0)")
+    p.add_argument("--lr", type=float_arg, default=1e-2, help="learning rate (default 1e-2)")
+    p.add_argument("--weight-decay", type=float_arg, default=0.0, help="AdamW weight decay (0)")
     p.add_argument("--schedule", default="none", help="none (default), cosine or plateau")
-    p.add_argument("--min-lr", type=_float, default=1e-6,
+    p.add_argument("--min-lr", type=float_arg, default=1e-6,
                    help="lowest learning rate of the schedules (default 1e-6)")
     p.add_argument("--plateau-patience", type=int_arg, default=5,
                    help="epochs without improvement before 'plateau' halves the rate (5)")
