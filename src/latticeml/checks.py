@@ -8,13 +8,14 @@ flag, e.g. ``--n-configs``), what would have been accepted and what arrived.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from latticeml.errors import ParameterError
 
-__all__ = ["MAX_SEED", "check_int", "check_float", "check_seed", "check_choice"]
+__all__ = ["MAX_SEED", "check_int", "check_int_fields", "check_float", "check_seed",
+           "check_choice"]
 
 #: Largest seed (seeds are unsigned 64-bit integers).
 MAX_SEED = 2**64 - 1
@@ -25,6 +26,26 @@ def check_int(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ParameterError(name, f"an integer >= {minimum}", value)
     return int(value)
+
+
+def check_int_fields(params: object, minimums: Mapping[str, int]) -> None:
+    """Check integer fields of a parameter dataclass with :func:`check_int`.
+
+    Parameters
+    ----------
+    params : object
+        The dataclass instance.
+    minimums : mapping of str to int
+        Field name -> smallest accepted value. The field ``batch_size`` is named as its CLI
+        flag ``--batch-size`` in errors.
+
+    Raises
+    ------
+    ParameterError
+        For the first field that is not an integer ``>=`` its minimum.
+    """
+    for key, minimum in minimums.items():
+        check_int(getattr(params, key), f"--{key.replace('_', '-')}", minimum)
 
 
 def check_float(value: object, name: str, minimum: float | None = None) -> float:

@@ -96,16 +96,12 @@ def _summarize(args: argparse.Namespace) -> int:
     if bool(args.predictions) != bool(args.best_predictions):
         raise ParameterError("--best-predictions", "given together with --predictions",
                              args.best_predictions or None)
-    import pandas as pd
-
     from latticeml.evaluate.scalar_summary import is_scalar_table
+    from latticeml.evaluate.tables import read_csv_table
 
-    try:
-        scalar = is_scalar_table(pd.read_csv(args.evaluations[0], nrows=0).columns)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ParameterError("--evaluations", "readable evaluation CSV files",
-                             args.evaluations[0], str(exc).splitlines()[0]) from None
-    if scalar:
+    header = read_csv_table(args.evaluations[0], (), flag="--evaluations", kind="evaluation",
+                            nrows=0)
+    if is_scalar_table(header.columns):
         return _summarize_scalar(args)
     table = read_tables(args.evaluations)
     summary = summarize(table, failure_ratio=args.failure_ratio)
@@ -129,10 +125,7 @@ def _summarize(args: argparse.Namespace) -> int:
 
 
 def _summarize_scalar(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from latticeml.data.atomic import atomic_path
-    from latticeml.errors import ParameterError
     from latticeml.evaluate import write_csv
     from latticeml.evaluate.scalar import SCALAR_PRED_COLUMNS
     from latticeml.evaluate.scalar_summary import (
@@ -140,6 +133,7 @@ def _summarize_scalar(args: argparse.Namespace) -> int:
         scalar_markdown,
         summarize_scalar,
     )
+    from latticeml.evaluate.tables import concat_csv_tables
 
     table = read_scalar_tables(args.evaluations)
     summary = summarize_scalar(table, failure_ratio=args.failure_ratio,
@@ -147,19 +141,9 @@ def _summarize_scalar(args: argparse.Namespace) -> int:
     if args.merged:
         write_csv(table, args.merged)
     if args.predictions:  # scalar prediction files hold the best replica already
-        frames = []
-        for path in args.predictions:
-            try:
-                df = pd.read_csv(path)
-            except (OSError, ValueError, pd.errors.ParserError) as exc:
-                raise ParameterError("--predictions", "readable prediction CSV files", path,
-                                     str(exc).splitlines()[0]) from None
-            missing = [c for c in SCALAR_PRED_COLUMNS if c not in df.columns]
-            if missing:
-                raise ParameterError("--predictions", "scalar prediction files", path,
-                                     f"missing columns {missing}")
-            frames.append(df[list(SCALAR_PRED_COLUMNS)])
-        write_csv(pd.concat(frames, ignore_index=True), args.best_predictions)
+        preds = concat_csv_tables(args.predictions, SCALAR_PRED_COLUMNS, flag="--predictions",
+                                  kind="scalar prediction")
+        write_csv(preds, args.best_predictions)
     write_csv(summary, args.out)
     if args.markdown:
         mu_range = tuple(args.mu_range) if args.mu_range else None

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.provenance import sha256_file
@@ -86,25 +87,36 @@ class EvaluateParams:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if not self.models:
-            raise ParameterError("--models", "at least one model file", "none")
-        if not self.test_sets:
-            raise ParameterError("--test", "at least one test dataset", "none")
-        for key in ("batch_size",):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ParameterError(f"--{key.replace('_', '-')}", "a positive integer", v)
-        for key in ("gauge_configs", "adversarial_steps", "seed", "threads"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ParameterError(f"--{key.replace('_', '-')}", "an integer >= 0", v)
+        check_model_and_test_files(self.models, self.test_sets)
+        check_int_fields(self, {"batch_size": 1, "gauge_configs": 0, "adversarial_steps": 0,
+                                "seed": 0, "threads": 0})
         if not all(math.isfinite(a) and a >= 0 for a in self.alphas):
             raise ParameterError("--alphas", "finite numbers >= 0", self.alphas)
         if not (math.isfinite(self.adversarial_lr) and self.adversarial_lr > 0):
             raise ParameterError("--adversarial-lr", "a positive number", self.adversarial_lr)
-        outs = {Path(p).resolve() for p in self.models}
-        if len(outs) != len(self.models):
-            raise ParameterError("--models", "distinct model files", self.models)
+
+
+def check_model_and_test_files(models: tuple[str, ...], test_sets: tuple[str, ...]) -> None:
+    """Check the file lists of an evaluation: at least one test set, distinct model files.
+
+    Parameters
+    ----------
+    models : tuple of str
+        Model files (``--models``).
+    test_sets : tuple of str
+        Test dataset files (``--test``).
+
+    Raises
+    ------
+    ParameterError
+        If a list is empty or two model paths name the same file.
+    """
+    if not models:
+        raise ParameterError("--models", "at least one model file", "none")
+    if not test_sets:
+        raise ParameterError("--test", "at least one test dataset", "none")
+    if len({Path(p).resolve() for p in models}) != len(models):
+        raise ParameterError("--models", "distinct model files", models)
 
 
 def family_of(spec: dict) -> str:

@@ -48,10 +48,12 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.readers import dataset_info
 from latticeml.errors import FileFormatError, ParameterError
+from latticeml.evaluate.run import check_model_and_test_files
 from latticeml.observables.autocorr import gamma_analysis
 from latticeml.train.fit import resolve_device
 
@@ -103,16 +105,8 @@ class ScalarEvaluateParams:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if not self.models:
-            raise ParameterError("--models", "at least one model file", "none")
-        if not self.test_sets:
-            raise ParameterError("--test", "at least one test dataset", "none")
-        for key, low in (("batch_size", 1), ("threads", 0)):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ParameterError(f"--{key.replace('_', '-')}", f"an integer >= {low}", v)
-        if len({Path(p).resolve() for p in self.models}) != len(self.models):
-            raise ParameterError("--models", "distinct model files", self.models)
+        check_model_and_test_files(self.models, self.test_sets)
+        check_int_fields(self, {"batch_size": 1, "threads": 0})
 
 
 class _ScalarModel:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from latticeml.errors import ParameterError
+from latticeml.evaluate.tables import concat_csv_tables
 
 __all__ = ["SCALAR_SUMMARY_COLUMNS", "summarize_scalar", "read_scalar_tables",
            "scalar_failures", "scalar_markdown", "is_scalar_table"]
@@ -44,21 +45,9 @@ def read_scalar_tables(paths) -> pd.DataFrame:
     """Read and concatenate scalar evaluation CSVs (ParameterError on a bad file)."""
     from latticeml.evaluate.scalar import SCALAR_EVAL_COLUMNS
 
-    frames = []
-    for path in paths:
-        try:
-            df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise ParameterError("--evaluations", "readable evaluation CSV files", str(path),
-                                 str(exc).splitlines()[0]) from None
-        missing = [c for c in SCALAR_EVAL_COLUMNS if c not in df.columns]
-        if missing:
-            raise ParameterError("--evaluations", "scalar evaluation tables (all of one kind)",
-                                 str(path), f"missing columns {missing}")
-        frames.append(df[list(SCALAR_EVAL_COLUMNS)])
-    if not frames:
-        raise ParameterError("--evaluations", "at least one file", "none")
-    return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+    table = concat_csv_tables(paths, SCALAR_EVAL_COLUMNS, flag="--evaluations",
+                              kind="scalar evaluation", keep_default_na=False, na_values=[""])
+    return table.drop_duplicates(ignore_index=True)
 
 
 def scalar_failures(table: pd.DataFrame, failure_ratio: float = 0.5,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from latticeml.errors import ParameterError
+from latticeml.evaluate.tables import concat_csv_tables
 
 __all__ = ["summarize", "SUMMARY_COLUMNS", "failures", "read_tables", "best_predictions",
            "best_replicas"]
@@ -38,21 +39,8 @@ def read_tables(paths) -> pd.DataFrame:
     """
     from latticeml.evaluate.run import EVAL_COLUMNS
 
-    frames = []
-    for path in paths:
-        try:
-            df = pd.read_csv(path)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise ParameterError("--evaluations", "readable evaluation CSV files", str(path),
-                                 str(exc).splitlines()[0]) from None
-        missing = [c for c in EVAL_COLUMNS if c not in df.columns]
-        if missing:
-            raise ParameterError("--evaluations", f"columns {list(EVAL_COLUMNS)}", str(path),
-                                 f"missing {missing}")
-        frames.append(df[list(EVAL_COLUMNS)])
-    if not frames:
-        raise ParameterError("--evaluations", "at least one file", "none")
-    return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+    table = concat_csv_tables(paths, EVAL_COLUMNS, flag="--evaluations", kind="evaluation")
+    return table.drop_duplicates(ignore_index=True)
 
 
 def failures(table: pd.DataFrame, failure_ratio: float = 0.5) -> pd.DataFrame:
@@ -136,17 +124,6 @@ def best_predictions(table: pd.DataFrame, paths) -> pd.DataFrame:
     from latticeml.evaluate.run import PRED_COLUMNS
 
     best = best_replicas(table)
-    frames = []
-    for path in paths:
-        try:
-            df = pd.read_csv(path)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise ParameterError("--predictions", "readable prediction CSV files", str(path),
-                                 str(exc).splitlines()[0]) from None
-        missing = [c for c in PRED_COLUMNS if c not in df.columns]
-        if missing:
-            raise ParameterError("--predictions", f"columns {list(PRED_COLUMNS)}", str(path),
-                                 f"missing {missing}")
-        keep = [best.get(e) == r for e, r in zip(df["experiment"], df["replica"], strict=True)]
-        frames.append(df.loc[keep, list(PRED_COLUMNS)])
-    return pd.concat(frames, ignore_index=True)
+    preds = concat_csv_tables(paths, PRED_COLUMNS, flag="--predictions", kind="prediction")
+    keep = [best.get(e) == r for e, r in zip(preds["experiment"], preds["replica"], strict=True)]
+    return preds.loc[keep].reset_index(drop=True)

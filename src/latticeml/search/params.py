@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from latticeml.checks import check_int_fields
 from latticeml.errors import ParameterError
 from latticeml.search.space import SearchSpace, spec_from_params
 from latticeml.train.params import DTYPES, LOSSES, SCHEDULES
@@ -94,14 +95,9 @@ class SearchParams:
     enqueue: tuple = ()
 
     def __post_init__(self) -> None:
-        for key in ("n_trials", "seeds", "epochs", "batch_size"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ParameterError(f"--{key.replace('_', '-')}", "an integer >= 1", v)
-        for key in ("seed", "worker", "plane", "patience", "threads", "train_limit"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ParameterError(f"--{key.replace('_', '-')}", "an integer >= 0", v)
+        check_int_fields(self, {**dict.fromkeys(("n_trials", "seeds", "epochs", "batch_size"), 1),
+                                **dict.fromkeys(("seed", "worker", "plane", "patience",
+                                                 "threads", "train_limit"), 0)})
         for key in ("timeout", "stale_after", "lr"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
