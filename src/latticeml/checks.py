@@ -15,7 +15,7 @@ import numpy as np
 from latticeml.errors import ParameterError
 
 __all__ = ["MAX_SEED", "check_int", "check_int_fields", "check_float", "check_seed",
-           "check_choice"]
+           "check_choice", "check_per_layer"]
 
 #: Largest seed (seeds are unsigned 64-bit integers).
 MAX_SEED = 2**64 - 1
@@ -76,3 +76,27 @@ def check_choice(value: object, name: str, choices: Iterable[str], *, lower: boo
     if not isinstance(got, str) or got not in choices:
         raise ParameterError(name, "one of " + ", ".join(repr(c) for c in choices), value)
     return got
+
+
+def check_per_layer(value: object, n: int, name: str) -> list:
+    """Return one value per layer: a list or tuple of length ``n`` as a list, else ``[value] * n``.
+
+    Parameters
+    ----------
+    value : object
+        One value for every layer, or a list/tuple with one value per layer.
+    n : int
+        Number of layers.
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is a list or tuple of another length.
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ParameterError(name, f"one value per layer ({n})", list(value))
+        return list(value)
+    return [value] * n

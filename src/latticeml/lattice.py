@@ -19,6 +19,7 @@ __all__ = [
     "neighbour_table",
     "parity",
     "planes",
+    "transport_offsets",
 ]
 
 
@@ -157,3 +158,45 @@ def parity(shape: Sequence[int]) -> np.ndarray:
 def planes(D: int) -> list[tuple[int, int]]:
     """Planes ``(mu, nu)`` with ``mu < nu`` in lexicographic order ``(0,1), (0,2), ...``."""
     return [(mu, nu) for mu in range(D) for nu in range(mu + 1, D)]
+
+
+def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
+                      offsets: str = "forward") -> list[tuple[int, int]]:
+    """Transport offsets ``(axis, s)`` of a convolution layer of an L-CNN.
+
+    The one definition behind :func:`latticeml.nn.make_offsets` (the layers) and
+    :func:`latticeml.loops.layers.offsets_of` (their symbolic counterpart), so that both
+    transport along the same offsets in the same channel order.
+
+    Parameters
+    ----------
+    dim : int
+        Number of lattice axes ``D``.
+    kernel_size : int
+        Kernel size ``K >= 1``: steps ``k = 1, ..., K-1`` along every axis.
+    dilation : int
+        Step length, ``s = k * dilation``.
+    offsets : {"forward", "symmetric"}
+        ``forward``: for axis 0..D-1, ``s = k*dilation``; ``symmetric``: the forward list,
+        then the same with ``-s``.
+
+    Returns
+    -------
+    list of tuple of int
+        ``(axis, s)`` pairs.
+
+    Raises
+    ------
+    ParameterError
+        If ``offsets``, ``kernel_size`` or ``dilation`` is invalid.
+    """
+    if offsets not in ("forward", "symmetric"):
+        raise ParameterError("offsets", "'forward' or 'symmetric'", offsets)
+    if int(kernel_size) < 1:
+        raise ParameterError("kernel_size", "an integer >= 1", kernel_size)
+    if int(dilation) < 1:
+        raise ParameterError("dilation", "an integer >= 1", dilation)
+    fwd = [(a, k * dilation) for a in range(dim) for k in range(1, kernel_size)]
+    if offsets == "symmetric":
+        return fwd + [(a, -s) for a, s in fwd]
+    return fwd

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from latticeml.errors import ParameterError
+from latticeml.lattice import transport_offsets
 from latticeml.loops.words import canonical_loop, inverse, multiply, plaquette, transport
 
 __all__ = [
@@ -85,17 +86,8 @@ class Terms:
         return max((len(w) for w in self.words), default=0)
 
 
-def offsets_of(dim: int, kernel_size: int, dilation: int = 1,
-               offsets: str = "forward") -> list[tuple[int, int]]:
-    """Transport offsets ``(axis, s)`` exactly as ``latticeml.nn.gauge_layers.make_offsets``."""
-    if offsets not in ("forward", "symmetric"):
-        raise ParameterError("offsets", "'forward' or 'symmetric'", offsets)
-    if int(kernel_size) < 1:
-        raise ParameterError("kernel_size", "an integer >= 1", kernel_size)
-    if int(dilation) < 1:
-        raise ParameterError("dilation", "an integer >= 1", dilation)
-    fwd = [(a, k * dilation) for a in range(dim) for k in range(1, kernel_size)]
-    return fwd + [(a, -s) for a, s in fwd] if offsets == "symmetric" else fwd
+#: Transport offsets ``(axis, s)`` exactly as ``latticeml.nn.gauge_layers.make_offsets``.
+offsets_of = transport_offsets
 
 
 Keep = Callable[[str], bool] | None

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from latticeml.checks import check_per_layer
 from latticeml.errors import ParameterError
 from latticeml.loops import layers as L
 
@@ -103,14 +104,6 @@ def resolve_spec(spec: Mapping | str) -> dict:
     return spec
 
 
-def _per_layer(value, n: int, name: str) -> list:
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ParameterError(name, f"one value per layer ({n})", list(value))
-        return list(value)
-    return [value] * n
-
-
 def _planes(planes, dim: int):
     if planes is None:
         return None
@@ -140,8 +133,8 @@ def _lcnn(spec: dict) -> Architecture:
     if not channels or min(channels) < 1:
         raise ParameterError("model.channels", "a non-empty list of positive integers", channels)
     n = len(channels)
-    ks = _per_layer(s["kernel_sizes"], n, "model.kernel_sizes")
-    ds = _per_layer(s["dilations"], n, "model.dilations")
+    ks = check_per_layer(s["kernel_sizes"], n, "model.kernel_sizes")
+    ds = check_per_layer(s["dilations"], n, "model.dilations")
     ops = tuple(
         LayerOp("lcb", {"kernel_size": int(k), "out_channels": c, "dilation": int(d),
                         "offsets": s["offsets"], "local": bool(s["local"]),

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as TF
 
+from latticeml.checks import check_per_layer
 from latticeml.errors import ParameterError
 from latticeml.nn import functional as F
 from latticeml.nn.heads import PoolHead, SiteHead, make_activation
@@ -134,11 +135,7 @@ class BaselineCNN(nn.Module):
         if head not in ("site", "mean", "max"):
             raise ParameterError("head", "'site', 'mean' or 'max'", head)
         channels = [int(c) for c in channels]
-        if isinstance(kernel_sizes, int):
-            kernel_sizes = [kernel_sizes] * len(channels)
-        if len(kernel_sizes) != len(channels):
-            raise ParameterError("kernel_sizes", f"one value per layer ({len(channels)})",
-                                 list(kernel_sizes))
+        kernel_sizes = check_per_layer(kernel_sizes, len(channels), "kernel_sizes")
         self.dim, self.n_colors = dim, n_colors
         self.plaquettes, self.check_group = plaquettes, check_group
         n_mat = dim + (dim * (dim - 1) // 2 if plaquettes else 0)

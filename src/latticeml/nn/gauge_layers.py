@@ -25,11 +25,14 @@ import torch
 from torch import nn
 
 from latticeml.errors import ParameterError
+from latticeml.lattice import transport_offsets
 from latticeml.nn import functional as F
 from latticeml.nn.fused import lconvbilin_sites
+from latticeml.nn.validation import check_links
 
 __all__ = [
     "make_offsets",
+    "gauge_inputs",
     "Plaq",
     "Poly",
     "LConv",
@@ -40,18 +43,44 @@ __all__ = [
 Links = torch.Tensor | F.LinkCache
 
 
-def make_offsets(dim: int, kernel_size: int, dilation: int = 1, offsets: str = "forward"):
-    """List of ``(axis, s)`` transport offsets of a layer (see the module docstring)."""
-    if offsets not in ("forward", "symmetric"):
-        raise ParameterError("offsets", "'forward' or 'symmetric'", offsets)
-    if int(kernel_size) < 1:
-        raise ParameterError("kernel_size", "an integer >= 1", kernel_size)
-    if int(dilation) < 1:
-        raise ParameterError("dilation", "an integer >= 1", dilation)
-    fwd = [(a, k * dilation) for a in range(dim) for k in range(1, kernel_size)]
-    if offsets == "symmetric":
-        return fwd + [(a, -s) for a, s in fwd]
-    return fwd
+#: List of ``(axis, s)`` transport offsets of a layer (see the module docstring).
+make_offsets = transport_offsets
+
+
+def gauge_inputs(model: nn.Module, links: torch.Tensor) -> tuple[F.LinkCache, torch.Tensor]:
+    """Check the links entering a gauge network and compute its input channels.
+
+    Shared by :class:`~latticeml.nn.models.LCNN` and :class:`~latticeml.nn.gauge_net.GaugeNet`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network: attributes ``dim``, ``n_colors``, ``check_group``, ``plaq`` (a
+        :class:`Plaq`) and ``poly`` (a :class:`Poly` or ``None``); its first parameter gives
+        the real dtype the links must match.
+    links : torch.Tensor
+        Links ``(B, *shape, D, N, N)``.
+
+    Returns
+    -------
+    cache : LinkCache
+        The links with their Wilson lines, to be shared by all layers.
+    w : torch.Tensor
+        Plaquette channels, then the Polyakov loop channel if any, ``(B, C, *shape, N, N)``.
+
+    Raises
+    ------
+    ModelInputError
+        If the links do not fit the model (:func:`latticeml.nn.validation.check_links`).
+    """
+    real = next(model.parameters()).dtype
+    check_links(links, dim=model.dim, n_colors=model.n_colors, real_dtype=real,
+                check_group=model.check_group)
+    cache = F.LinkCache(links)
+    w = model.plaq(cache)
+    if model.poly is not None:
+        w = torch.cat([w, model.poly(cache)], dim=1)
+    return cache, w
 
 
 def _flat_w(w: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:

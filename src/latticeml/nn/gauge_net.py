@@ -26,10 +26,9 @@ from torch import nn
 
 from latticeml.errors import ParameterError
 from latticeml.nn import functional as F
-from latticeml.nn.gauge_layers import LBilin, LConv, LConvBilin, Plaq, Poly
+from latticeml.nn.gauge_layers import LBilin, LConv, LConvBilin, Plaq, Poly, gauge_inputs
 from latticeml.nn.gauge_pointwise import LAct, LExp, Trace
 from latticeml.nn.heads import PoolHead, SiteHead
-from latticeml.nn.validation import check_links
 
 __all__ = ["GaugeNet"]
 
@@ -113,13 +112,7 @@ class GaugeNet(nn.Module):
 
     def features(self, links: torch.Tensor) -> torch.Tensor:
         """Gauge-covariant channels of the last layer, ``(B, C, *shape, N, N)``."""
-        real = next(self.parameters()).dtype
-        check_links(links, dim=self.dim, n_colors=self.n_colors, real_dtype=real,
-                    check_group=self.check_group)
-        cache = F.LinkCache(links)
-        w = self.plaq(cache)
-        if self.poly is not None:
-            w = torch.cat([w, self.poly(cache)], dim=1)
+        cache, w = gauge_inputs(self, links)
         prev_in = w
         for layer, (kind, partner) in zip(self.layers, self.kinds, strict=True):
             if kind == "lexp":

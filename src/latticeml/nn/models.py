@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from latticeml.checks import check_per_layer
 from latticeml.errors import ParameterError
 from latticeml.nn import functional as F
-from latticeml.nn.gauge_layers import LConvBilin, Plaq, Poly
+from latticeml.nn.gauge_layers import LConvBilin, Plaq, Poly, gauge_inputs
 from latticeml.nn.gauge_pointwise import LAct, Trace
 from latticeml.nn.heads import PoolHead, SiteHead
-from latticeml.nn.validation import check_links
 
 __all__ = ["LCNN", "count_parameters"]
 
@@ -30,14 +30,6 @@ __all__ = ["LCNN", "count_parameters"]
 def count_parameters(model: nn.Module) -> int:
     """Return the number of trainable scalars of a model."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def _per_layer(value, n: int, name: str) -> list:
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ParameterError(name, f"one value per layer ({n})", list(value))
-        return list(value)
-    return [value] * n
 
 
 class LCNN(nn.Module):
@@ -102,8 +94,8 @@ class LCNN(nn.Module):
         if not channels or min(channels) < 1:
             raise ParameterError("channels", "a non-empty list of positive integers", channels)
         n = len(channels)
-        kernel_sizes = _per_layer(kernel_sizes, n, "kernel_sizes")
-        dilations = _per_layer(dilations, n, "dilations")
+        kernel_sizes = check_per_layer(kernel_sizes, n, "kernel_sizes")
+        dilations = check_per_layer(dilations, n, "dilations")
         self.dim, self.n_colors = int(dim), int(n_colors)
         self.check_group = bool(check_group)
         if planes is not None:
@@ -137,13 +129,7 @@ class LCNN(nn.Module):
             self.head = PoolHead(2 * c_in, out_features, hidden, head_activation, pool=head)
 
     def _sites(self, links: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
-        real = next(self.parameters()).dtype
-        check_links(links, dim=self.dim, n_colors=self.n_colors, real_dtype=real,
-                    check_group=self.check_group)
-        cache = F.LinkCache(links)
-        w = self.plaq(cache)
-        if self.poly is not None:
-            w = torch.cat([w, self.poly(cache)], dim=1)
+        cache, w = gauge_inputs(self, links)
         B, C, N = w.shape[0], w.shape[1], w.shape[-1]
         w = F.to_sites(w.reshape(B, C, -1, N, N))  # (B, V, N, C, N)
         for i, (layer, act) in enumerate(zip(self.layers, self.acts, strict=True)):
