@@ -20,6 +20,7 @@ __all__ = [
     "parity",
     "planes",
     "transport_offsets",
+    "link_layout",
 ]
 
 
@@ -200,3 +201,43 @@ def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
     if offsets == "symmetric":
         return fwd + [(a, -s) for a, s in fwd]
     return fwd
+
+
+def link_layout(shape: Sequence[int], name: str = "links", *, min_dim: int = 1) -> tuple[int, int]:
+    """Return ``(D, N)`` of a link array of shape ``(..., L_0, ..., L_{D-1}, D, N, N)``.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Shape of the link array (any leading batch axes).
+    name : str
+        Name used in error messages.
+    min_dim : int
+        Smallest accepted number ``D`` of lattice axes.
+
+    Returns
+    -------
+    D, N : int
+        Number of lattice axes and of colours.
+
+    Raises
+    ------
+    ParameterError
+        If the last two axes are not square or fewer than ``D >= min_dim`` lattice axes
+        precede the direction axis.
+    """
+    shape = tuple(shape)
+    if len(shape) < 3:
+        raise ParameterError(name, "an array of shape (..., *shape, D, N, N)", shape)
+    n = shape[-1]
+    if shape[-2] != n or n < 1:
+        raise ParameterError(name, "square N x N matrices in the last two axes", shape)
+    d = shape[-3]
+    if d < min_dim or len(shape) < 3 + d:
+        raise ParameterError(
+            name,
+            f"D = links.shape[-3] (= {d}) >= {min_dim} lattice axes before the direction axis",
+            shape,
+            "the layout is (..., L_0, ..., L_{D-1}, D, N, N)",
+        )
+    return d, n

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from latticeml.errors import ParameterError
+from latticeml.lattice import link_layout
 
 __all__ = [
     "random_su_n",
@@ -126,28 +127,6 @@ def haar_links(rng: np.random.Generator, shape: Sequence[int], n_colors: int) ->
     return random_su_n(rng, n_colors, (*shape, len(shape)))
 
 
-def _link_geometry(links: np.ndarray, name: str = "links") -> tuple[int, int]:
-    """Return ``(D, N)`` of a link array after checking its layout."""
-    if not isinstance(links, np.ndarray) or links.ndim < 3:
-        raise ParameterError(
-            name,
-            "an array of shape (..., *shape, D, N, N)",
-            getattr(links, "shape", type(links).__name__),
-        )
-    n = links.shape[-1]
-    if links.shape[-2] != n:
-        raise ParameterError(name, "square N x N matrices in the last two axes", links.shape)
-    d = links.shape[-3]
-    if d < 1 or links.ndim < 3 + d:
-        raise ParameterError(
-            name,
-            f"D = links.shape[-3] = {d} lattice axes before the direction axis",
-            links.shape,
-            "the layout is (..., L_0, ..., L_{D-1}, D, N, N)",
-        )
-    return d, n
-
-
 def gauge_transform(links: np.ndarray, omega: np.ndarray) -> np.ndarray:
     """Apply ``U_mu(x) -> Omega(x) U_mu(x) Omega(x + mu_hat)^dagger``.
 
@@ -165,7 +144,7 @@ def gauge_transform(links: np.ndarray, omega: np.ndarray) -> np.ndarray:
     """
     links = np.asarray(links)
     omega = np.asarray(omega)
-    d, n = _link_geometry(links)
+    d, n = link_layout(links.shape)
     shape = links.shape[-3 - d : -3]
     if omega.ndim < 2 + d or omega.shape[-2 - d :] != (*shape, n, n):
         raise ParameterError(

@@ -26,6 +26,7 @@ from numba import prange
 
 from latticeml._numba import jit, pjit
 from latticeml.errors import ParameterError
+from latticeml.lattice import link_layout
 
 __all__ = [
     "plaquette_field",
@@ -70,17 +71,7 @@ def validate_links(links: object, name: str = "links") -> tuple[np.ndarray, int,
         )
     if links.ndim < 5:
         raise ParameterError(name, "at least 5 axes (*shape, D, N, N) with D >= 2", links.shape)
-    n = links.shape[-1]
-    if links.shape[-2] != n or n < 1:
-        raise ParameterError(name, "square N x N matrices in the last two axes", links.shape)
-    d = links.shape[-3]
-    if d < 2 or links.ndim < 3 + d:
-        raise ParameterError(
-            name,
-            f"D = links.shape[-3] (= {d}) >= 2 lattice axes before the direction axis",
-            links.shape,
-            "the layout is (..., L_0, ..., L_{D-1}, D, N, N)",
-        )
+    d, n = link_layout(links.shape, name, min_dim=2)
     return links, d, n
 
 
