@@ -85,16 +85,29 @@ def check_output_path(
         if not force:
             raise OutputExistsError(path)
     if probe:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
-        except OSError as exc:
-            raise OutputPathError(
-                path, f"cannot create files in {str(parent)!r} ({exc.strerror or exc})"
-            ) from None
-        os.close(fd)
+        tmp = _temp_file(path, ".probe")
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()
     return path
+
+
+def _temp_file(path: Path, suffix: str) -> Path:
+    """Create an empty hidden file ``.<name>.XXXX<suffix>`` next to ``path``; return its path.
+
+    Raises
+    ------
+    OutputPathError
+        If the directory does not accept new files (permissions, read-only, full).
+    """
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)
+    except OSError as exc:
+        raise OutputPathError(
+            path, f"cannot create files in {str(parent)!r} ({exc.strerror or exc})"
+        ) from None
+    os.close(fd)
+    return Path(tmp)
 
 
 @contextlib.contextmanager
@@ -117,15 +130,7 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
         Temporary file in the same directory (same file system, so the rename is atomic).
     """
     path = check_output_path(path, force=force, probe=False)
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise OutputPathError(
-            path, f"cannot create files in {str(parent)!r} ({exc.strerror or exc})"
-        ) from None
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _temp_file(path, ".tmp")
     try:
         yield tmp
         if path.is_dir():  # appeared while we worked
