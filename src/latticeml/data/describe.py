@@ -1,4 +1,8 @@
-"""Human-readable summary of a dataset file (``latticeml dataset inspect``)."""
+"""Human-readable summaries of data files (``latticeml dataset|gauge|scalar inspect``).
+
+:func:`describe_dataset` summarises a dataset file; :func:`observable_line` and
+:func:`record_lines` are the lines the ensemble summaries share.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,37 @@ from latticeml.data.checksum import checksum_summary
 from latticeml.data.provenance import machine_summary
 from latticeml.data.verify import verify_dataset
 
-__all__ = ["describe_dataset"]
+__all__ = ["describe_dataset", "observable_line", "record_lines"]
+
+
+def observable_line(name: str, values: np.ndarray) -> str:
+    """One line of an ensemble summary: the mean of a measured chain with its error and tau_int.
+
+    Parameters
+    ----------
+    name : str
+        Observable name (left column, e.g. ``plaquette``).
+    values : ndarray, shape (n,), n >= 1
+        Measurements in chain order, one per stored configuration.
+
+    Returns
+    -------
+    str
+        ``mean +- error  tau_int ...`` from the Gamma method (in units of ``n_skip``), or the
+        single value when there is one configuration.
+    """
+    from latticeml.observables import gamma_analysis
+
+    if values.size > 1:
+        r = gamma_analysis(values)
+        return (f"{name:<11} {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
+                f"{r.tau_int_error:.2f} (in units of n_skip, window {r.window})")
+    return f"{name:<11} {float(values[0]):.8f} (one configuration: no error estimate)"
+
+
+def record_lines(attrs: dict) -> list[str]:
+    """Return the ``kernels`` (machine record) and ``checksums`` lines of a file's summary."""
+    return [f"kernels     {machine_summary(attrs)}", f"checksums   {checksum_summary(attrs)}"]
 
 
 def describe_dataset(path: str | os.PathLike) -> str:

@@ -25,8 +25,8 @@ from latticeml.data.ensembles import ensemble_size, read_ensemble_attrs, read_ga
 from latticeml.data.provenance import (
     distinct_sources,
     provenance_record,
-    sha256_file,
     source_backends,
+    source_record,
 )
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.lattice import planes
@@ -278,14 +278,7 @@ def build_gauge_dataset(
         for s, meta in enumerate(metas):
             data, attrs = read_gauge_ensemble(meta["path"])
             links = data["links"]
-            sources.append(
-                {
-                    "path": meta["path"],
-                    "sha256": sha256_file(meta["path"]),
-                    "n": int(links.shape[0]),
-                    "attrs": attrs,
-                }
-            )
+            sources.append(source_record(meta["path"], links.shape[0], attrs))
             for lo in range(0, links.shape[0], BATCH):
                 u = links[lo : lo + BATCH]
                 sl = slice(start + lo, start + lo + u.shape[0])

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latticeml.data.checksum import checksum_summary
+from latticeml.data.describe import observable_line, record_lines
 from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
-from latticeml.data.provenance import machine_record, machine_summary
+from latticeml.data.provenance import machine_record
 from latticeml.errors import FileFormatError
 
 if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
@@ -116,8 +116,6 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
         Naming the file and the problem.
     """
     from latticeml.gauge import plaquette, unitarity_violation
-    from latticeml.observables import gamma_analysis
-
     arrays, attrs = read_gauge_ensemble(path)
     links, plaq = arrays["links"], arrays["plaquette"]
     recomputed = float(np.max(np.abs(plaquette(links) - plaq)))
@@ -134,19 +132,11 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
         f"chain       {links.shape[0]} configurations, n_therm {attrs['n_therm']}, "
         f"n_skip {attrs['n_skip']}  (latticeml {attrs['package_version']})",
     ]
-    if plaq.size > 1:
-        r = gamma_analysis(plaq)
-        lines.append(
-            f"plaquette   {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
-            f"{r.tau_int_error:.2f} (in units of n_skip, window {r.window})"
-        )
-    else:
-        lines.append(f"plaquette   {float(plaq[0]):.8f} (one configuration: no error estimate)")
+    lines.append(observable_line("plaquette", plaq))
     unit, det = unitarity_violation(links)
     lines += [
         f"unitarity   max |U U^dagger - 1| = {unit:.2e}   max |det U - 1| = {det:.2e}",
         f"consistency max |stored - recomputed plaquette| = {recomputed:.2e}",
-        f"kernels     {machine_summary(attrs)}",
-        f"checksums   {checksum_summary(attrs)}",
+        *record_lines(attrs),
     ]
     return "\n".join(lines)

@@ -28,6 +28,7 @@ __all__ = [
     "machine_summary",
     "source_backends",
     "provenance_record",
+    "source_record",
     "distinct_sources",
 ]
 
@@ -157,6 +158,27 @@ def provenance_record(params: dict[str, Any], *, backend: str) -> dict[str, str]
         "params": json.dumps(params, sort_keys=True, default=str),
         **machine_record(backend),
     }
+
+
+def source_record(path: str | os.PathLike, n: int, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Return the record of one source ensemble in a dataset's ``provenance/sources``.
+
+    Parameters
+    ----------
+    path : path-like
+        The ensemble file.
+    n : int
+        Number of its configurations in the dataset.
+    attrs : dict
+        Its attributes (generation parameters, machine record, digests).
+
+    Returns
+    -------
+    dict
+        ``path`` (as given), ``sha256`` of the whole file, ``n`` and ``attrs``
+        (stored as JSON by :func:`latticeml.data._h5.write_sources`).
+    """
+    return {"path": str(path), "sha256": sha256_file(path), "n": int(n), "attrs": attrs}
 
 
 def _file_key(path: str) -> tuple:

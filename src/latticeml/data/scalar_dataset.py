@@ -27,8 +27,8 @@ from latticeml.data.ensembles import read_ensemble_attrs, read_scalar_ensemble
 from latticeml.data.provenance import (
     distinct_sources,
     provenance_record,
-    sha256_file,
     source_backends,
+    source_record,
 )
 from latticeml.errors import FileFormatError, ParameterError
 from latticeml.progress import progress_bar
@@ -147,9 +147,7 @@ def build_scalar_dataset(
                 "config_index": np.arange(n, dtype=np.int32),
             }
         )
-        sources.append(
-            {"path": str(path), "sha256": sha256_file(path), "n": int(n), "attrs": attrs}
-        )
+        sources.append(source_record(path, n, attrs))
         bar.update(1)
     bar.close()
     cat = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}

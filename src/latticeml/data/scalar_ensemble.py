@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latticeml.data.checksum import checksum_summary
+from latticeml.data.describe import observable_line, record_lines
 from latticeml.data.ensembles import read_scalar_ensemble, write_scalar_ensemble
-from latticeml.data.provenance import machine_record, machine_summary
+from latticeml.data.provenance import machine_record
 from latticeml.errors import FileFormatError
 
 if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
@@ -141,14 +141,8 @@ def describe_scalar_ensemble(path: str | os.PathLike) -> str:
         if name not in arrays:
             continue
         x = np.asarray(arrays[name])[closed]
-        if x.size > 1:
-            r = gamma_analysis(x)
-            lines.append(
-                f"{name:<11} {r.mean:.8f} +- {r.error:.2g}   tau_int {r.tau_int:.2f} +- "
-                f"{r.tau_int_error:.2f} (units of n_skip, window {r.window})"
-            )
-        elif x.size == 1:
-            lines.append(f"{name:<11} {float(x[0]):.8f} (one configuration: no error estimate)")
+        if x.size:
+            lines.append(observable_line(name, x))
     n_prod = k.shape[0] * int(attrs["n_skip"])  # production sweeps = last entries of the history
     for name in ("n_history", "phi2_history"):
         if name in arrays and n_prod > 1 and arrays[name].size >= n_prod:
@@ -161,7 +155,6 @@ def describe_scalar_ensemble(path: str | os.PathLike) -> str:
         raise FileFormatError(path, f"k, l: flux check {check}")
     lines += [
         f"flux        {check}",
-        f"kernels     {machine_summary(attrs)}",
-        f"checksums   {checksum_summary(attrs)}",
+        *record_lines(attrs),
     ]
     return "\n".join(lines)

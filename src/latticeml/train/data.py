@@ -18,6 +18,7 @@ import torch
 from latticeml.data import layout as L
 from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
+from latticeml.data.validate import DatasetInfo
 from latticeml.errors import FileFormatError, ParameterError
 
 __all__ = ["GaugeSplit", "ScalarSplit", "load_gauge_split", "load_scalar_split", "load_split",
@@ -121,12 +122,26 @@ class ScalarSplit:
         return int(self.inputs.shape[0])
 
 
-def dataset_kind(path: str | os.PathLike, role: str) -> str:
-    """``gauge`` or ``scalar`` for a dataset file (ParameterError for anything else)."""
+def _existing_dataset(path: str | os.PathLike, role: str,
+                      kind: str | None = None) -> tuple[Path, DatasetInfo]:
+    """Check that ``path`` is an existing file and describe it (:func:`dataset_info`).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``role`` (the flag) if there is no such file.
+    FileFormatError
+        If it is not a valid dataset file (of ``kind``, if given).
+    """
     path = Path(path)
     if not path.is_file():
         raise ParameterError(role, "an existing dataset file", str(path))
-    info = dataset_info(path)
+    return path, dataset_info(path, kind)
+
+
+def dataset_kind(path: str | os.PathLike, role: str) -> str:
+    """``gauge`` or ``scalar`` for a dataset file (ParameterError for anything else)."""
+    path, info = _existing_dataset(path, role)
     if info.kind == L.GAUGE_DATASET_KIND:
         return "gauge"
     if info.kind == L.SCALAR_DATASET_KIND:
@@ -165,10 +180,7 @@ def load_scalar_split(path: str | os.PathLike, target: str, *, dtype: str = "flo
     """
     from latticeml.data._h5 import open_h5
 
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(role, "an existing dataset file", str(path))
-    info = dataset_info(path, L.SCALAR_DATASET_KIND)
+    path, info = _existing_dataset(path, role, L.SCALAR_DATASET_KIND)
     choices = [t for t in info.targets if t != "open_worms"]
     if target not in choices:
         raise ParameterError("--target", f"one of {', '.join(sorted(choices))}", target,
@@ -239,10 +251,7 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
     ParameterError
         If the target or plane does not exist in it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(role, "an existing dataset file", str(path))
-    info = dataset_info(path, L.GAUGE_DATASET_KIND)
+    path, info = _existing_dataset(path, role, L.GAUGE_DATASET_KIND)
     if target not in info.targets:
         raise ParameterError("--target", f"one of {', '.join(sorted(info.targets))}", target,
                              f"{path} has no such target")
