@@ -162,7 +162,7 @@ def planes(D: int) -> list[tuple[int, int]]:
 
 
 def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
-                      offsets: str = "forward") -> list[tuple[int, int]]:
+                      offsets: str = "forward", *, local: bool = True) -> list[tuple[int, int]]:
     """Transport offsets ``(axis, s)`` of a convolution layer of an L-CNN.
 
     The one definition behind :func:`latticeml.nn.make_offsets` (the layers) and
@@ -180,6 +180,9 @@ def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
     offsets : {"forward", "symmetric"}
         ``forward``: for axis 0..D-1, ``s = k*dilation``; ``symmetric``: the forward list,
         then the same with ``-s``.
+    local : bool
+        Whether the layer also keeps its untransported input; without it the layer needs
+        at least one offset (``K >= 2``).
 
     Returns
     -------
@@ -189,7 +192,8 @@ def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
     Raises
     ------
     ParameterError
-        If ``offsets``, ``kernel_size`` or ``dilation`` is invalid.
+        If ``offsets``, ``kernel_size`` or ``dilation`` is invalid, or there is nothing to
+        transport (``K = 1`` and not ``local``).
     """
     if offsets not in ("forward", "symmetric"):
         raise ParameterError("offsets", "'forward' or 'symmetric'", offsets)
@@ -198,6 +202,9 @@ def transport_offsets(dim: int, kernel_size: int, dilation: int = 1,
     if int(dilation) < 1:
         raise ParameterError("dilation", "an integer >= 1", dilation)
     fwd = [(a, k * dilation) for a in range(dim) for k in range(1, kernel_size)]
+    if not fwd and not local:
+        raise ParameterError("kernel_size", "K >= 2, or local=True", kernel_size,
+                             "with K = 1 and no local term there is nothing to transport")
     if offsets == "symmetric":
         return fwd + [(a, -s) for a, s in fwd]
     return fwd

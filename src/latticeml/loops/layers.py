@@ -138,9 +138,7 @@ def lconv(w: Terms, kernel_size: int, *, dim: int, out_channels: int = 1, dilati
     -------
     Terms
     """
-    offs = offsets_of(dim, kernel_size, dilation, offsets)
-    if not offs and not local:
-        raise ParameterError("kernel_size", "K >= 2, or local=True", kernel_size)
+    offs = offsets_of(dim, kernel_size, dilation, offsets, local=local)
     words = _transported(w.words, offs, local)
     if unit:
         words.add("")
@@ -227,10 +225,7 @@ def lcb(w: Terms, kernel_size: int, *, dim: int, out_channels: int = 1, dilation
     -------
     Terms
     """
-    offs = offsets_of(dim, kernel_size, dilation, offsets)
-    if not offs and not local:
-        raise ParameterError("kernel_size", "K >= 2, or local=True", kernel_size,
-                             "with K = 1 and no local term there is nothing to transport")
+    offs = offsets_of(dim, kernel_size, dilation, offsets, local=local)
     a, ma = _enlarge(w, conjugates, unit)
     base = Terms(frozenset(_transported(w.words, offs, local)), 1, 1)
     t = set(base.closed_under_dagger() if conjugates else base.words)

@@ -157,11 +157,9 @@ class _Transporting(nn.Module):
         self.dilation = int(dilation)
         self.offsets_mode = offsets
         self.local = bool(local)
-        self.offsets = make_offsets(self.dim, self.kernel_size, self.dilation, offsets)
+        self.offsets = make_offsets(self.dim, self.kernel_size, self.dilation, offsets,
+                                    local=self.local)
         self.n_base = self.in_channels * (len(self.offsets) + int(self.local))
-        if self.n_base == 0:
-            raise ParameterError("kernel_size", "K >= 2, or local=True", kernel_size,
-                                 "with K = 1 and no local term there is nothing to transport")
 
     def _base(self, links: Links, w: torch.Tensor) -> list[torch.Tensor]:
         """Flat ``(B, C, V, N, N)`` pieces of the base channels ``[local, transported]``."""
