@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from latticeml.errors import ParameterError
@@ -29,19 +30,25 @@ def _check(trials: object) -> pd.DataFrame:
     return trials
 
 
-def _finite(rows: pd.DataFrame) -> pd.DataFrame:
+def _finite_in_state(trials: pd.DataFrame, state: str) -> pd.DataFrame:
+    """Trials in ``state`` (``COMPLETE``, ``PRUNED``) with a finite positive objective."""
+    rows = trials[trials["state"] == state]
     v = pd.to_numeric(rows["value"], errors="coerce")
     return rows[np.isfinite(v) & (v > 0)]
+
+
+def _trial_axes() -> tuple[Figure, Axes]:
+    """Return a one-column figure with one axes, the size of the per-trial plots."""
+    fig = Figure(figsize=(SINGLE_COLUMN, 2.4), layout="constrained")
+    return fig, fig.add_subplot()
 
 
 @with_paper_style
 def history(trials: pd.DataFrame) -> Figure:
     """Objective (mean best validation loss) per trial and the best value so far."""
     trials = _check(trials)
-    fig = Figure(figsize=(SINGLE_COLUMN, 2.4), layout="constrained")
-    ax = fig.add_subplot()
-    comp = _finite(trials[trials["state"] == "COMPLETE"])
-    pruned = _finite(trials[trials["state"] == "PRUNED"])
+    fig, ax = _trial_axes()
+    comp, pruned = _finite_in_state(trials, "COMPLETE"), _finite_in_state(trials, "PRUNED")
     if len(pruned):
         ax.plot(pruned["number"], pruned["value"], "x", color="0.6", ms=3,
                 label="pruned (last reported)")
@@ -65,9 +72,8 @@ def history(trials: pd.DataFrame) -> Figure:
 def loss_vs_parameters(trials: pd.DataFrame) -> Figure:
     """Objective of complete trials against their parameter count (log-log), best marked."""
     trials = _check(trials)
-    fig = Figure(figsize=(SINGLE_COLUMN, 2.4), layout="constrained")
-    ax = fig.add_subplot()
-    comp = _finite(trials[trials["state"] == "COMPLETE"])
+    fig, ax = _trial_axes()
+    comp = _finite_in_state(trials, "COMPLETE")
     if "n_params" in comp:
         comp = comp[pd.to_numeric(comp["n_params"], errors="coerce") > 0]
     if len(comp) and "n_params" in comp:
