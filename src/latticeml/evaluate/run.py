@@ -7,10 +7,11 @@ of the models is evaluated beside them as family ``conditional mean``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from latticeml.errors import ParameterError
 from latticeml.evaluate.metrics import ConditionalMean, metric_table
 from latticeml.evaluate.robustness import adversarial_change, alpha_change, haar_change
 from latticeml.nn.modelfile import load_model
-from latticeml.train.fit import resolve_device
+from latticeml.train.fit import resolve_device, torch_threads
 
 __all__ = ["EvaluateParams", "evaluate", "EVAL_COLUMNS", "PRED_COLUMNS", "family_of",
            "write_csv"]
@@ -130,6 +131,44 @@ def _test_label(path: str) -> str:
     return p.parent.name if p.stem in ("test", "val", "train") else p.stem
 
 
+def label_test_sets(paths: Sequence[str]) -> list[str]:
+    """Labels of test sets in the tables: the file's stem, or its directory for ``test.h5``.
+
+    If two test sets would get the same label, every label is the path without suffix.
+    """
+    labels = [_test_label(p) for p in paths]
+    if len(set(labels)) != len(labels):
+        labels = [str(Path(p).with_suffix("")) for p in paths]
+    return labels
+
+
+@contextlib.contextmanager
+def evaluation_bar(total: int, threads: int, progress: bool) -> Iterator[tqdm]:
+    """Progress bar over (model, test set) pairs, with ``threads`` torch threads meanwhile.
+
+    Parameters
+    ----------
+    total : int
+        Number of (model, test set) pairs.
+    threads : int
+        Torch CPU threads during the evaluation (0: torch's setting); restored afterwards.
+    progress : bool
+        Show the bar on stderr.
+
+    Yields
+    ------
+    tqdm
+        The bar; the body calls ``bar.update(1)`` per pair.
+    """
+    with torch_threads(threads):
+        bar = tqdm(total=total, disable=not progress, desc="evaluate", unit="model-set",
+                   file=sys.stderr, leave=False)
+        try:
+            yield bar
+        finally:
+            bar.close()
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a table atomically (temporary file in the same directory, then rename)."""
     path = Path(path)
@@ -216,21 +255,14 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
     for m in models:
         for p, info in infos.items():
             _check_fits(m, info, p)
-    labels = [_test_label(p) for p in params.test_sets]
-    if len(set(labels)) != len(labels):
-        labels = [str(Path(p).with_suffix("")) for p in params.test_sets]
+    labels = label_test_sets(params.test_sets)
     gauge_sets = set(params.gauge_sets) if params.gauge_sets else {labels[0]}
     unknown = gauge_sets - set(labels)
     if unknown:
         raise ParameterError("--gauge-on", f"labels among {labels}", sorted(unknown))
     cond = _conditional_means(params.train_set, models) if params.train_set else {}
-    old_threads = torch.get_num_threads()
-    if params.threads:
-        torch.set_num_threads(params.threads)
     rows, pred_rows = [], []
-    bar = tqdm(total=len(models) * len(infos), disable=not progress, desc="evaluate",
-               unit="model-set", file=sys.stderr, leave=False)
-    try:
+    with evaluation_bar(len(models) * len(infos), params.threads, progress) as bar:
         for (path, info), label in zip(infos.items(), labels, strict=True):
             shape = tuple(info.shape)
             set_cols = {"test_set": label, "shape": "x".join(map(str, shape)),
@@ -265,9 +297,6 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
                     rows += _robustness(m, ds, params, device, {**base, "beta": np.nan})
                 ds.close()
                 bar.update(1)
-    finally:
-        bar.close()
-        torch.set_num_threads(old_threads)
     table = pd.DataFrame(rows, columns=list(EVAL_COLUMNS))
     preds = (pd.concat(pred_rows, ignore_index=True) if pred_rows
              else pd.DataFrame(columns=list(PRED_COLUMNS)))

@@ -46,14 +46,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.readers import dataset_info
 from latticeml.errors import FileFormatError, ParameterError
-from latticeml.evaluate.run import check_model_and_test_files
+from latticeml.evaluate.run import (
+    check_model_and_test_files,
+    evaluation_bar,
+    label_test_sets,
+)
 from latticeml.observables.autocorr import gamma_analysis
 from latticeml.train.fit import resolve_device
 
@@ -142,11 +145,6 @@ class _ScalarModel:
             return (f"not applicable: {self.labels['family']} is built for "
                     f"{'x'.join(map(str, self.input_shape))}")
         return "ok"
-
-
-def _test_label(path: str) -> str:
-    p = Path(path).resolve()
-    return p.parent.name if p.stem in ("test", "val", "train") else p.stem
 
 
 def _read_test_set(path: str, target: str) -> dict:
@@ -300,9 +298,7 @@ def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
             if t not in info.targets:
                 raise ParameterError("--test", f"scalar test sets with target {t}",
                                      f"{p} with targets {sorted(info.targets)}")
-    labels = [_test_label(p) for p in params.test_sets]
-    if len(set(labels)) != len(labels):
-        labels = [str(Path(p).with_suffix("")) for p in params.test_sets]
+    labels = label_test_sets(params.test_sets)
     best = {}
     for m in models:
         e = m.labels["experiment"]
@@ -310,13 +306,8 @@ def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
         if e not in best or key < best[e][0]:
             best[e] = (key, m)
     best_models = {id(v[1]) for v in best.values()}
-    old_threads = torch.get_num_threads()
-    if params.threads:
-        torch.set_num_threads(params.threads)
     rows, pred_frames = [], []
-    bar = tqdm(total=len(models) * len(infos), disable=not progress, desc="evaluate",
-               unit="model-set", file=sys.stderr, leave=False)
-    try:
+    with evaluation_bar(len(models) * len(infos), params.threads, progress) as bar:
         for (path, info), label in zip(infos.items(), labels, strict=True):
             shape = tuple(int(s) for s in info.shape)
             set_cols = {"test_set": label, "shape": "x".join(map(str, shape)),
@@ -357,9 +348,6 @@ def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
                         **set_cols, "sample": np.flatnonzero(keep), "mu": mu,
                         "open_worms": ow, "true": y, "pred": pred}))
                 bar.update(1)
-    finally:
-        bar.close()
-        torch.set_num_threads(old_threads)
     table = pd.DataFrame(rows, columns=list(SCALAR_EVAL_COLUMNS))
     preds = (pd.concat(pred_frames, ignore_index=True) if pred_frames
              else pd.DataFrame(columns=list(SCALAR_PRED_COLUMNS)))

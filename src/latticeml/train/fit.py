@@ -17,6 +17,7 @@ A checkpoint written with other parameters (or other training data) is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import hashlib
@@ -26,7 +27,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ from latticeml.train.data import (
 )
 from latticeml.train.params import TrainParams
 
-__all__ = ["TrainResult", "train", "resolve_device", "prepare_output"]
+__all__ = ["TrainResult", "train", "resolve_device", "torch_threads", "prepare_output"]
 
 CHECKPOINT_FORMAT = "latticeml-checkpoint"
 METRICS_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
@@ -91,6 +92,24 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ParameterError("--device", "cpu or auto (no CUDA device is available)", name)
     return torch.device(name)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the body with ``n`` torch CPU threads (0: keep the current setting), then restore.
+
+    Parameters
+    ----------
+    n : int
+        Number of intra-op threads (``--threads``); 0 leaves torch's setting alone.
+    """
+    old = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def prepare_output(out: str | os.PathLike, *, force: bool) -> Path:
@@ -245,16 +264,11 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     spec = complete_spec(params.model_spec(), train_set, params.target)
     check_model_fits(build_model(spec), train_set, "training")
     check_model_fits(build_model(spec), val_set, "validation")
-    old_threads = torch.get_num_threads()
-    if params.threads:
-        torch.set_num_threads(params.threads)
-    out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
-    try:
+    with torch_threads(params.threads):
+        out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
         return _run(params, spec, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
                     on_epoch_end=on_epoch_end, on_validation=on_validation, log=log)
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def _run(params, spec, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
