@@ -14,7 +14,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: Test files that take minutes (cold Numba compilation, workflow runs), longest first. They are
+#: collected first so that two pytest-xdist workers (``-n auto --dist loadfile``) start them at
+#: once instead of one worker finishing them alone at the end.
+LONG_FILES = (
+    "tests/gauge/test_generic_cpu.py",
+    "tests/gauge/test_kernel_targets.py",
+    "tests/gauge/test_gauge_physics.py",
+    "tests/test_workflow.py",
+    "tests/scalar/test_scalar_physics.py",
+    "tests/reliability/test_workflow_reliability.py",
+    "tests/test_slurm.py",
+    "tests/train/test_search.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow")
