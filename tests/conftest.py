@@ -15,8 +15,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 #: Test files that take minutes (cold Numba compilation, workflow runs), longest first. They are
-#: collected first so that two pytest-xdist workers (``-n auto --dist loadfile``) start them at
-#: once instead of one worker finishing them alone at the end.
+#: collected first so that two pytest-xdist workers (``-n auto``; ``--dist loadfile
+#: --no-loadscope-reorder`` in pyproject.toml) start them at once instead of one worker
+#: finishing them alone at the end.
 LONG_FILES = (
     "tests/gauge/test_generic_cpu.py",
     "tests/gauge/test_kernel_targets.py",

@@ -34,7 +34,7 @@ def test_kernel_tests_pass_compiled_for_a_generic_cpu(tmp_path):
     env = dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CPU_FEATURES="",
                NUMBA_CACHE_DIR=str(tmp_path / "numba-cache-generic"))  # fmt: skip
     cmd = [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider",
-           "-p", "no:xdist", *KERNEL_TESTS]  # fmt: skip
+           "-n", "0", *KERNEL_TESTS]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     report = out.stdout[-6000:] + out.stderr[-2000:]
     assert out.returncode == 0, report
