@@ -33,7 +33,11 @@ from latticeml.data import (
     read_scalar_ensemble,
     verify_dataset,
 )
+from latticeml.data import layout as L
+from latticeml.data.readers import dataset_info
 from latticeml.errors import FileFormatError
+from latticeml.evaluate.scalar import _read_test_set
+from latticeml.train.data import load_gauge_split, load_scalar_split
 
 KINDS = {
     "gauge": {"array": "links", "meta": b"heatbath", "other": "scalar-ensemble"},
@@ -59,6 +63,24 @@ def _attr(path, name, attr):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _rewrite(ds):
+    """Change one value of the first row to another valid one (a plausible edit)."""
+    row = ds[0]
+    flat = row.reshape(-1)
+    if np.iscomplexobj(flat):  # an SU(N) link: swap the first two entries' phases
+        flat[0] = np.conj(flat[0])
+    else:
+        flat[0] = flat[0] + 1
+    ds[0] = row
+
+
+def _evaluation_read(path):
+    """What ``evaluate_scalar`` does with a test set: describe it (structure, metadata digest)
+    before any work, then read its arrays."""
+    dataset_info(path, L.SCALAR_DATASET_KIND)
+    _read_test_set(path, "n")
+
+
 def _truncate(path, keep):
     data = open(path, "rb").read()
     open(path, "wb").write(data[: keep(len(data))])
@@ -77,11 +99,15 @@ CORRUPTIONS = {
                                          reseal=False),
     "version-downgraded": lambda p, k: edit(
         p, lambda f: f.attrs.__setitem__("format_version", 1), reseal=False),
+    # values rewritten by another tool (HDF5 recomputes Fletcher-32, the metadata and the
+    # array's stale SHA-256 stay): only the array digest can tell
+    "values-rewritten": lambda p, k: edit(p, lambda f: _rewrite(f[KINDS[k]["array"]]),
+                                          reseal=False),
     "wrong-kind": lambda p, k: edit(p, lambda f: f.attrs.__setitem__("kind",
                                                                       KINDS[k]["other"])),
     "wrong-version": lambda p, k: edit(p, lambda f: f.attrs.__setitem__("format_version", 99)),
 }
-DATA = ("data-low-byte", "data-high-byte", "fletcher32")
+DATA = ("data-low-byte", "data-high-byte", "fletcher32", "values-rewritten")
 
 
 def _lazy_read_all(cls, path, **kw):
@@ -109,6 +135,7 @@ READERS = {
                                                                targets=("W_1x1",)),
         "verify_dataset": lambda p, tmp: lambda: verify_dataset(p),
         "cli dataset inspect": lambda p, tmp: ["dataset", "inspect", p],
+        "load_gauge_split (training)": lambda p, tmp: lambda: load_gauge_split(p, "W_1x1"),
     },
     "scalar_dataset": {
         "ScalarDataset": lambda p, tmp: lambda: ScalarDataset(p, targets=("n",)),
@@ -116,6 +143,8 @@ READERS = {
                                                                 targets=("n",)),
         "verify_dataset": lambda p, tmp: lambda: verify_dataset(p),
         "cli dataset inspect": lambda p, tmp: ["dataset", "inspect", p],
+        "load_scalar_split (training)": lambda p, tmp: lambda: load_scalar_split(p, "n"),
+        "test set of scalar evaluation": lambda p, tmp: lambda: _evaluation_read(p),
     },
 }
 

@@ -38,6 +38,8 @@ __all__ = [
     "seal",
     "verify_metadata",
     "verify_array",
+    "verify_values",
+    "read_array",
     "verify_file",
     "checksum_summary",
 ]
@@ -234,17 +236,88 @@ def verify_metadata(f: h5py.File, path: str | os.PathLike) -> None:
 
 def verify_array(path: str | os.PathLike, ds: h5py.Dataset, data: np.ndarray) -> None:
     """Check values read from ``ds`` (the whole array) against its ``sha256`` attribute."""
-    stored = ds.attrs.get(ARRAY_DIGEST_ATTR)
-    if isinstance(stored, bytes):
-        stored = stored.decode()
+    stored = _stored_digest(path, ds)
     name = ds.name.lstrip("/")
-    if stored is None:
-        raise FileFormatError(path, f"{name}: missing attribute {ARRAY_DIGEST_ATTR!r}")
     actual = array_digest(data)
     if stored != actual:
         raise FileFormatError(
             path, f"{name}: values do not match their SHA-256 (the array is damaged)"
         )
+
+
+def _stored_digest(path: str | os.PathLike, ds: h5py.Dataset) -> str:
+    stored = ds.attrs.get(ARRAY_DIGEST_ATTR)
+    if isinstance(stored, bytes):
+        stored = stored.decode()
+    if stored is None:
+        raise FileFormatError(path, f"{ds.name.lstrip('/')}: missing attribute "
+                                    f"{ARRAY_DIGEST_ATTR!r}")
+    return stored
+
+
+def verify_values(path: str | os.PathLike, ds: h5py.Dataset) -> None:
+    """Check an array's values on disk against its ``sha256`` attribute, block by block.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the file and the array if the values cannot be read (a failed Fletcher-32) or
+        do not match.
+    """
+    name = ds.name.lstrip("/")
+    stored = _stored_digest(path, ds)
+    try:
+        actual = dataset_digest(ds)
+    except Exception as exc:
+        raise FileFormatError(
+            path, f"{name}: cannot read the values, the array is damaged ({_problem(exc)})"
+        ) from None
+    if stored != actual:
+        raise FileFormatError(
+            path, f"{name}: values do not match their SHA-256 (the array is damaged)"
+        )
+
+
+def read_array(f: h5py.File, path: str | os.PathLike, name: str,
+               rows: np.ndarray | None = None) -> np.ndarray:
+    """Read one array of a file, checked against its SHA-256 when the file carries digests.
+
+    Parameters
+    ----------
+    f : h5py.File
+        The open file (its metadata digest already checked by the caller).
+    path : path-like
+        Its path, for error messages.
+    name : str
+        The array.
+    rows : ndarray of int, optional
+        Read only these rows (increasing); the whole array is still verified, streaming, so
+        memory holds only the selection.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    FileFormatError
+        If the array cannot be read or its values do not match their digest.
+    """
+    ds = f[name]
+    sealed = FILE_DIGEST_ATTR in f.attrs  # format 1 files have no digests to check
+    try:
+        if rows is None:
+            data = ds[()]
+            if sealed:
+                verify_array(path, ds, data)
+            return data
+        if sealed:
+            verify_values(path, ds)
+        return ds[rows]
+    except OSError as exc:  # a chunk whose Fletcher-32 fails
+        raise FileFormatError(
+            path, f"{name}: cannot read the values, the array is damaged ({_problem(exc)})"
+        ) from None
 
 
 def verify_file(f: h5py.File, path: str | os.PathLike) -> list[str]:
@@ -263,21 +336,7 @@ def verify_file(f: h5py.File, path: str | os.PathLike) -> list[str]:
     verify_metadata(f, path)
     names = []
     for name, ds in _datasets(f):
-        stored = ds.attrs.get(ARRAY_DIGEST_ATTR)
-        if isinstance(stored, bytes):
-            stored = stored.decode()
-        if stored is None:
-            raise FileFormatError(path, f"{name}: missing attribute {ARRAY_DIGEST_ATTR!r}")
-        try:
-            actual = dataset_digest(ds)
-        except Exception as exc:
-            raise FileFormatError(
-                path, f"{name}: cannot read the values, the array is damaged ({_problem(exc)})"
-            ) from None
-        if stored != actual:
-            raise FileFormatError(
-                path, f"{name}: values do not match their SHA-256 (the array is damaged)"
-            )
+        verify_values(path, ds)
         names.append(name)
     return names
 

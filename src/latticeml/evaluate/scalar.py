@@ -50,8 +50,9 @@ import torch
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
+from latticeml.data.checksum import read_array
 from latticeml.data.readers import dataset_info
-from latticeml.errors import FileFormatError, ParameterError
+from latticeml.errors import ParameterError
 from latticeml.evaluate.run import (
     check_model_and_test_files,
     evaluation_bar,
@@ -148,17 +149,14 @@ class _ScalarModel:
 
 
 def _read_test_set(path: str, target: str) -> dict:
-    try:
-        with open_h5(path) as f:
-            return {
-                "kl": f[L.KL][()],
-                "y": np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64),
-                "mu": np.asarray(f[L.MU][()], dtype=np.float64),
-                "open_worms": np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64),
-            }
-    except OSError as exc:  # e.g. a chunk whose Fletcher-32 checksum fails
-        raise FileFormatError(path, f"cannot read its arrays: the file is damaged ({exc})") \
-            from None
+    with open_h5(path) as f:  # every array read is checked against its SHA-256
+        return {
+            "kl": read_array(f, path, L.KL),
+            "y": np.asarray(read_array(f, path, f"{L.TARGETS}/{target}"), dtype=np.float64),
+            "mu": np.asarray(read_array(f, path, L.MU), dtype=np.float64),
+            "open_worms": np.asarray(read_array(f, path, f"{L.TARGETS}/open_worms"),
+                                     dtype=np.int64),
+        }
 
 
 def _predict(m: _ScalarModel, kl: np.ndarray, batch_size: int, device) -> np.ndarray:

@@ -19,7 +19,7 @@ from latticeml.data import layout as L
 from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
 from latticeml.data.validate import DatasetInfo
-from latticeml.errors import FileFormatError, ParameterError
+from latticeml.errors import ParameterError
 
 __all__ = ["GaugeSplit", "ScalarSplit", "load_gauge_split", "load_scalar_split", "load_split",
            "limit_split", "check_model_fits", "dataset_kind", "CLASSIFICATION_TARGETS", "task_of"]
@@ -179,25 +179,22 @@ def load_scalar_split(path: str | os.PathLike, target: str, *, dtype: str = "flo
         If the target does not exist or no configuration defines it.
     """
     from latticeml.data._h5 import open_h5
+    from latticeml.data.checksum import read_array
 
     path, info = _existing_dataset(path, role, L.SCALAR_DATASET_KIND)
     choices = [t for t in info.targets if t != "open_worms"]
     if target not in choices:
         raise ParameterError("--target", f"one of {', '.join(sorted(choices))}", target,
                              f"{path} has no such target")
-    try:
-        with open_h5(path) as f:
-            y = np.asarray(f[f"{L.TARGETS}/{target}"][()], dtype=np.float64)
-            open_worms = np.asarray(f[f"{L.TARGETS}/open_worms"][()], dtype=np.int64)
-            mu = np.asarray(f[L.MU][()], dtype=np.float64)
-            rows = np.flatnonzero(np.isfinite(y))
-            if rows.size == 0:
-                raise ParameterError(role, "a dataset with configurations that define "
-                                     f"{target}", str(path), "every configuration holds open worms")
-            kl = f[L.KL][()] if rows.size == y.size else f[L.KL][rows]
-    except OSError as exc:  # e.g. a chunk whose Fletcher-32 checksum fails
-        raise FileFormatError(path, f"cannot read its arrays: the file is damaged ({exc})") \
-            from None
+    with open_h5(path) as f:  # every array read is checked against its SHA-256
+        y = np.asarray(read_array(f, path, f"{L.TARGETS}/{target}"), dtype=np.float64)
+        open_worms = np.asarray(read_array(f, path, f"{L.TARGETS}/open_worms"), dtype=np.int64)
+        mu = np.asarray(read_array(f, path, L.MU), dtype=np.float64)
+        rows = np.flatnonzero(np.isfinite(y))
+        if rows.size == 0:
+            raise ParameterError(role, "a dataset with configurations that define "
+                                 f"{target}", str(path), "every configuration holds open worms")
+        kl = read_array(f, path, L.KL, None if rows.size == y.size else rows)
     real = torch.float32 if dtype == "float32" else torch.float64
     return ScalarSplit(path=path, sha256=sha256_file(path) if checksum else "",
                        inputs=torch.from_numpy(np.ascontiguousarray(kl)).to(real),
