@@ -266,6 +266,28 @@ def test_evaluation_of_a_detector_per_lattice_and_number_of_worms(models, scalar
     assert "| 2 |" in scalar_markdown(summary)
 
 
+def test_markdown_reports_the_deviation_in_units_of_the_mc_error():
+    """Below the onset <n> is near 0 and a relative error says nothing (here 300 %); the
+    deviation in units of the measured average's MC error (3.0 at mu = 0.9, 0.5 at 1.0) does."""
+    base = {"experiment": "n_eq", "family": "EQ", "target": "n", "task": "regression",
+            "train_shape": "12x4", "test_set": "t", "shape": "12x4", "status": "ok",
+            "failure_rate": 0.0, "n_failed": 0, "n_replicas": 5}
+    rows = []
+    for mu, true, err, mc in ((0.9, 0.01, 0.03, 0.01), (1.0, 0.5, 0.002, 0.004)):
+        rows += [{**base, "mu": mu, "metric": "abs_err_mean", "median": err,
+                  "worst": 2 * err, "mc_error": mc},
+                 {**base, "mu": mu, "metric": "rel_err_mean", "median": err / true,
+                  "worst": 2 * err / true, "mc_error": mc / true}]
+    rows.append({**base, "mu": math.nan, "metric": "nmse_config", "median": 0.25,
+                 "worst": 0.5, "mc_error": math.nan})
+    summary = pd.DataFrame(rows)
+    cells = [c.strip() for c in scalar_markdown(summary).splitlines()[2].split("|")[1:-1]]
+    assert cells[6:] == ["300 % / 600 %", "100 %", "3", "0.25", "0/5"]
+    cells = [c.strip() for c in scalar_markdown(summary, (0.95, 1.05)).splitlines()[2]
+             .split("|")[1:-1]]
+    assert cells[6:] == ["0.4 % / 0.8 %", "0.8 %", "0.5", "0.25", "0/5"]
+
+
 def test_metric_helpers_on_hand_made_numbers():
     rows = classification_metrics(np.array([0.9, 0.2, 0.7, 0.1, 0.6]),
                                   np.array([1, 0, 0, 0, 1]), np.array([1, 0, 0, 0, 2]))

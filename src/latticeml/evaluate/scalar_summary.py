@@ -118,12 +118,20 @@ def _fmt(v: float, pct: bool = False) -> str:
     return f"{100 * v:.3g} %" if pct else f"{v:.3g}"
 
 
+def _in_range(rows: pd.DataFrame, mu_range: tuple[float, float] | None) -> pd.DataFrame:
+    if mu_range is None:
+        return rows
+    return rows[(rows["mu"] >= mu_range[0] - 1e-9) & (rows["mu"] <= mu_range[1] + 1e-9)]
+
+
 def scalar_markdown(summary: pd.DataFrame, mu_range: tuple[float, float] | None = None) -> str:
     """Markdown tables of a scalar summary.
 
-    Regression: per experiment and test lattice, the largest relative error of the ensemble
-    average over the values of mu in ``mu_range`` (median and worst replica; default: every mu
-    of the test set), the pooled normalised MSE per configuration and the failure rate.
+    Regression: per experiment and test lattice, over the values of mu in ``mu_range``
+    (default: every mu of the test set), the largest relative error of the ensemble average
+    (median and worst replica), the largest deviation of the median replica's average in units
+    of the Monte Carlo error of the measured one (meaningful also where ⟨y⟩ is near zero and a
+    relative error is not), the pooled normalised MSE per configuration and the failure rate.
     Classification: accuracy (median, worst replica) per lattice and number of open worms.
     Rows that do not apply say so.
     """
@@ -132,18 +140,20 @@ def scalar_markdown(summary: pd.DataFrame, mu_range: tuple[float, float] | None 
     if not reg.empty:
         lines += ["| experiment | family | target | trained on | test set | lattice | "
                   "max rel. error of ⟨y⟩ over μ (median / worst replica) | "
-                  "max MC rel. error | nMSE per config (median) | failed |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "max MC rel. error | max abs. error / MC error (median) | "
+                  "nMSE per config (median) | failed |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for key, g in reg.groupby(["experiment", "test_set"], sort=False):
             first = g.iloc[0]
             if first["status"] != "ok":
                 lines.append(f"| {key[0]} | {first['family']} | {first['target']} | "
                              f"{first['train_shape']} | {key[1]} | {first['shape']} | "
-                             f"{first['status']} | – | – | – |")
+                             f"{first['status']} | – | – | – | – |")
                 continue
-            rel = g[(g["metric"] == "rel_err_mean") & g["mu"].notna()]
-            if mu_range is not None:
-                rel = rel[(rel["mu"] >= mu_range[0] - 1e-9) & (rel["mu"] <= mu_range[1] + 1e-9)]
+            rel = _in_range(g[(g["metric"] == "rel_err_mean") & g["mu"].notna()], mu_range)
+            ab = _in_range(g[(g["metric"] == "abs_err_mean") & g["mu"].notna()], mu_range)
+            ab = ab[ab["mc_error"] > 0]
+            pull = (ab["median"] / ab["mc_error"]).max() if len(ab) else math.nan
             nm = g[(g["metric"] == "nmse_config") & g["mu"].isna()]
             fr = first["failure_rate"]
             failed = ("–" if not np.isfinite(fr)
@@ -152,7 +162,7 @@ def scalar_markdown(summary: pd.DataFrame, mu_range: tuple[float, float] | None 
                 f"| {key[0]} | {first['family']} | {first['target']} | {first['train_shape']} "
                 f"| {key[1]} | {first['shape']} | {_fmt(rel['median'].max(), True)} / "
                 f"{_fmt(rel['worst'].max(), True)} | {_fmt(rel['mc_error'].max(), True)} | "
-                f"{_fmt(nm['median'].iloc[0] if len(nm) else math.nan)} | "
+                f"{_fmt(pull)} | {_fmt(nm['median'].iloc[0] if len(nm) else math.nan)} | "
                 f"{failed} |")
         lines.append("")
     cls = summary[summary["task"] == "classification"]
