@@ -14,8 +14,8 @@ run() {  # name space target data-dir trials timeout epochs limit [extra flags]
   latticeml search export --out "$OUT/$name" --study-name "$name" --figures >> "$OUT/$name.log" 2>&1
 }
 case "${4:-all}" in
-  cnn_W2x2|all) run cnn_W2x2 cnn-paper.yaml W_2x2 "$G" 200 4800 6 1000 --batch-size 32 ;;&
-  cnn_W1x2|all) run cnn_W1x2 cnn-paper.yaml W_1x2 "$G" 200 3600 6 1000 --batch-size 32 ;;&
+  cnn_W2x2|all) run cnn_W2x2 cnn-paper.yaml W_2x2 "$G" 200 7800 6 1000 --batch-size 32 ;;&
+  cnn_W1x2|all) run cnn_W1x2 cnn-paper.yaml W_1x2 "$G" 200 7800 6 500 --batch-size 32 ;;&
   # the presets W2x2-small/-medium and W4x4-small/-medium run first as reference trials
   lcnn_W2x2|all) run lcnn_W2x2 lcnn.yaml W_2x2 "$G" 40 900 8 1000 --batch-size 20 \
     --enqueue '{layers: 2, channels_0: 2, channels_1: 2, kernel_sizes_0: 2, kernel_sizes_1: 2, lr: 0.01}' \
