@@ -3,7 +3,9 @@
 * :func:`history`: objective per trial (complete dots, pruned crosses at their last reported
   value) and the best so far;
 * :func:`loss_vs_parameters`: objective against the number of parameters of complete trials;
-* :func:`importances`: parameter importances as horizontal bars.
+* :func:`importances`: parameter importances as horizontal bars;
+* :func:`families`: the objective against the parameter count of several studies on one axes
+  (e.g. CNN and L-CNN on one target), each study's best marked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from matplotlib.figure import Figure
 from latticeml.errors import ParameterError
 from latticeml.plots.style import SINGLE_COLUMN, with_paper_style
 
-__all__ = ["history", "loss_vs_parameters", "importances"]
+__all__ = ["history", "loss_vs_parameters", "importances", "families"]
 
 _NEEDED = ("number", "state", "value")
 
@@ -115,4 +117,64 @@ def importances(values: Mapping[str, float]) -> Figure:
         ax.text(0.5, 0.5, "too few complete trials", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_axis_off()
+    return fig
+
+
+@with_paper_style
+def families(studies: Mapping[str, pd.DataFrame], *, title: str | None = None,
+             baselines: Mapping[str, float] | None = None) -> Figure:
+    """Objective of the complete trials of several studies against their parameter count.
+
+    Parameters
+    ----------
+    studies : mapping of str to pandas.DataFrame
+        Label (e.g. ``"CNN"``, ``"L-CNN"``) -> trials table of a study on the same target and
+        validation set (columns ``number``, ``state``, ``value``, ``n_params``), as written to
+        ``trials.csv`` by ``latticeml search``.
+    title : str, optional
+        Axes title (e.g. the target).
+    baselines : mapping of str to float, optional
+        Label -> validation loss of a reference predictor on the same validation set (e.g. the
+        conditional mean E[W | β]), drawn as dashed horizontal lines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One log-log axes: every complete trial of a study as a dot in the study's colour, its
+        best trial as a star.
+    """
+    if not isinstance(studies, Mapping) or not studies:
+        raise ParameterError("studies", "a non-empty mapping label -> trials table",
+                             repr(studies)[:60])
+    fig, ax = _trial_axes()
+    plotted = 0
+    for i, (label, trials) in enumerate(studies.items()):
+        trials = _check(trials)
+        if "n_params" not in trials:
+            raise ParameterError(f"studies[{label!r}]", "a trials table with column n_params",
+                                 list(trials.columns), "use latticeml.search.trials_frame")
+        comp = _finite_in_state(trials, "COMPLETE")
+        comp = comp[pd.to_numeric(comp["n_params"], errors="coerce") > 0]
+        if not len(comp):
+            continue
+        color = f"C{i % 10}"
+        ax.plot(comp["n_params"], comp["value"], "o", color=color, ms=2.5, alpha=0.6,
+                label=f"{label} ({len(comp)} complete)")
+        b = comp.loc[comp["value"].astype(float).idxmin()]
+        ax.plot([b["n_params"]], [b["value"]], "*", color=color, ms=9, mec="k", mew=0.5)
+        plotted += 1
+    for j, (label, value) in enumerate((baselines or {}).items()):
+        if not (np.isfinite(value) and value > 0):
+            raise ParameterError(f"baselines[{label!r}]", "a finite positive loss", value)
+        ax.axhline(value, color="0.3", ls=("--", ":", "-.")[j % 3], lw=0.9, label=label)
+    if plotted:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(loc="best")
+    else:
+        ax.text(0.5, 0.5, "no complete trial", ha="center", va="center", transform=ax.transAxes)
+    if title:
+        ax.set_title(title)
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("validation loss (normalised)")
     return fig
