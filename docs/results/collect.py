@@ -31,6 +31,19 @@ def _arch(model) -> str:
     return str(model.get("kind", "model"))
 
 
+def _model_stem(experiment: dict) -> str:
+    """File stem of an experiment's committed model: target and architecture.
+
+    Named by the architecture (``W_2x2_W2x2-small``, ``W_2x2_cnn``), except the retrained
+    architectures of a search (experiments named ``*_searched``), named by the experiment name
+    after its target prefix (``W2x2_cnn_searched`` -> ``W_2x2_cnn_searched``) so that they do not
+    replace the model of the same kind.
+    """
+    if experiment["name"].endswith("_searched"):
+        return f"{experiment['target']}_{experiment['name'].split('_', 1)[-1]}"
+    return f"{experiment['target']}_{_arch(experiment['model'])}"
+
+
 def main() -> None:
     """Collect the study named by the command line."""
     ap = argparse.ArgumentParser()
@@ -38,6 +51,8 @@ def main() -> None:
     ap.add_argument("--study", required=True, help="training ensemble (the study's name)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--results", default=None, help="results directory (default: config's)")
+    ap.add_argument("--max-model-mb", type=float, default=2.0,
+                    help="do not copy best models larger than this (default 2 MB)")
     args = ap.parse_args()
     cfg = yaml.safe_load(Path(args.config).read_text())
     res = Path(args.results or cfg.get("results", "results"))
@@ -62,7 +77,11 @@ def main() -> None:
             shutil.copy(m.parent / "metrics.csv", out / "training" / name / f"{m.parent.name}.csv")
         if runs:
             best = min(runs, key=lambda p: load_model(p).info["best_val_loss"])
-            shutil.copy(best, out / "models" / f"{e['target']}_{_arch(e['model'])}.pt")
+            size_mb = best.stat().st_size / 2**20
+            if size_mb > args.max_model_mb:
+                print(f"not copied: {best} ({size_mb:.1f} MB > --max-model-mb)")
+            else:
+                shutil.copy(best, out / "models" / f"{_model_stem(e)}.pt")
         for rule in ("train", "train_grid", "evaluate"):
             base = res / "benchmarks" / rule / name
             files = sorted(base.glob("*.tsv")) if base.is_dir() else []
