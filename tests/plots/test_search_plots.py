@@ -55,3 +55,22 @@ def test_baselines_are_dashed_horizontal_lines_and_must_be_positive():
     np.testing.assert_array_equal(line.get_ydata(), [0.95, 0.95])
     with pytest.raises(ParameterError, match="baselines"):
         families({"CNN": _trials(0)}, baselines={"mean": 0.0})
+
+
+def test_history_draws_diverged_pruned_trials_at_the_edge():
+    from latticeml.plots.search import history
+
+    t = _trials(4)
+    t.loc[2, "value"] = 1e4  # a pruned trial that diverged
+    ax = history(t).axes[0]
+    bottom, top = ax.get_ylim()
+    assert top == pytest.approx(3.15 * t[t.state == "COMPLETE"].value.max())
+    assert bottom < t.value.min()  # every other trial is inside the axes
+    (off,) = [ln for ln in ax.lines if ln.get_marker() == "^"]
+    np.testing.assert_array_equal(off.get_xdata(), [2])
+    assert off.get_ydata()[0] < top
+    (cross,) = [ln for ln in ax.lines if ln.get_marker() == "x"]
+    assert 2 not in cross.get_xdata() and len(cross.get_xdata()) == 3
+    # without an outlier the axis is left to matplotlib and nothing is drawn off scale
+    ax = history(_trials(4)).axes[0]
+    assert not [ln for ln in ax.lines if ln.get_marker() == "^"]

@@ -45,12 +45,33 @@ def _trial_axes() -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def _history_top(comp: pd.DataFrame, pruned: pd.DataFrame) -> float | None:
+    """Upper y limit of the history plot, or None when no pruned trial is far off scale.
+
+    Pruned trials report their last intermediate value, which can be a diverged loss orders of
+    magnitude above every complete trial; those above 3x the largest complete objective (or the
+    90th percentile of the pruned ones when nothing completed) are drawn at the upper edge.
+    """
+    if not len(pruned):
+        return None
+    pv = pruned["value"].astype(float).to_numpy()
+    ref = float(comp["value"].astype(float).max()) if len(comp) else float(np.quantile(pv, 0.9))
+    top = 3.0 * ref
+    return top if (pv > top).any() else None
+
+
 @with_paper_style
 def history(trials: pd.DataFrame) -> Figure:
     """Objective (mean best validation loss) per trial and the best value so far."""
     trials = _check(trials)
     fig, ax = _trial_axes()
     comp, pruned = _finite_in_state(trials, "COMPLETE"), _finite_in_state(trials, "PRUNED")
+    top = _history_top(comp, pruned)
+    if top is not None:  # a few diverged trials would squash the rest: draw them at the edge
+        off = pruned[pruned["value"].astype(float) > top]
+        pruned = pruned[pruned["value"].astype(float) <= top]
+        ax.plot(off["number"], np.full(len(off), top), "^", color="C3", ms=4, clip_on=False,
+                label=f"pruned, off scale ({len(off)})")
     if len(pruned):
         ax.plot(pruned["number"], pruned["value"], "x", color="0.6", ms=3,
                 label="pruned (last reported)")
@@ -60,6 +81,9 @@ def history(trials: pd.DataFrame) -> Figure:
         best = np.minimum.accumulate(order["value"].to_numpy(float))
         ax.step(order["number"], best, where="post", color="k", lw=1.0, label="best so far")
         ax.set_yscale("log")
+    if top is not None:
+        shown = pd.concat([comp["value"], pruned["value"]]).astype(float)
+        ax.set_ylim(float(shown.min()) / 1.25 if len(shown) else None, top * 1.05)
     ax.set_xlabel("trial")
     ax.set_ylabel("validation loss (normalised)")
     if len(comp) or len(pruned):
