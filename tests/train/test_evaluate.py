@@ -227,3 +227,24 @@ def test_train_set_must_be_the_models_training_set(gauge_data, trained):
                             train_set=str(gauge_data["val"]), gauge_configs=0)
     with pytest.raises(ParameterError, match="--train-set"):
         evaluate(params, progress=False)
+
+
+def test_markdown_tells_same_label_experiments_apart():
+    from latticeml.evaluate.report import markdown_table
+
+    def row(experiment, family, arch, target, median):
+        return {"experiment": experiment, "family": family, "arch": arch, "target": target,
+                "test_set": "t8", "shape": "8x8", "L": 8, "beta": np.nan, "metric": "mse_mean",
+                "alpha": np.nan, "n_replicas": 5, "median": median, "best": median,
+                "best_replica": 0, "worst": median, "min": median, "max": median,
+                "n_failed": 0.0, "failure_rate": 0.0}
+
+    summary = pd.DataFrame([row("W1x2_cnn", "CNN", "cnn", "W_1x2", 2e-3),
+                            row("W1x2_cnn_searched", "CNN", "cnn", "W_1x2", 7e-4),
+                            row("W2x2_cnn", "CNN", "cnn", "W_2x2", 4e-3),
+                            row("W1x2_W1x2-small", "L-CNN", "W1x2-small", "W_1x2", 2e-16)])
+    lines = markdown_table(summary).splitlines()
+    labels = {ln.split(" | ")[1] for ln in lines if ln.startswith("| W_")}
+    # only the two CNNs of W_1x2 share a label; W_2x2's CNN and the L-CNN keep the short one
+    assert labels == {"CNN cnn (W1x2_cnn)", "CNN cnn (W1x2_cnn_searched)", "CNN cnn",
+                      "L-CNN W1x2-small"}

@@ -54,12 +54,21 @@ def markdown_table(summary: pd.DataFrame, metric: str = "mse_mean",
     lines = [f"{statistic} of {_LABELS[metric]}", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     order = rows.assign(_fam=rows["family"].map({"L-CNN": 0, "CNN": 1}).fillna(2))
+    # several experiments of one target with the same "family arch" label (e.g. explicit CNN
+    # specs, all of arch "cnn") are told apart by their experiment names
+    names = order.assign(_label=order["family"].astype(str) + " " + order["arch"].astype(str))
+    names = names[["target", "experiment", "_label"]].drop_duplicates()
+    shared = names.groupby(["target", "_label"])["experiment"].transform("nunique") > 1
+    ambiguous = set(zip(names["target"][shared], names["experiment"][shared], strict=True))
     for (target, _, _), g in order.groupby(["target", "_fam", "experiment"], sort=True):
         by_shape = dict(zip(g["shape"], g[statistic], strict=True))
         first = g.sort_values("L").iloc[0]
         failed = ("—" if not np.isfinite(first["n_failed"])
                   else f"{int(first['n_failed'])}/{int(first['n_replicas'])}")
-        label = f"{first['family']} {first['arch']}".strip().replace("|", "\\|")
+        label = f"{first['family']} {first['arch']}".strip()
+        if (target, first["experiment"]) in ambiguous:
+            label += f" ({first['experiment']})"
+        label = label.replace("|", "\\|")
         cells = [target, label, str(int(first["n_replicas"])),
                  *[_fmt(by_shape.get(s, np.nan)) for s in shapes], failed]
         lines.append("| " + " | ".join(cells) + " |")
