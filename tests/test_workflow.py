@@ -9,12 +9,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.pausing import PauseHook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -418,8 +419,8 @@ KILL = {
 }
 
 
-def _start(workdir, conf, *args):
-    env = dict(os.environ)
+def _start(workdir, conf, *args, hook=None):
+    env = dict(os.environ) if hook is None else hook.env()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
            str(workdir), "--configfile", str(conf), "--cores", "2", *args, "train_all"]
@@ -430,18 +431,22 @@ def _start(workdir, conf, *args):
     return proc, log
 
 
-def _kill_when(proc, log, started, wait=1.0, timeout=300):
-    """SIGTERM to the process group of ``proc`` ``wait`` s after ``started()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not started():
-        assert proc.poll() is None, "the run ended before the kill"
-        assert time.monotonic() < deadline, "the job to kill never started"
-        time.sleep(0.2)
-    time.sleep(wait)
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=120)
-    log.close()
-    return proc.returncode
+def _kill_at_pause(proc, log, hook):
+    """Wait until a job has stopped itself at ``hook``'s point, then kill the run.
+
+    SIGTERM to snakemake's process group (as Ctrl-C or a cluster would), SIGKILL to the stopped
+    jobs (a stopped process acts on SIGTERM only once continued). The kill lands at the chosen
+    point of the job's progress whatever the machine's speed.
+    """
+    try:
+        paused = hook.wait_paused(proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        for pid in hook.paused():
+            os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=120)
+        log.close()
+    return proc.returncode, paused
 
 
 def _check_no_corrupt_output(res):
@@ -461,16 +466,18 @@ def _check_no_corrupt_output(res):
 def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     conf = _write_config(tmp_path, KILL)
     res = tmp_path / "results"
-    # 1. killed while generating the ensembles
-    proc, log = _start(tmp_path, conf)
-    code = _kill_when(proc, log, lambda: any((res / "logs/generate_gauge").rglob("*.log")), 2.0)
+    # 1. killed while generating the ensembles (a job stops itself after 50 of its sweeps)
+    hook = PauseHook(tmp_path / "hook1", gauge_sweeps=50)
+    proc, log = _start(tmp_path, conf, hook=hook)
+    code, _ = _kill_at_pause(proc, log, hook)
     assert code != 0
     assert not list((res / "datasets").rglob("*.h5"))  # killed before any dataset
     _check_no_corrupt_output(res)
-    # 2. rerun, killed while training
-    proc, log = _start(tmp_path, conf, "--rerun-incomplete")
-    code = _kill_when(proc, log, lambda: any((res / "train").rglob("checkpoint.pt")))
-    assert code != 0
+    # 2. rerun, killed while training (a job stops itself after the checkpoint of epoch 2/30)
+    hook = PauseHook(tmp_path / "hook2", train_epoch=2)
+    proc, log = _start(tmp_path, conf, "--rerun-incomplete", hook=hook)
+    code, paused = _kill_at_pause(proc, log, hook)
+    assert code != 0 and paused
     assert len(list((res / "train").rglob("model.pt"))) < 2
     _check_no_corrupt_output(res)
     resumable = [p.parent.name for p in (res / "train").rglob("checkpoint.pt")

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -32,6 +31,7 @@ from latticeml.search import (
 )
 from latticeml.search.study import _run_one
 from latticeml.train.data import load_split
+from tests.pausing import PauseHook
 
 CNN_SPACE = {
     "model": {"kind": "cnn", "dim": 2},
@@ -160,13 +160,14 @@ def test_reused_study_name_with_another_space_is_refused(gauge_data, tmp_path):
 
 # --- several workers, kill and resume -----------------------------------------------------------
 
-def _worker(data, out, worker, n_trials, epochs=2, summary=None):
+def _worker(data, out, worker, n_trials, epochs=2, summary=None, env=None):
     argv = [sys.executable, "-m", "latticeml", "search", "run",
             *_cli_args(data, out, **{"--n-trials": n_trials, "--epochs": epochs,
                                       "--worker": worker}), "--no-progress"]
     if summary:
         argv += ["--summary", str(summary)]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
 
 
 def test_two_workers_finish_exactly_n_trials(gauge_data, tmp_path):
@@ -189,22 +190,21 @@ def test_two_workers_finish_exactly_n_trials(gauge_data, tmp_path):
 
 
 def test_killed_study_resumes_with_n_complete_trials(gauge_data, tmp_path):
+    """kill -9 of a worker mid-trial (stopped by tests/pausing.py after epoch 2 of its first
+    trial, whatever the machine's speed); the resumed study retries that trial."""
     out = tmp_path / "killed"
     out.mkdir()
-    proc = _worker(gauge_data, out, 0, 3, epochs=400)
-    killed = None
-    deadline = time.monotonic() + 300
-    while killed is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-        if not (out / "study.log").is_file():
-            continue
-        study = load_study("", "search", out)
-        for t in study.get_trials(states=(TrialState.RUNNING,)):
-            if t.intermediate_values:  # mid-trial: it has reported an epoch
-                killed = t
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert killed is not None, "the worker never reported an epoch"
+    hook = PauseHook(tmp_path / "hook", train_epoch=2)
+    proc = _worker(gauge_data, out, 0, 3, epochs=400, env=hook.env())
+    try:
+        hook.wait_paused(proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    study = load_study("", "search", out)
+    running = study.get_trials(states=(TrialState.RUNNING,))
+    assert len(running) == 1 and len(running[0].intermediate_values) == 2
+    killed = running[0]
     # resume: the same worker again (short epochs now would change the study; keep them)
     params = _params(gauge_data, out, n_trials=3, epochs=400, patience=1)
     with pytest.raises(ParameterError):  # another budget is another study

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from latticeml.evaluate import ConditionalMean, compute_metrics
 from latticeml.nn import build_model, load_model, read_model_file
 from latticeml.nn.modelfile import atomic_torch_save, model_checksum
 from latticeml.train import TrainParams, load_gauge_split, parse_model_spec, train
+from tests.pausing import PauseHook
 
 
 def _params(data, out, **kw):
@@ -96,27 +96,35 @@ def test_checkpoint_of_other_parameters_is_ignored(gauge_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_during_training_then_rerun(gauge_data, tmp_path):
-    """A real kill -9 of the CLI at an arbitrary moment; the rerun ends as an uninterrupted run."""
+def test_sigkill_during_training_then_rerun(gauge_data, tmp_path, capsys):
+    """A real kill -9 of the CLI mid-training; the rerun ends as an uninterrupted run.
+
+    The child stops itself after the checkpoint of epoch 3 of 12 (tests/pausing.py) and is
+    killed while stopped: the kill lands at that point on any machine, however fast.
+    """
     args = ["--train", str(gauge_data["train"]), "--val", str(gauge_data["val"]),
             "--target", "W_1x2", "--model", "W1x2-medium", "--epochs", "12", "--batch-size", "4",
             "--seed", "5", "--threads", "1", "--no-progress", "--patience", "0"]
     args += ["--name", "exp"]
     assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
+    hook = PauseHook(tmp_path / "hook", train_epoch=3)
     cmd = [sys.executable, "-m", "latticeml", "train", *args, "--out", str(tmp_path / "killed")]
-    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
-    ckpt = tmp_path / "killed/checkpoint.pt"
-    deadline = time.time() + 120
-    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    assert proc.poll() is None, "training finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=hook.env())
+    try:
+        assert hook.wait_paused(proc) == [proc.pid]
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert (tmp_path / "killed/checkpoint.pt").is_file()
     assert not (tmp_path / "killed/model.pt").exists()
+    capsys.readouterr()
     assert main(["train", *args, "--out", str(tmp_path / "killed")]) == 0
+    assert "from the checkpoint of epoch 3" in capsys.readouterr().err
     assert ((tmp_path / "killed/model.pt").read_bytes()
             == (tmp_path / "full/model.pt").read_bytes())
+    rows = (tmp_path / "killed/metrics.csv").read_text().splitlines()
+    assert len(rows) == 1 + 12
 
 
 def test_model_file_is_plain_data_and_predicts_in_target_units(gauge_data, tmp_path):
