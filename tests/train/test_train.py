@@ -54,24 +54,31 @@ def _weights(path):
     {"schedule": "none"},
     {"schedule": "plateau", "plateau_patience": 1, "patience": 2, "lr": 0.05},
     {"schedule": "cosine", "patience": 3},
+    {"schedule": "cosine", "warmup_epochs": 2, "clip_grad_norm": 0.5, "patience": 0},
+    {"lr": 0.05, "stop_window": 1, "stop_min_improvement": 0.5, "patience": 0},
+    # killed at the end of the first L-BFGS step (epoch 3 = Adam 2 + L-BFGS 1)
+    {"epochs": 2, "lbfgs_steps": 3, "lbfgs_max_iter": 4, "dtype": "float64"},
 ])
 def test_resume_after_interruption_gives_the_same_weights(gauge_data, tmp_path, schedule):
-    full = train(_params(gauge_data, tmp_path / "full", epochs=5, **schedule), progress=False)
+    schedule = {"epochs": 5, **schedule}
+    full = train(_params(gauge_data, tmp_path / "full", **schedule), progress=False)
 
     class KilledError(Exception):
         pass
 
+    kill_at = min(3, full.epochs_run - 1)
+
     def kill_at_3(epoch):
-        if epoch == 3:
+        if epoch == kill_at:
             raise KilledError
 
-    p = _params(gauge_data, tmp_path / "part", epochs=5, **schedule)
+    p = _params(gauge_data, tmp_path / "part", **schedule)
     with pytest.raises(KilledError):
         train(p, progress=False, on_epoch_end=kill_at_3)
     assert (tmp_path / "part/checkpoint.pt").exists()
     assert not (tmp_path / "part/model.pt").exists()
     resumed = train(p, progress=False)
-    assert resumed.resumed_from == 3 or (resumed.resumed_from < 3 and resumed.epochs_run < 3)
+    assert resumed.resumed_from == kill_at
     assert resumed.history == [
         {**h, "seconds": r["seconds"]} for h, r in zip(full.history, resumed.history, strict=True)
     ]
@@ -81,8 +88,13 @@ def test_resume_after_interruption_gives_the_same_weights(gauge_data, tmp_path, 
     assert full.model_path.read_bytes() == resumed.model_path.read_bytes()
     assert not (tmp_path / "part/checkpoint.pt").exists()  # removed after success
     lines = (tmp_path / "part/metrics.csv").read_text().splitlines()
-    assert lines[0] == "epoch,train_loss,val_loss,lr,seconds"
+    assert lines[0] == "epoch,train_loss,val_loss,lr,seconds,stage,steps,grad_norm"
     assert len(lines) == full.epochs_run + 1
+    if schedule.get("stop_window"):
+        assert full.ended_by == "stop rule" and full.epochs_run < 5
+    if schedule.get("lbfgs_steps"):
+        assert [h["stage"] for h in full.history][:3] == ["adam", "adam", "lbfgs"]
+        assert full.ended_by.startswith("L-BFGS")
 
 
 def test_checkpoint_of_other_parameters_is_ignored(gauge_data, tmp_path):

@@ -332,6 +332,11 @@ TRAIN_FLAGS = (
     " --weight-decay {params.t[weight_decay]} --patience {params.t[patience]}"
     " --loss {params.t[loss]} --schedule {params.t[schedule]} --min-lr {params.t[min_lr]}"
     " --plateau-patience {params.t[plateau_patience]} --dtype {params.t[dtype]}"
+    " --warmup-epochs {params.t[warmup_epochs]} --clip-grad-norm {params.t[clip_grad_norm]}"
+    " --stop-window {params.t[stop_window]}"
+    " --stop-min-improvement {params.t[stop_min_improvement]}"
+    " --time-budget {params.t[time_budget]} --lbfgs-steps {params.t[lbfgs_steps]}"
+    " --lbfgs-max-iter {params.t[lbfgs_max_iter]} --lbfgs-samples {params.t[lbfgs_samples]}"
     " --device {params.t[device]} --threads {threads} --seed {params.seed}"
 )
 
@@ -348,6 +353,14 @@ TRAIN_KEYS = (
     "schedule",
     "min_lr",
     "plateau_patience",
+    "warmup_epochs",
+    "clip_grad_norm",
+    "stop_window",
+    "stop_min_improvement",
+    "time_budget",
+    "lbfgs_steps",
+    "lbfgs_max_iter",
+    "lbfgs_samples",
     "dtype",
     "device",
 )

@@ -40,6 +40,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patience", type=int_arg, default=20,
                    help="stop after this many epochs without a lower validation loss (20; 0 = "
                    "never)")
+    p.add_argument("--warmup-epochs", type=int_arg, default=0, metavar="E",
+                   help="linear learning-rate warm-up over the steps of the first E epochs "
+                   "(default 0)")
+    p.add_argument("--clip-grad-norm", type=float_arg, default=0.0, metavar="C",
+                   help="clip the gradient norm to C before each step (default 0 = off)")
+    p.add_argument("--stop-window", type=int_arg, default=0, metavar="W",
+                   help="stop rule: end when the last W epochs lowered the best validation "
+                   "loss by less than --stop-min-improvement (default 0 = off)")
+    p.add_argument("--stop-min-improvement", type=float_arg, default=0.01, metavar="R",
+                   help="relative improvement over --stop-window epochs that goes on (0.01)")
+    p.add_argument("--time-budget", type=float_arg, default=0.0, metavar="SECONDS",
+                   help="wall-clock budget of the run, resumed runs included (default 0 = "
+                   "none; with --lbfgs-steps, half of it is L-BFGS's)")
+    p.add_argument("--lbfgs-steps", type=int_arg, default=0, metavar="K",
+                   help="second stage: K outer steps of full-batch L-BFGS (strong Wolfe) "
+                   "from the best weights (default 0 = none)")
+    p.add_argument("--lbfgs-max-iter", type=int_arg, default=20, metavar="I",
+                   help="iterations per outer L-BFGS step (default 20)")
+    p.add_argument("--lbfgs-samples", type=int_arg, default=0, metavar="N",
+                   help="full batch of L-BFGS: N training samples evenly spaced (default 0 = "
+                   "all)")
     p.add_argument("--loss", default="site",
                    help="site (MSE per site, default) or mean (MSE of lattice averages)")
     p.add_argument("--seed", type=int_arg, default=0, help="weights and shuffling (default 0)")
@@ -82,6 +103,10 @@ def _train(args: argparse.Namespace) -> int:
         plateau_patience=args.plateau_patience,
         seed=args.seed, dtype=args.dtype, device=args.device, threads=args.threads,
         name=args.name, replica=args.replica, train_limit=args.train_limit,
+        warmup_epochs=args.warmup_epochs, clip_grad_norm=args.clip_grad_norm,
+        stop_window=args.stop_window, stop_min_improvement=args.stop_min_improvement,
+        time_budget=args.time_budget, lbfgs_steps=args.lbfgs_steps,
+        lbfgs_max_iter=args.lbfgs_max_iter, lbfgs_samples=args.lbfgs_samples,
     )
     from latticeml.errors import LatticeMLError, ParameterError
     from latticeml.nn.build import build_model
@@ -99,5 +124,5 @@ def _train(args: argparse.Namespace) -> int:
     result = train(params, progress=not args.no_progress, force=args.force,
                    restart=args.restart, keep_checkpoint=args.keep_checkpoint)
     print(f"wrote {result.model_path} (best epoch {result.best_epoch} of {result.epochs_run}, "
-          f"val loss {result.best_val_loss:.4e})", file=sys.stderr)
+          f"val loss {result.best_val_loss:.4e}, ended by {result.ended_by})", file=sys.stderr)
     return 0

@@ -1,11 +1,22 @@
 """The training loop: AdamW, early stopping on validation, checkpoints and exact resume.
 
+Two stages. The first is mini-batch AdamW (amsgrad) with an optional linear warm-up, a
+schedule (cosine, plateau), gradient-norm clipping, and three ways to end besides the epoch
+count: patience, a stop rule on the validation curve (relative improvement over a window) and a
+wall-clock budget. The optional second stage is full-batch L-BFGS with a strong Wolfe line
+search from the best first-stage weights: where Adam's noisy steps stall several orders of
+magnitude above what a small network can represent, a quasi-Newton method on the full loss
+goes on (3+1D W2x2: 4e-6 -> 3e-8 in three outer steps).
+
 ``train(params)`` writes into ``params.out``:
 
-* ``checkpoint.pt`` after every epoch (model, optimiser, schedule, shuffling RNG, best weights
-  so far, early-stopping counter, history) — atomically, so a kill at any moment leaves either
-  the previous or the new checkpoint;
-* ``metrics.csv`` (epoch, train_loss, val_loss, lr, seconds) after every epoch;
+* ``checkpoint.pt`` after every epoch and every outer L-BFGS step (model, optimiser, schedule,
+  shuffling RNG, best weights so far, early-stopping counter, history) — atomically, so a kill
+  at any moment leaves either the previous or the new checkpoint;
+* ``metrics.csv`` (epoch, train_loss, val_loss, lr, seconds, stage, steps, grad_norm) after
+  every epoch or L-BFGS step (``steps``: optimiser steps so far, L-BFGS iterations included;
+  ``grad_norm``: mean pre-clipping gradient norm of the epoch, or the full-batch gradient norm
+  after an L-BFGS step);
 * ``model.pt`` at the end: the best-on-validation weights (:mod:`latticeml.nn.modelfile`);
   the checkpoint is then removed (``keep_checkpoint`` keeps it).
 
@@ -54,7 +65,9 @@ from latticeml.train.params import TrainParams
 __all__ = ["TrainResult", "train", "resolve_device", "torch_threads", "prepare_output"]
 
 CHECKPOINT_FORMAT = "latticeml-checkpoint"
-METRICS_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
+METRICS_COLUMNS = ("epoch", "train_loss", "val_loss", "lr", "seconds", "stage", "steps",
+                   "grad_norm")
+LBFGS_HISTORY = 50  # curvature pairs kept by L-BFGS
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,10 @@ class TrainResult:
         Epoch of the checkpoint this run continued from (0: fresh start).
     history : list of dict
         One row of ``metrics.csv`` per epoch.
+    ended_by : str
+        What ended the run: ``epochs``, ``patience``, ``stop rule``, ``time budget``, or
+        ``L-BFGS steps`` / ``L-BFGS converged`` / ``L-BFGS time budget`` /
+        ``L-BFGS non-finite`` when the second stage ran.
     """
 
     model_path: Path
@@ -83,6 +100,7 @@ class TrainResult:
     epochs_run: int
     resumed_from: int
     history: list[dict]
+    ended_by: str = ""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -182,10 +200,50 @@ def _write_metrics(path: Path, history: list[dict]) -> None:
     w = csv.DictWriter(buf, fieldnames=METRICS_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in history:
-        w.writerow({k: (repr(float(row[k])) if k != "epoch" else row[k]) for k in METRICS_COLUMNS})
+        w.writerow({k: _metric_text(k, row.get(k)) for k in METRICS_COLUMNS})
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(buf.getvalue())
     os.replace(tmp, path)
+
+
+def _metric_text(key: str, value) -> str:
+    if key in ("epoch", "steps"):
+        return "" if value is None else str(int(value))
+    if key == "stage":
+        return value or "adam"
+    return "" if value is None else repr(float(value))
+
+
+def window_stop(val_losses: list[float], window: int, min_improvement: float) -> bool:
+    """Decide whether the validation curve has flattened (the stop rule).
+
+    Parameters
+    ----------
+    val_losses : list of float
+        Validation loss per epoch so far.
+    window : int
+        Epochs the rule looks back (0: never stop).
+    min_improvement : float
+        Least relative improvement of the best loss over the window that goes on.
+
+    Returns
+    -------
+    bool
+        True when ``min(last window) > (1 - min_improvement) * min(before the window)``, i.e.
+        the last ``window`` epochs improved the best loss by less than ``min_improvement``.
+    """
+    if not window or len(val_losses) <= window:
+        return False
+    before = min(val_losses[:-window])
+    recent = min(val_losses[-window:])
+    return not recent < (1.0 - min_improvement) * before
+
+
+def _grad_norm(net) -> torch.Tensor:
+    grads = [p.grad.detach() for p in net.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
 def _load_checkpoint(path: Path, fingerprint: str, log) -> dict | None:
@@ -297,7 +355,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
     fingerprint = _fingerprint(params, train_set, val_set, spec)
     ckpt_path, metrics_path = out / "checkpoint.pt", out / "metrics.csv"
     state = {"epoch": 0, "best_epoch": 0, "best_val": math.inf, "bad": 0, "history": [],
-             "best_state": copy.deepcopy(net.state_dict()), "stopped": False}
+             "best_state": copy.deepcopy(net.state_dict()), "stopped": False, "steps": 0,
+             "elapsed": 0.0, "stage": "adam", "lbfgs_done": 0, "lbfgs": None, "ended_by": ""}
     ckpt = None if restart else _load_checkpoint(ckpt_path, fingerprint, log)
     if ckpt is not None:
         net.load_state_dict(ckpt["model"])
@@ -305,32 +364,64 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
         if sched is not None:
             sched.load_state_dict(ckpt["scheduler"])
         gen.set_state(ckpt["shuffle_rng"])
-        state.update({k: ckpt[k] for k in ("epoch", "best_epoch", "best_val", "bad", "history",
-                                           "best_state", "stopped")})
+        state.update({k: ckpt[k] for k in state if k in ckpt})
         log(f"resuming {out} from the checkpoint of epoch {state['epoch']}")
         if ckpt.get("threads") != torch.get_num_threads():
             log(f"note: the checkpoint was written with {ckpt.get('threads')} threads, this run "
                 f"uses {torch.get_num_threads()}; the result may differ in the last bits from "
                 "an uninterrupted run")
     resumed_from = state["epoch"]
+
+    def checkpoint(lbfgs_opt=None):
+        atomic_torch_save({
+            "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint,
+            "model": net.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "shuffle_rng": gen.get_state(), "threads": torch.get_num_threads(),
+            **{**state, "lbfgs": lbfgs_opt.state_dict() if lbfgs_opt is not None else None}},
+            ckpt_path)
+        _write_metrics(metrics_path, state["history"])
+
+    def record(val_loss, train_loss, lr, seconds, grad_norm):
+        state["epoch"] += 1
+        state["elapsed"] += seconds
+        if val_loss < state["best_val"]:
+            state.update(best_val=val_loss, best_epoch=state["epoch"], bad=0,
+                         best_state=copy.deepcopy(net.state_dict()))
+        else:
+            state["bad"] += 1
+        state["history"].append({"epoch": state["epoch"], "train_loss": train_loss,
+                                 "val_loss": val_loss, "lr": lr, "seconds": seconds,
+                                 "stage": state["stage"], "steps": state["steps"],
+                                 "grad_norm": grad_norm})
+
     n = train_set.n
     n_batches = (n + params.batch_size - 1) // params.batch_size
-    bar = tqdm(total=params.epochs * n_batches, initial=state["epoch"] * n_batches,
-               disable=not progress, desc=params.label, unit="batch", file=sys.stderr,
-               dynamic_ncols=True, leave=False)
+    warmup_steps = params.warmup_epochs * n_batches
+    budget_1 = params.time_budget / (2 if params.lbfgs_steps else 1)
+    bar = tqdm(total=params.epochs * n_batches, initial=min(state["epoch"], params.epochs)
+               * n_batches, disable=not progress or state["stage"] != "adam", desc=params.label,
+               unit="batch", file=sys.stderr, dynamic_ncols=True, leave=False)
     try:
-        while state["epoch"] < params.epochs and not state["stopped"]:
+        while state["stage"] == "adam" and state["epoch"] < params.epochs and not state["stopped"]:
             t0 = time.perf_counter()
             net.train()
             perm = torch.randperm(n, generator=gen)
-            total = 0.0
+            total, norms = 0.0, 0.0
             for b in range(n_batches):
                 idx = perm[b * params.batch_size:(b + 1) * params.batch_size]
                 xb, yb = train_set.inputs[idx].to(device), ytr[idx].to(device)
                 opt.zero_grad(set_to_none=True)
                 lb = loss(net(xb), yb)
                 lb.backward()
-                opt.step()
+                if params.clip_grad_norm:
+                    norm = torch.nn.utils.clip_grad_norm_(net.parameters(),
+                                                          params.clip_grad_norm)
+                else:
+                    norm = _grad_norm(net)
+                norms += float(norm)
+                _adam_step(opt, state["steps"], warmup_steps)
+                state["steps"] += 1
                 total += float(lb.detach()) * idx.numel()
                 bar.update(1)
                 seen = min(n, (b + 1) * params.batch_size)
@@ -342,35 +433,35 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
             if not math.isfinite(train_loss) or not math.isfinite(val_loss):
                 raise ParameterError("--lr", "a learning rate that keeps the loss finite",
                                      params.lr, f"the loss became {train_loss} in epoch "
-                                     f"{state['epoch'] + 1}; lower --lr")
+                                     f"{state['epoch'] + 1}; lower --lr (or set "
+                                     "--clip-grad-norm, --warmup-epochs)")
             if on_validation is not None:
                 on_validation(state["epoch"] + 1, val_loss)
-            lr = opt.param_groups[0]["lr"]
+            lr = opt.param_groups[0]["lr"] * _warmup_factor(state["steps"] - 1, warmup_steps)
             if sched is not None:
                 sched.step(val_loss) if params.schedule == "plateau" else sched.step()
-            state["epoch"] += 1
-            if val_loss < state["best_val"]:
-                state.update(best_val=val_loss, best_epoch=state["epoch"], bad=0,
-                             best_state=copy.deepcopy(net.state_dict()))
-            else:
-                state["bad"] += 1
-                if params.patience and state["bad"] >= params.patience:
-                    state["stopped"] = True
-            state["history"].append({"epoch": state["epoch"], "train_loss": train_loss,
-                                     "val_loss": val_loss, "lr": lr,
-                                     "seconds": time.perf_counter() - t0})
-            atomic_torch_save({
-                "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint,
-                "model": net.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched is not None else None,
-                "shuffle_rng": gen.get_state(), "threads": torch.get_num_threads(), **state},
-                ckpt_path)
-            _write_metrics(metrics_path, state["history"])
+            record(val_loss, train_loss, lr, time.perf_counter() - t0, norms / n_batches)
+            if params.patience and state["bad"] >= params.patience:
+                state.update(stopped=True, ended_by="patience")
+            elif window_stop([r["val_loss"] for r in state["history"]], params.stop_window,
+                             params.stop_min_improvement):
+                state.update(stopped=True, ended_by="stop rule")
+            elif budget_1 and state["elapsed"] >= budget_1:
+                state.update(stopped=True, ended_by="time budget")
+            elif state["epoch"] >= params.epochs:
+                state["ended_by"] = "epochs"
+            if state["stopped"] or state["epoch"] >= params.epochs:
+                if params.lbfgs_steps:
+                    state.update(stage="lbfgs", bad=0)
+            checkpoint()
             bar.set_postfix(epoch=state["epoch"], loss=f"{train_loss:.3e}", val=f"{val_loss:.3e}")
             if on_epoch_end is not None:
                 on_epoch_end(state["epoch"])
     finally:
         bar.close()
+    if state["stage"] == "lbfgs":
+        _lbfgs_stage(params, net, train_set, (y_mean, y_std), val_set, yva, loss, device,
+                     state, record, checkpoint, on_validation, on_epoch_end, log)
     info = {
         "experiment": params.label, "replica": params.replica,
         "params": params.fingerprint_dict(), "n_params": count_parameters(net),
@@ -380,6 +471,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
         "val": {"path": str(params.val), "sha256": val_set.sha256, "n": val_set.n},
         "best_epoch": state["best_epoch"], "best_val_loss": state["best_val"],
         "epochs_run": state["epoch"], "loss": params.loss, "git_commit": _git(),
+        "steps": state["steps"], "ended_by": state["ended_by"],
+        "lbfgs_steps_run": state["lbfgs_done"], "time_budget": params.time_budget,
     }
     model_path = out / "model.pt"
     save_model_file(model_path, spec=spec, state_dict=state["best_state"],
@@ -389,7 +482,97 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
         ckpt_path.unlink(missing_ok=True)
     return TrainResult(model_path=model_path, best_epoch=state["best_epoch"],
                        best_val_loss=state["best_val"], epochs_run=state["epoch"],
-                       resumed_from=resumed_from, history=list(state["history"]))
+                       resumed_from=resumed_from, history=list(state["history"]),
+                       ended_by=state["ended_by"])
+
+
+def _warmup_factor(step: int, warmup_steps: int) -> float:
+    return 1.0 if step >= warmup_steps else (step + 1) / warmup_steps
+
+
+def _adam_step(opt, step: int, warmup_steps: int) -> None:
+    """One optimiser step at the schedule's rate times the warm-up factor of ``step``.
+
+    The schedule owns ``param_groups[*]['lr']`` (cosine's recursion and plateau's halving
+    read it back), so the warm-up scales it for this step only and restores it after.
+    """
+    factor = _warmup_factor(step, warmup_steps)
+    if factor == 1.0:
+        opt.step()
+        return
+    base = [g["lr"] for g in opt.param_groups]
+    for g, lr in zip(opt.param_groups, base, strict=True):
+        g["lr"] = lr * factor
+    opt.step()
+    for g, lr in zip(opt.param_groups, base, strict=True):
+        g["lr"] = lr
+
+
+def _lbfgs_stage(params, net, train_set, norm, val_set, yva, loss, device, state, record,
+                 checkpoint, on_validation, on_epoch_end, log) -> None:
+    """Second stage: outer steps of full-batch L-BFGS from the best first-stage weights.
+
+    Each outer step runs up to ``lbfgs_max_iter`` iterations (strong Wolfe line search) on the
+    loss of ``lbfgs_samples`` evenly spaced training samples, evaluated in chunks; then the
+    full-batch loss and gradient norm at the new point, the validation loss, a history row and
+    a checkpoint. The stage ends after ``lbfgs_steps`` outer steps, when an outer step no
+    longer lowers the training loss, at the time budget, or on a non-finite loss (the best
+    weights so far are kept in every case).
+    """
+    full = limit_split(train_set, params.lbfgs_samples)
+    y = (full.target - norm[0]) / norm[1]
+    chunk = max(params.batch_size, 64)
+    opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=params.lbfgs_max_iter,
+                            history_size=LBFGS_HISTORY, line_search_fn="strong_wolfe",
+                            tolerance_grad=0.0, tolerance_change=0.0)
+    if state["lbfgs"] is not None:  # resumed inside the stage
+        opt.load_state_dict(state["lbfgs"])
+    elif state["lbfgs_done"] == 0:
+        net.load_state_dict(state["best_state"])
+        log(f"L-BFGS on {full.n} training samples from the weights of epoch "
+            f"{state['best_epoch']} (validation loss {state['best_val']:.4g})")
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        total = torch.zeros((), dtype=torch.float64)
+        for lo in range(0, full.n, chunk):
+            xb = full.inputs[lo:lo + chunk].to(device)
+            yb = y[lo:lo + chunk].to(device)
+            part = loss(net(xb), yb) * (xb.shape[0] / full.n)
+            part.backward()
+            total += float(part.detach())
+        return total
+
+    net.train()
+    last = state["history"][-1] if state["history"] else {}
+    previous = last["train_loss"] if last.get("stage") == "lbfgs" else math.inf
+    while state["lbfgs_done"] < params.lbfgs_steps and not state["ended_by"].startswith("L-"):
+        t0 = time.perf_counter()
+        before = opt.state[opt._params[0]].get("n_iter", 0) if opt.state else 0
+        opt.step(closure)
+        state["steps"] += opt.state[opt._params[0]]["n_iter"] - before
+        train_loss = float(closure())  # L-BFGS keeps the loss before its last update only
+        grad_norm = float(_grad_norm(net))
+        val_loss = _evaluate(net, val_set.inputs, yva, loss, chunk, device)
+        if not math.isfinite(train_loss) or not math.isfinite(val_loss):
+            log("L-BFGS: the loss became non-finite; keeping the best weights so far")
+            state["ended_by"] = "L-BFGS non-finite"
+        if on_validation is not None:
+            on_validation(state["epoch"] + 1, val_loss)
+        state["lbfgs_done"] += 1
+        record(val_loss, train_loss, 1.0, time.perf_counter() - t0, grad_norm)
+        net.train()
+        if not state["ended_by"].startswith("L-"):
+            if not train_loss < previous:
+                state["ended_by"] = "L-BFGS converged"
+            elif params.time_budget and state["elapsed"] >= params.time_budget:
+                state["ended_by"] = "L-BFGS time budget"
+            elif state["lbfgs_done"] >= params.lbfgs_steps:
+                state["ended_by"] = "L-BFGS steps"
+        previous = train_loss
+        checkpoint(opt)
+        if on_epoch_end is not None:
+            on_epoch_end(state["epoch"])
 
 
 def _git() -> str:

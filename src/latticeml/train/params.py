@@ -78,6 +78,13 @@ def _positive(name: str, value, *, integer: bool = True, allow_zero: bool = Fals
         raise ParameterError(name, ">= 0" if allow_zero else "> 0", value)
 
 
+# options added after models were published with this package: left out of a run's fingerprint
+# at these values, so that earlier runs (and their checkpoints) keep their identity
+_NEW_DEFAULTS = {"warmup_epochs": 0, "clip_grad_norm": 0.0, "stop_window": 0,
+                 "stop_min_improvement": 0.01, "lbfgs_steps": 0, "lbfgs_max_iter": 20,
+                 "lbfgs_samples": 0}
+
+
 @dataclass(frozen=True)
 class TrainParams:
     """Everything that defines one training run.
@@ -120,6 +127,30 @@ class TrainParams:
     train_limit : int
         Train on this many training samples, evenly spaced through the file so that every
         coupling keeps its share (0: all). Searches use it for a reduced budget.
+    warmup_epochs : int
+        Linear learning-rate warm-up over the optimiser steps of this many first epochs, on
+        top of ``schedule`` (0: none).
+    clip_grad_norm : float
+        Clip the gradient's global 2-norm to this value before every AdamW step (0: no
+        clipping; the norm is logged either way).
+    stop_window, stop_min_improvement : int, float
+        Stop rule on the validation curve: end the first stage when the best validation
+        loss of the last ``stop_window`` epochs is less than ``stop_min_improvement``
+        (relative) below the best before them (``stop_window`` 0: no such rule).
+    time_budget : float
+        Wall-clock seconds for the whole run, summed over resumed runs (0: none). The first
+        stage ends at the epoch that crosses the budget -- half of it when ``lbfgs_steps`` is
+        set, so that L-BFGS keeps the other half. A budget makes the result depend on the
+        machine's speed; it is not part of the fingerprint (a resumed run may extend it).
+    lbfgs_steps : int
+        Second stage: this many outer steps of full-batch L-BFGS (strong Wolfe line search)
+        from the best first-stage weights, each of at most ``lbfgs_max_iter`` iterations and
+        followed by a validation and a checkpoint (0: no second stage). Meant for models of
+        up to ~2e4 parameters and best with ``dtype`` float64.
+    lbfgs_max_iter : int
+        Iterations per outer L-BFGS step.
+    lbfgs_samples : int
+        Training samples of the full batch, evenly spaced through the training set (0: all).
     """
 
     train: str
@@ -144,13 +175,26 @@ class TrainParams:
     name: str = ""
     replica: int = 0
     train_limit: int = 0
+    warmup_epochs: int = 0
+    clip_grad_norm: float = 0.0
+    stop_window: int = 0
+    stop_min_improvement: float = 0.01
+    time_budget: float = 0.0
+    lbfgs_steps: int = 0
+    lbfgs_max_iter: int = 20
+    lbfgs_samples: int = 0
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key))
         for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane",
-                    "train_limit"):
+                    "train_limit", "warmup_epochs", "stop_window", "lbfgs_steps",
+                    "lbfgs_samples"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key), allow_zero=True)
+        _positive("--lbfgs-max-iter", self.lbfgs_max_iter)
+        for key in ("clip_grad_norm", "stop_min_improvement", "time_budget"):
+            _positive(f"--{key.replace('_', '-')}", getattr(self, key), integer=False,
+                      allow_zero=True)
         _positive("--lr", self.lr, integer=False)
         _positive("--min-lr", self.min_lr, integer=False, allow_zero=True)
         _positive("--weight-decay", self.weight_decay, integer=False, allow_zero=True)
@@ -184,4 +228,13 @@ class TrainParams:
         d["model"] = self.model_spec()
         if not self.train_limit:  # fingerprints of runs on the whole set stay as they were
             d.pop("train_limit")
+        d.pop("time_budget")  # when to stop, not what a step does: a resumed run may extend it
+        for key, default in _NEW_DEFAULTS.items():  # runs without them keep their fingerprint
+            if d[key] == default:
+                d.pop(key)
+        if not self.stop_window:
+            d.pop("stop_min_improvement", None)
+        if not self.lbfgs_steps:
+            d.pop("lbfgs_max_iter", None)
+            d.pop("lbfgs_samples", None)
         return json.loads(json.dumps(d, sort_keys=True, default=str))
