@@ -70,3 +70,102 @@ def test_scalar_bad_input():
         model(torch.zeros(2, 3, 8, 8))
     with pytest.raises(ModelInputError, match="real floating"):
         model(torch.zeros(2, 4, 8, 8, dtype=torch.complex64))
+
+
+# --- the linear skip path and the feature channels (issue 23): spec options, default off ----
+
+FEATS = ["k", "l", "abs_k", "site_flux"]
+
+
+@pytest.mark.parametrize("features", [None, FEATS, ["site_flux"]])
+def test_eq_with_linear_skip_and_features_is_translation_invariant_in_float64(features):
+    torch.manual_seed(1)
+    model = EQ(channels=[4, 6], kernel_sizes=[2, 3], hidden=[5], skip="linear",
+               features=features).double()
+    for p in model.head.parameters():  # the branch starts at zero: make it count
+        torch.nn.init.normal_(p)
+    for shape in [(8, 8), (16, 4), (6, 10)]:
+        assert assert_translation_equivariant(model, batch(shape), in_axes=[2, 3], n_trials=3,
+                                              generator=gen()) < 1e-12
+
+
+@pytest.mark.parametrize("pool", [None, "avg"])
+def test_st_with_linear_skip_keeps_its_stride_symmetry(pool):
+    torch.manual_seed(1)
+    model = ST(channels=[4, 4], kernel_sizes=3, strides=2, pool=pool, skip="linear",
+               features=FEATS).double()
+    for p in model.head.parameters():
+        torch.nn.init.normal_(p)
+    x = batch((8, 8))
+    assert assert_translation_equivariant(model, x, in_axes=[2, 3], step=4, n_trials=3,
+                                          generator=gen()) < 1e-12
+
+
+def test_site_flux_channel_matches_the_observables_definition():
+    from latticeml.nn.scalar_cnn import site_flux
+    from latticeml.observables.scalar import site_flux as reference
+
+    x = batch((6, 4), b=3)
+    kl = x.movedim(1, -1).numpy()  # (B, N_t, N_x, 4)
+    expected = reference(kl[..., :2].astype(int), kl[..., 2:].astype(int))
+    assert torch.equal(site_flux(x)[:, 0], torch.from_numpy(expected).double())
+
+
+def test_features_are_built_in_spec_order():
+    model = EQ(channels=[2], kernel_sizes=[1], features=["site_flux", "abs_k", "l"]).double()
+    x = batch((4, 6))
+    z = model._features(x)
+    assert z.shape == (3, 5, 4, 6)
+    assert torch.equal(z[:, 1:3], x[:, :2].abs()) and torch.equal(z[:, 3:], x[:, 2:])
+    assert model.convs[0].weight.shape[1] == 5
+
+
+def test_linear_skip_starts_as_a_linear_map_of_the_averages():
+    torch.manual_seed(2)
+    model = EQ(channels=[4, 4], kernel_sizes=[3, 1], out_features=1, skip="linear",
+               features=["k", "l", "abs_k"]).double()
+    x = batch((12, 6), b=5)
+    feats = torch.cat([x, x[:, :2].abs()], dim=1).mean(dim=(2, 3))
+    expected = feats @ model.linear.weight[0]
+    assert torch.allclose(model(x), expected, rtol=0, atol=1e-14)
+    assert model.linear.weight.shape == (1, 6)
+
+
+def test_linear_skip_represents_the_charge_density_exactly_on_any_lattice():
+    model = EQ(channels=[4], kernel_sizes=[3], out_features=1, skip="linear").double()
+    with torch.no_grad():
+        model.linear.weight.zero_()
+        model.linear.weight[0, 0] = 1.0  # n = <k_t>
+    for shape in [(6, 2), (60, 4), (20, 10)]:
+        x = batch(shape, b=4)
+        x[:, 0] = torch.randint(-3, 6, x[:, 0].shape, generator=gen(3)).double()
+        assert torch.allclose(model(x), x[:, 0].mean(dim=(1, 2)), rtol=0, atol=1e-14)
+
+
+def test_default_scalar_models_are_unchanged_and_options_are_checked():
+    from latticeml.errors import ParameterError
+
+    for model in (EQ(), ST(), EQ(skip=None, features=["k", "l"])):
+        assert not any(k.startswith("linear") for k in model.state_dict())
+        assert model.convs[0].weight.shape[1] == 4
+        assert model.features == ("k", "l")
+    assert "linear.weight" in build_model({"kind": "eq", "skip": "linear"}).state_dict()
+    for bad in ({"skip": "residual"}, {"features": "k"}, {"features": ["k", "k"]},
+                {"features": ["phi"]}, {"features": []},
+                {"in_channels": 3, "features": ["k"]}):
+        with pytest.raises(ParameterError, match="skip|features"):
+            EQ(**bad)
+
+
+def test_committed_scalar_model_files_still_load():
+    from pathlib import Path
+
+    from latticeml.nn import load_model
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "results" / "scalar-2d" / "models"
+    if not (root / "n_eq.pt").is_file():
+        pytest.skip("no committed scalar models")
+    model = load_model(root / "n_eq.pt", check_version=False).double()
+    x = torch.zeros(1, 4, 60, 4, dtype=torch.float64)
+    x[0, 0, :, 1] = 2.0  # two charges winding in time: n = 2 / N_x = 0.5
+    assert abs(model(x).item() - 0.5) < 0.05
