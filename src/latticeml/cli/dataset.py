@@ -57,6 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build a scalar dataset from scalar ensemble files of one lattice.",
     )
     s.add_argument("--inputs", nargs="+", required=True, metavar="E.h5", help="ensemble files")
+    s.add_argument("--flux-controls", type=int, default=0, metavar="N",
+                   help="append N sets of synthetic flux controls built from the divergence "
+                        "(closed loops/windings, open strings) as augmentation for flux "
+                        "detectors (default 0)")
+    s.add_argument("--controls-seed", type=int, default=0, metavar="S",
+                   help="seed of --flux-controls, 0..999 (default 0)")
+    s.add_argument("--controls-max-k", type=int, default=8, metavar="K",
+                   help="keep only controls with max |k| <= K (default 8)")
     add_output_args(s)
     s.set_defaults(func=_scalar)
 
@@ -84,7 +92,9 @@ def _gauge(args: argparse.Namespace) -> int:
 def _scalar(args: argparse.Namespace) -> int:
     from latticeml.data import ScalarDatasetParams, build_scalar_dataset
 
-    params = ScalarDatasetParams(sources=tuple(args.inputs))
+    params = ScalarDatasetParams(sources=tuple(args.inputs), flux_controls=args.flux_controls,
+                                 controls_seed=args.controls_seed,
+                                 controls_max_k=args.controls_max_k)
     build_scalar_dataset(params, args.out, force=args.force, progress=not args.no_progress)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -44,13 +44,37 @@ class ScalarDatasetParams:
     ----------
     sources : tuple of str
         Scalar ensemble files (e.g. one per mu), all on the same lattice.
+    flux_controls : int
+        Sets of synthetic flux controls (:func:`latticeml.scalar.controls.flux_controls`,
+        built from the divergence, not from a chain) appended to the dataset as training
+        augmentation for flux detectors (0: none). Each set adds about 120 closed and 180
+        open configurations; their ``n`` and ``phi2`` are NaN (regressors skip them),
+        ``open_worms`` counts the open strings, ``mu`` is that of the closed chain
+        configuration they were built around, ``source_index`` and ``config_index`` are -1.
+    controls_seed : int
+        Seed of the augmentation (set ``i`` uses seed ``10**6 + 1000 * controls_seed + i``,
+        never the evaluation's :data:`~latticeml.scalar.controls.CONTROL_SEED`).
+    controls_max_k : int
+        Keep only augmentation configurations with ``max |k| <= controls_max_k`` (huge
+        ``|k|`` make the squared features of a fresh network explode during training).
     """
 
     sources: tuple[str, ...]
+    flux_controls: int = 0
+    controls_seed: int = 0
+    controls_max_k: int = 8
 
     def __post_init__(self) -> None:
         if not self.sources:
             raise ParameterError("--inputs", "at least one scalar ensemble file", "nothing")
+        for name, low, flag in (("flux_controls", 0, "--flux-controls"),
+                                ("controls_seed", 0, "--controls-seed"),
+                                ("controls_max_k", 1, "--controls-max-k")):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ParameterError(flag, f"an integer >= {low}", v)
+            if name == "controls_seed" and v >= 1000:
+                raise ParameterError(flag, "an integer in [0, 999]", v)
         object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
         distinct_sources(self.sources)
 
@@ -80,6 +104,43 @@ def _labels(arrays: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         violated = (open_worms > 0).astype(np.int8)
     return violated, open_worms
+
+
+def _control_part(params: ScalarDatasetParams, parts: list[dict], shape) -> dict:
+    """Build the synthetic flux controls appended by ``params.flux_controls``."""
+    from latticeml.scalar.controls import flux_controls
+
+    kl = np.concatenate([p["kl"] for p in parts])
+    mu = np.concatenate([p["mu"] for p in parts])
+    closed = np.flatnonzero(np.concatenate([p["flux_violated"] for p in parts]) == 0)
+    if closed.size == 0:
+        raise ParameterError("--flux-controls", "ensembles with closed configurations to build "
+                             "the controls around", "only violated configurations")
+    kls, labels, worms, mus = [], [], [], []
+    for i in range(params.flux_controls):
+        base = closed[(8 * i + np.arange(8)) % closed.size]
+        k = np.moveaxis(kl[base, :2], 1, -1).astype(np.int64)
+        lb = np.moveaxis(kl[base, 2:], 1, -1).astype(np.int64)
+        c = flux_controls(shape, seed=10**6 + 1000 * params.controls_seed + i, base_k=k,
+                          base_l=lb)
+        keep = np.abs(c.kl[:, :2]).max(axis=(1, 2, 3)) <= params.controls_max_k
+        kls.append(c.kl[keep])
+        labels.append(c.label[keep])
+        worms.append(np.array([_n_strings(kind) for kind in c.kind[keep]], dtype=np.int32))
+        mus.append(np.full(int(keep.sum()), mu[base[0]]))
+    label = np.concatenate(labels)
+    n = label.size
+    return {"kl": np.concatenate(kls).astype(np.int32), "n": np.full(n, np.nan),
+            "phi2": np.full(n, np.nan), "flux_violated": label.astype(np.int8),
+            "open_worms": np.concatenate(worms), "mu": np.concatenate(mus),
+            "source_index": np.full(n, -1, dtype=np.int32),
+            "config_index": np.full(n, -1, dtype=np.int32)}
+
+
+def _n_strings(kind: str) -> int:
+    if "+strings(" in kind:
+        return int(kind.rsplit("+strings(", 1)[1].rstrip(")"))
+    return int(any(s in kind for s in ("+string_", "+walk(")))
 
 
 def build_scalar_dataset(
@@ -150,6 +211,8 @@ def build_scalar_dataset(
         sources.append(source_record(path, n, attrs))
         bar.update(1)
     bar.close()
+    if params.flux_controls:
+        parts.append(_control_part(params, parts, shape))
     cat = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     n_total = cat["kl"].shape[0]
 

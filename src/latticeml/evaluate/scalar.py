@@ -28,6 +28,17 @@ fraction of single-link defects found when one unit of flux is added to one link
 configuration (two violating sites, its ends), for every link of the lattice in turn, the
 links that cross the periodic boundary included.
 
+Flux controls of detectors (``mu`` and ``open_worms`` NaN), built from the divergence, not
+from a chain (:func:`latticeml.scalar.controls.flux_controls` on the test set's lattice, seed
+``control_seed``, around the first 8 closed configurations of the test set): closed windings,
+loops and curl superpositions (also with large ``|k|`` and random ``l``) as negatives, the same
+with one or several open strings as positives. ``control_accuracy`` (all controls),
+``control_accuracy_closed`` (negatives), ``control_accuracy_open`` (positives),
+``n_controls_closed``, ``n_controls_open``, and the worst probabilities
+``control_max_p_closed`` (largest p(violated) of a negative) and ``control_min_p_open``
+(smallest of a positive). A detector of flux violation gets 1, 1, 1, and p near 0 and 1;
+a detector of the training distribution does not.
+
 A model that cannot be applied to a test lattice (an FL model on another lattice size) gets one
 row per metric with ``value`` NaN and ``status`` ``"not applicable: ..."``, never silence.
 
@@ -59,11 +70,14 @@ from latticeml.evaluate.run import (
     label_test_sets,
 )
 from latticeml.observables.autocorr import gamma_analysis
+from latticeml.scalar.controls import CONTROL_SEED, FluxControls, flux_controls
+from latticeml.scalar.flux import divergence
 from latticeml.train.fit import resolve_device
 
 __all__ = ["ScalarEvaluateParams", "evaluate_scalar", "planted_violations", "planted_detection",
            "SCALAR_EVAL_COLUMNS",
            "SCALAR_PRED_COLUMNS", "REGRESSION_METRICS", "CLASSIFICATION_METRICS",
+           "CONTROL_METRICS", "control_metrics",
            "scalar_family"]
 
 SCALAR_EVAL_COLUMNS = ("experiment", "family", "arch", "replica", "model", "n_params", "target",
@@ -73,8 +87,11 @@ SCALAR_PRED_COLUMNS = ("experiment", "family", "arch", "replica", "target", "tas
                        "shape", "volume", "sample", "mu", "open_worms", "true", "pred")
 REGRESSION_METRICS = ("true_mean", "pred_mean", "abs_err_mean", "rel_err_mean", "mse_config",
                       "nmse_config")
+CONTROL_METRICS = ("control_accuracy", "control_accuracy_closed", "control_accuracy_open",
+                   "n_controls_closed", "n_controls_open", "control_max_p_closed",
+                   "control_min_p_open")
 CLASSIFICATION_METRICS = ("accuracy", "fpr", "fnr", "tn", "fp", "fn", "tp",
-                          "planted_detected")
+                          "planted_detected", *CONTROL_METRICS)
 _FAMILIES = {"eq": "EQ", "st": "ST", "fl": "FL", "flux": "EQ-max"}
 
 
@@ -100,6 +117,10 @@ class ScalarEvaluateParams:
         ``auto``, ``cpu`` or ``cuda``.
     threads : int
         Torch CPU threads (0: torch's default).
+    controls : bool
+        Evaluate detectors on the flux controls (module docstring).
+    control_seed : int
+        Seed of the controls (default :data:`~latticeml.scalar.controls.CONTROL_SEED`).
     """
 
     models: tuple[str, ...]
@@ -107,10 +128,14 @@ class ScalarEvaluateParams:
     batch_size: int = 256
     device: str = "auto"
     threads: int = 0
+    controls: bool = True
+    control_seed: int = CONTROL_SEED
 
     def __post_init__(self) -> None:
         check_model_and_test_files(self.models, self.test_sets)
-        check_int_fields(self, {"batch_size": 1, "threads": 0})
+        check_int_fields(self, {"batch_size": 1, "threads": 0, "control_seed": 0})
+        if not isinstance(self.controls, bool):
+            raise ParameterError("controls", "true or false", self.controls)
 
 
 class _ScalarModel:
@@ -266,6 +291,46 @@ def planted_detection(m, kl: np.ndarray, batch_size: int, device) -> float:
     return float(np.mean(prob >= 0.5))
 
 
+def control_metrics(prob: np.ndarray, controls: FluxControls) -> list[dict]:
+    """Rows (``metric``, ``value``) of a detector's probabilities on flux controls.
+
+    Parameters
+    ----------
+    prob : ndarray, shape (n,)
+        p(violated) of each control.
+    controls : FluxControls
+        The controls (labels from the divergence).
+    """
+    prob = np.asarray(prob, dtype=np.float64)
+    if prob.shape != controls.label.shape:
+        raise ParameterError("prob", f"one probability per control {controls.label.shape}",
+                             prob.shape)
+    closed, violated = controls.label == 0, controls.label == 1
+    right = (prob >= 0.5) == violated
+
+    def frac(sel):
+        return float(np.mean(right[sel])) if sel.any() else math.nan
+
+    values = {"control_accuracy": frac(np.ones_like(closed)),
+              "control_accuracy_closed": frac(closed), "control_accuracy_open": frac(violated),
+              "n_controls_closed": int(closed.sum()), "n_controls_open": int(violated.sum()),
+              "control_max_p_closed": float(prob[closed].max()) if closed.any() else math.nan,
+              "control_min_p_open": float(prob[violated].min()) if violated.any() else math.nan}
+    return [{"open_worms": math.nan, "metric": k, "value": float(v), "mc_error": math.nan}
+            for k, v in values.items()]
+
+
+def _test_controls(kl: np.ndarray, y: np.ndarray, shape, seed: int) -> FluxControls:
+    """Build controls on the lattice of a test set, around its first 8 closed ones."""
+    closed = np.flatnonzero(y < 0.5)[:8]
+    base_k = np.moveaxis(np.asarray(kl[closed, :2], dtype=np.int64), 1, -1)
+    base_l = np.moveaxis(np.asarray(kl[closed, 2:], dtype=np.int64), 1, -1)
+    if closed.size and (divergence(base_k) != 0).any():  # a mislabelled test set: no base
+        base_k = base_l = None
+    return flux_controls(shape, seed, base_k=base_k if closed.size else None,
+                         base_l=base_l if closed.size else None)
+
+
 def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
                     log: Callable[[str], None] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -311,6 +376,7 @@ def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
             set_cols = {"test_set": label, "shape": "x".join(map(str, shape)),
                         "volume": int(np.prod(shape))}
             data = {t: _read_test_set(path, t) for t in sorted(targets)}
+            controls = None
             for m in models:
                 d = data[m.target]
                 base = {**m.labels, **set_cols}
@@ -338,6 +404,12 @@ def evaluate_scalar(params: ScalarEvaluateParams, *, progress: bool = True,
                                     "mc_error": math.nan,
                                     "value": planted_detection(m, kl[closed[0]],
                                                                params.batch_size, device)})
+                    if params.controls:
+                        if controls is None:
+                            controls = _test_controls(d["kl"], d["y"], shape,
+                                                      params.control_seed)
+                        new += control_metrics(
+                            _predict(m, controls.kl, params.batch_size, device), controls)
                 rows += [{**base, **extra, **r, "status": "ok"} for r in new]
                 if id(m) in best_models:
                     pred_frames.append(pd.DataFrame({

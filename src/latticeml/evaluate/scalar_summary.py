@@ -32,8 +32,9 @@ SCALAR_SUMMARY_COLUMNS = ("experiment", "family", "arch", "target", "task", "tra
                           "max", "mc_error", "n_failed", "failure_rate")
 _KEYS = ["experiment", "family", "arch", "target", "task", "train_shape", "test_set", "shape",
          "volume", "mu", "open_worms", "metric", "status"]
-_LARGER_IS_BETTER = ("accuracy", "tn", "tp")
-_NEUTRAL = ("true_mean", "pred_mean")
+_LARGER_IS_BETTER = ("accuracy", "tn", "tp", "planted_detected", "control_accuracy",
+                     "control_accuracy_closed", "control_accuracy_open", "control_min_p_open")
+_NEUTRAL = ("true_mean", "pred_mean", "n_controls_closed", "n_controls_open")
 
 
 def is_scalar_table(columns) -> bool:
@@ -132,7 +133,9 @@ def scalar_markdown(summary: pd.DataFrame, mu_range: tuple[float, float] | None 
     (median and worst replica), the largest deviation of the median replica's average in units
     of the Monte Carlo error of the measured one (meaningful also where ⟨y⟩ is near zero and a
     relative error is not), the pooled normalised MSE per configuration and the failure rate.
-    Classification: accuracy (median, worst replica) per lattice and number of open worms.
+    Classification: accuracy (median, worst replica) per lattice and number of open worms,
+    and a row ``controls`` for the flux controls (FPR / FNR: the error rates on the closed /
+    open controls).
     Rows that do not apply say so.
     """
     lines = []
@@ -183,5 +186,16 @@ def scalar_markdown(summary: pd.DataFrame, mu_range: tuple[float, float] | None 
                              f"{int(ow)} | {_fmt(acc['median'], True)} / "
                              f"{_fmt(acc['worst'], True)} | {_fmt(fpr['median'], True)} | "
                              f"{_fmt(fnr['median'], True)} |")
+            ctl = g[g["open_worms"].isna()].set_index("metric")
+            if "control_accuracy" in ctl.index:
+                n = (ctl["median"].get("n_controls_closed", math.nan),
+                     ctl["median"].get("n_controls_open", math.nan))
+                lines.append(
+                    f"| {key[0]} | {first['family']} | {key[1]} | {first['shape']} | "
+                    f"controls ({_fmt(n[0])} closed + {_fmt(n[1])} open) | "
+                    f"{_fmt(ctl.loc['control_accuracy', 'median'], True)} / "
+                    f"{_fmt(ctl.loc['control_accuracy', 'worst'], True)} | "
+                    f"{_fmt(1 - ctl['median'].get('control_accuracy_closed', math.nan), True)} | "
+                    f"{_fmt(1 - ctl['median'].get('control_accuracy_open', math.nan), True)} |")
         lines.append("")
     return "\n".join(lines)

@@ -282,16 +282,30 @@ class FluxClassifier(_ScalarBase):
     ----------
     in_channels, channels, kernel_sizes, activation
         As for :class:`EQ`.
+    inputs : {'kl', 'k'}
+        ``'k'``: only the channels ``k_t, k_x`` (the first two) enter the convolutions (the
+        divergence does not depend on ``l``); the input is still ``(B, in_channels, ...)``.
+    bias : bool
+        Biases of the convolutions (without them a closed configuration can give exactly 0).
     """
 
     def __init__(self, in_channels: int = 4, channels: Sequence[int] = (8, 8),
-                 kernel_sizes: int | Sequence[int] = 3, activation: str = "relu"):
+                 kernel_sizes: int | Sequence[int] = 3, activation: str = "relu",
+                 inputs: str = "kl", bias: bool = True):
         super().__init__()
-        self.in_channels = in_channels
-        self.convs, c = _conv_stack(in_channels, channels, kernel_sizes, activation)
+        if inputs not in ("kl", "k"):
+            raise ParameterError("inputs", "'kl' (k and l channels) or 'k' (k_t, k_x only)",
+                                 inputs)
+        self.in_channels, self.inputs = in_channels, inputs
+        self.convs, c = _conv_stack(2 if inputs == "k" else in_channels, channels,
+                                    kernel_sizes, activation)
+        if not bias:
+            for conv in self.convs[::2]:
+                conv.bias = None
         self.head = nn.Linear(c, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, 4, N_t, N_x)`` -> logits ``(B,)`` (positive: violation)."""
-        y = self.convs(self._check(x)).amax(dim=(-2, -1))
+        x = self._check(x)
+        y = self.convs(x[:, :2] if self.inputs == "k" else x).amax(dim=(-2, -1))
         return self.head(y).squeeze(-1)

@@ -50,7 +50,11 @@ def classifier_accuracy(evaluation: pd.DataFrame) -> Figure:
     median over replicas (test sets of the same volume pooled), error bars span min to max.
     The y axis is logarithmic; a zero error rate is drawn at ``1 / N_test`` (the resolution of
     the test set) as an open marker with a downward arrow. The dotted line marks the goal
-    accuracy of 99.9 %.
+    accuracy of 99.9 %. Where the table has flux-control rows (``control_accuracy_closed`` /
+    ``control_accuracy_open``, :func:`latticeml.evaluate.scalar.control_metrics`), the left
+    panel also shows each family's error rate on the closed and the open controls (grey
+    square / triangle markers, zero drawn at ``1 / N_controls``): a detector of flux
+    violation has none, a detector of its training distribution does.
 
     Parameters
     ----------
@@ -94,6 +98,17 @@ def classifier_accuracy(evaluation: pd.DataFrame) -> Figure:
                              f"{prefix}{label} ({_lattice(shape)})", set_shades[k],
                              _LEVEL_MARKERS[k % len(_LEVEL_MARKERS)], style["linestyle"],
                              lambda v, c=shift: v + c)
+    ctl = _control_rows(cls)
+    for f, family in enumerate(families):
+        style = scalar_family_style(family)
+        prefix = f"{family}, " if len(families) > 1 else ""
+        for k, (which, marker) in enumerate((("closed", "s"), ("open", "^"))):
+            shift = 1.04 ** (f * 2 + k - len(families))
+            _error_rate_line(ax_v, ctl[(ctl["family"] == family) & (ctl["which"] == which)],
+                             "volume", f"{prefix}controls: {which}", ("0.45", "0.15")[k],
+                             marker, style["linestyle"], lambda v, c=shift: v * c)
+    if not ctl.empty:
+        acc = pd.concat([acc, ctl[["volume", "shape", "error", "floor"]]], ignore_index=True)
     _volume_ticks(ax_v, acc[["volume", "shape"]].drop_duplicates())
     ax_v.set_xlabel(r"lattice volume $V = N_t N_x$")
     ax_v.set_title("vs lattice size")
@@ -148,6 +163,21 @@ def _accuracy_rows(cls: pd.DataFrame) -> pd.DataFrame:
     error = (1.0 - acc["value"]).clip(lower=0.0)
     fallback = 0.5 * error[error > 0].min() if (error > 0).any() else 1e-4
     return acc.assign(error=error, floor=(1.0 / n_test).fillna(fallback))
+
+
+def _control_rows(cls: pd.DataFrame) -> pd.DataFrame:
+    """Flux-control error rates: ``which`` (closed/open), ``error``, ``floor`` = 1 / N."""
+    ok = cls[_ok(cls)]
+    parts = []
+    for which in ("closed", "open"):
+        rows = ok[ok["metric"] == f"control_accuracy_{which}"].dropna(subset=["value"])
+        keys = ["experiment", "replica", "test_set"]
+        n = ok[ok["metric"] == f"n_controls_{which}"].set_index(keys)["value"]
+        rows = rows.join(n.rename("n_controls"), on=keys)
+        floor = 1.0 / rows["n_controls"].where(rows["n_controls"] > 0)
+        parts.append(rows.assign(which=which, error=(1.0 - rows["value"]).clip(lower=0.0),
+                                 floor=floor.fillna(1e-3)))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _shades(n: int) -> list:
