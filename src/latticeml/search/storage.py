@@ -9,6 +9,16 @@
 
 The study stores its definition (space, target, training budget) as an attribute; a worker
 whose definition differs is refused, so a reused study name cannot mix two searches.
+
+A journal torn by a kill or a full disk (a last line without its newline) is repaired when it
+is opened, under the journal's own lock: the partial line is moved to ``<journal>.torn-<k>``
+with a warning, so that the next append starts on a line of its own. A journal that older
+versions had already appended to after such a tear (a line holding the torn fragment followed
+by a complete record) keeps the complete record and sets the fragment aside the same way.
+
+The sampler's randomness depends on the study's history: before every ``ask`` the worker
+reseeds it from ``(--seed, --worker, number of trials in the storage)``, so a restarted,
+extended or rerun worker never replays the proposals of an earlier run.
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ import numpy as np
 
 from latticeml.errors import ParameterError
 
-__all__ = ["storage_url", "open_storage", "open_study", "load_study"]
+__all__ = ["storage_url", "open_storage", "open_study", "load_study", "repair_journal",
+           "reseed"]
 
 
 def storage_url(storage: str, out: str | os.PathLike) -> str:
@@ -36,8 +47,83 @@ def storage_url(storage: str, out: str | os.PathLike) -> str:
     return storage
 
 
-def open_storage(storage: str, out: str | os.PathLike):
-    """Return an Optuna storage object, or raise a one-line ParameterError."""
+def repair_journal(path: str | os.PathLike, log=None) -> list[Path]:
+    """Set aside the torn fragments of a journal file; return the files they went to.
+
+    Parameters
+    ----------
+    path : path
+        The journal file (``OUT/study.log``); a missing or empty file is left alone.
+    log : callable, optional
+        Receives one line per fragment set aside (default: a ``UserWarning``).
+
+    Returns
+    -------
+    list of Path
+        The ``<journal>.torn-<k>`` files written (empty when the journal was whole).
+    """
+    from optuna.storages.journal import JournalFileSymlinkLock
+    from optuna.storages.journal._file import get_lock_file
+
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    with get_lock_file(JournalFileSymlinkLock(str(path))):
+        data = path.read_bytes()
+        lines = data.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline
+        kept, fragments = [], []
+        for line in lines:
+            record, fragment = _split_record(line)
+            if record is not None:
+                kept.append(record)
+            if fragment:
+                fragments.append(fragment)
+        if tail:
+            fragments.append(tail)
+        if not fragments:
+            return []
+        written = []
+        for fragment in fragments:
+            k = 0
+            while path.with_name(f"{path.name}.torn-{k}").exists():
+                k += 1
+            aside = path.with_name(f"{path.name}.torn-{k}")
+            aside.write_bytes(fragment)
+            written.append(aside)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.repair")
+        tmp.write_bytes(b"".join(r + b"\n" for r in kept))
+        os.replace(tmp, path)
+    say = log or (lambda msg: warnings.warn(msg, UserWarning, stacklevel=3))
+    for aside in written:
+        say(f"journal {path} was torn (a kill or a full disk while writing): "
+            f"{aside.stat().st_size} bytes of a partial record moved to {aside}")
+    return written
+
+
+def _split_record(line: bytes) -> tuple[bytes | None, bytes]:
+    """``(record, fragment)`` of one journal line: a whole JSON record, and what is not one."""
+    try:
+        json.loads(line)
+        return line, b""
+    except ValueError:
+        pass
+    start = line.find(b"{", 1)
+    while start != -1:  # a torn fragment with a complete record appended to it
+        try:
+            if isinstance(json.loads(line[start:]), dict):
+                return line[start:], line[:start]
+        except ValueError:
+            pass
+        start = line.find(b"{", start + 1)
+    return None, line
+
+
+def open_storage(storage: str, out: str | os.PathLike, log=None):
+    """Return an Optuna storage object, or raise a one-line ParameterError.
+
+    A journal file is repaired first (:func:`repair_journal`); ``log`` receives its warnings.
+    """
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
@@ -49,6 +135,7 @@ def open_storage(storage: str, out: str | os.PathLike):
             raise ParameterError("--storage", "a journal file in an existing directory", url,
                                  f"create {path.parent} first")
         try:
+            repair_journal(path, log)
             return JournalStorage(JournalFileBackend(str(path)))
         except OSError as exc:
             raise ParameterError("--storage", "a writable journal file", url,
@@ -65,10 +152,12 @@ def open_storage(storage: str, out: str | os.PathLike):
                              first[:200]) from None
 
 
-def _sampler(params):
+def _sampler(params, history: int = 0):
+    """Return the TPE sampler of a worker, seeded from seed, worker and the study's size."""
     import optuna
 
-    seed = int(np.random.SeedSequence([params.seed, params.worker, 0x5EA]).generate_state(1)[0])
+    entropy = [params.seed, params.worker, 0x5EA] + ([history] if history else [])
+    seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
     with warnings.catch_warnings():  # multivariate/group/constant_liar are "experimental"
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True,
@@ -84,7 +173,12 @@ def _pruner(params):
                                        n_warmup_steps=max(1, params.epochs // 4))
 
 
-def open_study(params, *, create: bool = True):
+def reseed(study, params) -> None:
+    """Give ``study`` a sampler seeded from its current number of trials (before ``ask``)."""
+    study.sampler = _sampler(params, history=1 + len(study.get_trials(deepcopy=False)))
+
+
+def open_study(params, *, create: bool = True, log=None):
     """Create or load the study of a :class:`~latticeml.search.params.SearchParams`.
 
     Raises
@@ -95,7 +189,7 @@ def open_study(params, *, create: bool = True):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(params.storage, params.out)
+    storage = open_storage(params.storage, params.out, log)
     study = optuna.create_study(study_name=params.study_name, storage=storage,
                                 sampler=_sampler(params), pruner=_pruner(params),
                                 direction="minimize", load_if_exists=create)

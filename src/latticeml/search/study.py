@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from latticeml.errors import LatticeMLError, ParameterError
 from latticeml.search.params import SearchParams
 from latticeml.search.space import sample
-from latticeml.search.storage import open_study
+from latticeml.search.storage import open_study, reseed
 
 __all__ = ["SearchResult", "run_search"]
 
@@ -262,11 +262,11 @@ def run_search(params: SearchParams, *, progress: bool = True,
               load_split(params.val, params.target, plane=params.plane, dtype=params.dtype,
                          role="--val"))
     if params.storage:  # an explicit storage is checked before anything is written
-        study = open_study(params, create=True)
+        study = open_study(params, create=True, log=log)
         out.mkdir(exist_ok=True)
     else:
         out.mkdir(exist_ok=True)
-        study = open_study(params, create=True)
+        study = open_study(params, create=True, log=log)
     for ref in params.enqueue:  # reference architectures, once per study
         study.enqueue_trial(dict(ref), user_attrs={"reference": True}, skip_if_exists=True)
     t_start = time.monotonic()
@@ -290,6 +290,7 @@ def run_search(params: SearchParams, *, progress: bool = True,
             if done + len(running) >= params.n_trials:  # the others are finishing the study
                 time.sleep(poll)
                 continue
+            reseed(study, params)  # never replay an earlier run's proposals
             trial = study.ask()
             done, running = _tally(study)
             rank = done + 1 + [t.number for t in running].index(trial.number)
