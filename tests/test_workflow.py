@@ -509,3 +509,28 @@ def test_missing_key_with_a_default_is_accepted():
     cfg["searches"] = [{"name": "s", "ensemble": "tiny", "target": "W_1x1"}]  # no space
     with pytest.raises(ConfigError, match="space"):
         check_schema(cfg, schema)
+
+
+def test_flux_controls_reach_the_dataset_job(tmp_path):
+    """An ensemble's ``flux_controls`` per split becomes ``--flux-controls N`` of that split's
+    dataset job, with a seed per split; splits without it get 0."""
+    cfg = copy.deepcopy(TINY)
+    ens = cfg["scalar"]["ensembles"][0]
+    ens["splits"] = {"train": 4, "val": 3}
+    ens["flux_controls"] = {"train": 3}
+    name = ens["name"]
+    conf = _write_config(tmp_path, cfg)
+    res = "results"
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                     f"{res}/datasets/scalar/{name}/train.h5",
+                     f"{res}/datasets/scalar/{name}/val.h5")
+    assert out.returncode == 0, out.stderr[-2000:]
+    cmds = [line for line in out.stdout.splitlines() if "dataset scalar" in line]
+    train = next(c for c in cmds if f"{name}/train.h5" in c.split("--out ")[1])
+    val = next(c for c in cmds if f"{name}/val.h5" in c.split("--out ")[1])
+    assert "--flux-controls 3 --controls-seed 0" in train
+    assert "--flux-controls 0 --controls-seed 1" in val
+    cfg["scalar"]["ensembles"][0]["flux_controls"] = {"train": -1}
+    conf = _write_config(tmp_path, cfg)
+    bad = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run")
+    assert bad.returncode != 0 and "flux_controls" in bad.stdout + bad.stderr

@@ -48,6 +48,11 @@ rule dataset_scalar:
     resources:
         mem_mb=2000,
         runtime=20,
+    params:
+        controls=lambda w: SCALAR_ENS[w.ensemble].get("flux_controls", {}).get(w.split, 0),
+        controls_seed=lambda w: ("train", "val", "test").index(w.split),
     shell:
         f"{LATTICEML} dataset scalar"
-        " --inputs {input} --no-progress --force --out {output} > {log} 2>&1"
+        " --inputs {input} --flux-controls {params.controls}"
+        " --controls-seed {params.controls_seed} --no-progress --force --out {output}"
+        " > {log} 2>&1"
