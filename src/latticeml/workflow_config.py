@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 from latticeml.errors import LatticeMLError
 from latticeml.workflow_policy import preset_names
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "check_config",
     "check_finite",
+    "check_results_path",
     "check_schema",
     "config_key",
     "dataset_targets",
@@ -306,6 +308,41 @@ def _check_search(s: Mapping, ens: _Ensembles) -> None:
         )
 
 
+_PATH_FORBIDDEN = set("$`'\"\\")
+
+
+def check_results_path(results: str, outside: bool = False) -> None:
+    """Refuse a ``results:`` folder that no job should write to.
+
+    Parameters
+    ----------
+    results : str
+        The configured folder.
+    outside : bool
+        ``results_outside_workdir``: an absolute path, or one that leaves the working
+        directory, is meant.
+
+    Raises
+    ------
+    ConfigError
+        Empty or blank; control characters (newline, tab, NUL), ``$``, backquotes, quotes or
+        backslashes (shell syntax, never part of a path a workflow should write); absolute or
+        leaving the working directory through ``..`` without ``outside``.
+    """
+    if not isinstance(results, str) or not results.strip():
+        raise ConfigError("results", f"expected a folder name such as 'results', got "
+                          f"{results!r} (an empty path would put every output at the root)")
+    bad = sorted({c for c in results if c in _PATH_FORBIDDEN or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        raise ConfigError("results", f"expected a plain path, got {results!r}, which holds "
+                          f"{', '.join(repr(c) for c in bad)}; choose a name without them")
+    parts = Path(results).parts
+    leaves = Path(results).is_absolute() or ".." in parts
+    if leaves and not outside:
+        raise ConfigError("results", f"expected a path inside the working directory, got "
+                          f"{results!r}; set results_outside_workdir: true if that is meant")
+
+
 def check_config(config: Mapping) -> None:
     """Check what the schema cannot: references, uniqueness, fit to the lattice, files.
 
@@ -317,6 +354,8 @@ def check_config(config: Mapping) -> None:
     ConfigError
         For the first problem found; the message names the key.
     """
+    check_results_path(config.get("results", "results"),
+                       bool(config.get("results_outside_workdir", False)))
     _check_ensembles(config)
     mu_range = config["evaluation"]["mu_range"]
     if mu_range[0] > mu_range[1]:

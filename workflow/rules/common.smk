@@ -3,6 +3,7 @@
 import itertools
 import json
 import re
+import shlex
 import sys
 import zlib
 
@@ -30,8 +31,10 @@ RESULTS = config["results"]
 ENV = "../../envs/latticeml.yaml"
 # Every rule runs the package of this checkout, in the project venv (activated) or in the conda
 # environment of envs/ (--sdm conda), which holds the dependencies but not latticeml itself.
+# (every path reaches the shell quoted: `{output:q}` in the rules, shlex.quote here)
 LATTICEML = (
-    f"PYTHONPATH={workflow.basedir}/src${{{{PYTHONPATH:+:$PYTHONPATH}}}} python -m latticeml"
+    f"PYTHONPATH={shlex.quote(f'{workflow.basedir}/src')}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"
+    " python -m latticeml"
 )
 
 
@@ -292,7 +295,8 @@ def train_model_input(w):
 def train_extra_flags(w):
     """`--training-from best.yaml` when an experiment trains a searched architecture."""
     if searched(w.exp):
-        return f" --training-from {search_dir(searched(w.exp))}/best/best.yaml"
+        best = f"{search_dir(searched(w.exp))}/best/best.yaml"
+        return f" --training-from {shlex.quote(best)}"
     return ""
 
 
@@ -310,7 +314,7 @@ def evaluate_flags(w):
         return f"--batch-size {e['scalar_batch_size']}"
     # one seed per training ensemble: all models of a study meet the same transformations
     return (
-        f"--train-set {dataset_path(ens, 'train')} --batch-size {e['batch_size']}"
+        f"--train-set {shlex.quote(dataset_path(ens, 'train'))} --batch-size {e['batch_size']}"
         f" --gauge-configs {e['gauge_configs']}"
         f" --alphas {','.join(str(a) for a in e['alphas'])}"
         f" --adversarial-steps {e['adversarial_steps']} --adversarial-lr {e['adversarial_lr']}"
@@ -320,9 +324,9 @@ def evaluate_flags(w):
 
 def train_model_flag(w):
     if searched(w.exp):
-        return search_best(searched(w.exp))
+        return shlex.quote(search_best(searched(w.exp)))
     if "grid" in EXPERIMENTS[w.exp]:
-        return f"{RESULTS}/train/{w.exp}/best.yaml"
+        return shlex.quote(f"{RESULTS}/train/{w.exp}/best.yaml")
     return model_arg(EXPERIMENTS[w.exp]["model"])
 
 
@@ -381,7 +385,7 @@ def search_space_input(w):
 
 def search_space_arg(name):
     space = SEARCHES[name]["space"]
-    return space if isinstance(space, str) else model_arg(space)
+    return shlex.quote(space) if isinstance(space, str) else model_arg(space)
 
 
 SEARCH_KEYS = (

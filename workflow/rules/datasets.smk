@@ -29,8 +29,8 @@ rule dataset_gauge:
         ),
     shell:
         f"{LATTICEML} dataset gauge"
-        " --inputs {input} --loops {params.loops} {params.channels}"
-        " --no-progress --force --out {output} > {log} 2>&1"
+        " --inputs {input:q} --loops {params.loops} {params.channels}"
+        " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
 
 rule dataset_scalar:
@@ -53,6 +53,6 @@ rule dataset_scalar:
         controls_seed=lambda w: ("train", "val", "test").index(w.split),
     shell:
         f"{LATTICEML} dataset scalar"
-        " --inputs {input} --flux-controls {params.controls}"
-        " --controls-seed {params.controls_seed} --no-progress --force --out {output}"
-        " > {log} 2>&1"
+        " --inputs {input:q} --flux-controls {params.controls}"
+        " --controls-seed {params.controls_seed} --no-progress --force --out {output:q}"
+        " > {log:q} 2>&1"

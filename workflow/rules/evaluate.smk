@@ -24,9 +24,9 @@ rule evaluate:
         flags=evaluate_flags,
         device=lambda w: training_value(w.exp, "device"),
     shell:
-        f"{LATTICEML} evaluate --models {{input.models}} --test {{input.test}}"
-        " --out {output.table} --predictions {output.predictions} {params.flags}"
-        " --device {params.device} --threads {threads} --force --no-progress > {log} 2>&1"
+        f"{LATTICEML} evaluate --models {{input.models:q}} --test {{input.test:q}}"
+        " --out {output.table:q} --predictions {output.predictions:q} {params.flags}"
+        " --device {params.device} --threads {threads} --force --no-progress > {log:q} 2>&1"
 
 
 rule summarize:
@@ -60,6 +60,6 @@ rule summarize:
             else ""
         ),
     shell:
-        f"{LATTICEML} summarize --evaluations {{input.tables}} --out {{output.summary}}"
-        " --merged {output.merged} --predictions {input.predictions}"
-        " --best-predictions {output.predictions} --markdown {output.markdown} --failure-ratio {params.ratio} {params.scalar} --force > {log} 2>&1"
+        f"{LATTICEML} summarize --evaluations {{input.tables:q}} --out {{output.summary:q}}"
+        " --merged {output.merged:q} --predictions {input.predictions:q}"
+        " --best-predictions {output.predictions:q} --markdown {output.markdown:q} --failure-ratio {params.ratio} {params.scalar} --force > {log:q} 2>&1"

@@ -32,7 +32,7 @@ rule generate_gauge:
         " --n-skip {params.n_skip} --seed {params.seed} --algorithm {params.algorithm}"
         " --overrelax {params.overrelax} --start {params.start} --threads {threads}"
         " --backend {params.backend}"
-        " --no-progress --force --out {output} > {log} 2>&1"
+        " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
 
 rule generate_scalar:
@@ -67,4 +67,4 @@ rule generate_scalar:
         " --eta {params.eta} --lam {params.lam} --n-configs {params.n_configs}"
         " --n-therm {params.n_therm} --n-skip {params.n_skip} {params.n_worms}"
         " --seed {params.seed} --open-worms {wildcards.worms}"
-        " --no-progress --force --out {output} > {log} 2>&1"
+        " --no-progress --force --out {output:q} > {log:q} 2>&1"

@@ -31,6 +31,6 @@ rule loops_explain:
         configs=LOOPS["configs"],
         top=LOOPS["top"],
     shell:
-        f"{LATTICEML} loops explain {{input}} --out-dir {{params.out}} --name {{wildcards.exp}}"
+        f"{LATTICEML} loops explain {{input:q}} --out-dir {{params.out:q}} --name {{wildcards.exp}}"
         " --beta {params.betas} --configs {params.configs} --top {params.top} --force"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"

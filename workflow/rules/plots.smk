@@ -34,8 +34,8 @@ rule plots:
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
     shell:
-        f"{LATTICEML} plot --evaluation {{input.evaluation}} --predictions {{input.predictions}}"
-        " --metrics {input.metrics} --out-dir {params.out} --force > {log} 2>&1"
+        f"{LATTICEML} plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
+        " --metrics {input.metrics:q} --out-dir {params.out:q} --force > {log:q} 2>&1"
 
 
 # Scalar studies: one rule per group of figures, so that a study gets exactly the figures its
@@ -45,8 +45,8 @@ SCALAR_PLOT_INPUT = dict(
     predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
 )
 SCALAR_PLOT = (
-    f"{LATTICEML} plot --evaluation {{input.evaluation}} --predictions {{input.predictions}}"
-    " --out-dir {params.out} --figures {params.figures} --mu-range {params.mu_range}"
+    f"{LATTICEML} plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
+    " --out-dir {params.out:q} --figures {params.figures} --mu-range {params.mu_range}"
 )
 
 
@@ -81,7 +81,7 @@ rule plots_scalar:
             else ""
         ),
     shell:
-        f"{SCALAR_PLOT} {{params.sets}} --force > {{log}} 2>&1"
+        f"{SCALAR_PLOT} {{params.sets}} --force > {{log:q}} 2>&1"
 
 
 rule plots_scalar_training:
@@ -107,7 +107,7 @@ rule plots_scalar_training:
         figures="training_curves",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
     shell:
-        f"{SCALAR_PLOT} --metrics {{input.metrics}} --force > {{log}} 2>&1"
+        f"{SCALAR_PLOT} --metrics {{input.metrics:q}} --force > {{log:q}} 2>&1"
 
 
 rule plots_extrapolation:
@@ -129,7 +129,7 @@ rule plots_extrapolation:
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
         sets=lambda w: " ".join(extrapolation_sets(w.study)),
     shell:
-        f"{SCALAR_PLOT} --extrapolation-sets {{params.sets}} --force > {{log}} 2>&1"
+        f"{SCALAR_PLOT} --extrapolation-sets {{params.sets}} --force > {{log:q}} 2>&1"
 
 
 rule plots_detector:
@@ -159,5 +159,5 @@ rule plots_detector:
         figures="classifier_accuracy,feature_maps",
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
     shell:
-        f"{SCALAR_PLOT} --feature-models {{input.models}} --feature-data {{input.data}}"
-        " --force > {log} 2>&1"
+        f"{SCALAR_PLOT} --feature-models {{input.models:q}} --feature-data {{input.data:q}}"
+        " --force > {log:q} 2>&1"

@@ -28,16 +28,16 @@ rule search_worker:
         seed=lambda w: derive_seed("search", w.search),
         out=lambda w: search_dir(w.search),
     shell:
-        f"{LATTICEML} search run --space {{params.space}} --train {{input.train}}"
-        " --val {input.val} --target {params.target} --plane {params.s[plane]}"
-        " --out {params.out} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
+        f"{LATTICEML} search run --space {{params.space}} --train {{input.train:q}}"
+        " --val {input.val:q} --target {params.target} --plane {params.s[plane]}"
+        " --out {params.out:q} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
         " --timeout {params.s[timeout]} --seeds {params.s[seeds]} --seed {params.seed}"
         " --worker {wildcards.worker} --epochs {params.s[epochs]}"
         " --patience {params.s[patience]} --batch-size {params.s[batch_size]}"
         " --lr {params.s[lr]} --loss {params.s[loss]} --schedule {params.s[schedule]}"
         " --train-limit {params.s[train_limit]} --pruner {params.s[pruner]}"
-        " --dtype {params.s[dtype]} --threads {threads} --summary {output}"
-        " --no-progress > {log} 2>&1"
+        " --dtype {params.s[dtype]} --threads {threads} --summary {output:q}"
+        " --no-progress > {log:q} 2>&1"
 
 
 rule search_best:
@@ -68,5 +68,5 @@ rule search_best:
         storage=lambda w: f"{search_dir(w.search)}/study.log",
         out=lambda w: f"{search_dir(w.search)}/best",
     shell:
-        f"{LATTICEML} search export --storage {{params.storage}} --study-name {{wildcards.search}}"
-        " --out {params.out} --figures > {log} 2>&1"
+        f"{LATTICEML} search export --storage {{params.storage:q}} --study-name {{wildcards.search}}"
+        " --out {params.out:q} --figures > {log:q} 2>&1"

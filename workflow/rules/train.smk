@@ -30,10 +30,10 @@ rule train:
         out=lambda w: train_dir(w.exp, w.replica),
         extra=train_extra_flags,
     shell:
-        f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
+        f"{LATTICEML} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
-        + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out {params.out}"
-        " --force --no-progress > {log} 2>&1"
+        + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out {params.out:q}"
+        " --force --no-progress > {log:q} 2>&1"
 
 
 rule train_grid:
@@ -63,10 +63,10 @@ rule train_grid:
         seed=lambda w: derive_seed("grid", w.exp, w.point),
         out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
     shell:
-        f"{LATTICEML} train --train {{input.train}} --val {{input.val}} --model {{params.model}}"
+        f"{LATTICEML} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
-        + " --name {wildcards.exp}-g{wildcards.point} --out {params.out}"
-        " --force --no-progress > {log} 2>&1"
+        + " --name {wildcards.exp}-g{wildcards.point} --out {params.out:q}"
+        " --force --no-progress > {log:q} 2>&1"
 
 
 rule select_grid:
@@ -83,5 +83,5 @@ rule select_grid:
         ENV
     threads: 1
     shell:
-        f"{LATTICEML} select --models {{input}} --out {{output.spec}} --table {{output.table}}"
-        " --force > {log} 2>&1"
+        f"{LATTICEML} select --models {{input:q}} --out {{output.spec:q}} --table {{output.table:q}}"
+        " --force > {log:q} 2>&1"

@@ -1,0 +1,82 @@
+"""A hostile or careless config cannot reach the shell (hostile inputs, round two, item 1).
+
+Every path reaches a job's shell quoted (``{output:q}``, ``shlex.quote``), and ``results:`` is
+refused when empty, when it holds shell syntax no path should (control characters, ``$``,
+backquotes, quotes, backslashes), or when it leaves the working directory without
+``results_outside_workdir: true``. A folder name with ``;`` or spaces is a legal (if odd) path:
+the job writes there, and nothing it names is executed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = {
+    "seed": 3,
+    "threads": 1,
+    "gauge": {"ensembles": [
+        {"name": "g", "group": "su2", "shape": [4, 4], "betas": [1.0],
+         "splits": {"train": 2, "val": 2, "test": 2}, "n_therm": 2, "n_skip": 1},
+    ]},
+    "scalar": {"ensembles": []},
+    "datasets": {"gauge": {"loops": [[1, 1]]}},
+    "training": {"replicas": 1, "epochs": 1, "batch_size": 2},
+    "experiments": [
+        {"name": "e", "ensemble": "g", "target": "W_1x1", "model": "W1x1", "test": ["g"]},
+    ],
+}
+
+
+def _snakemake(workdir: Path, results: str, *args: str, **extra):
+    cfg = {**CONFIG, "results": results, **extra}
+    conf = workdir / "config.yaml"
+    conf.write_text(yaml.safe_dump(cfg))
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(workdir), "--configfile", str(conf), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir,
+                          timeout=600)
+
+
+@pytest.mark.parametrize("results", [
+    "res$(touch pwned)", "res`touch pwned`", "a\nb", "", "   ", "it's", 'say"x"', "back\\slash",
+    "/tmp/latticeml-results-elsewhere", "../outside",
+])
+def test_refused_results_paths_stop_the_dry_run(tmp_path, results):
+    out = _snakemake(tmp_path, results, "--dry-run", "--cores", "1")
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "config key results" in text, text[-2000:]
+    assert not (tmp_path / "pwned").exists()
+    assert not (tmp_path / "res").exists()
+
+
+def test_outside_results_with_intent_is_planned(tmp_path):
+    target = tmp_path / "elsewhere"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    out = _snakemake(workdir, str(target), "--dry-run", "--cores", "1",
+                     results_outside_workdir=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert str(target) in out.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("results", ["res;touch pwned;x", "my results", "r&&touch pwned"])
+def test_odd_but_legal_results_run_a_job_and_nothing_else(tmp_path, results):
+    """Before: the shell ran `touch pwned` (unquoted {output}); "my results" failed every job."""
+    target = f"{results}/datasets/gauge/g/train.h5"
+    out = _snakemake(tmp_path, results, "--cores", "1", target)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert (tmp_path / target).is_file()
+    assert not list(tmp_path.rglob("pwned"))
+    assert {p.name for p in tmp_path.iterdir()} >= {results.split("/")[0]}
