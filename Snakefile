@@ -1,6 +1,7 @@
 # latticeml workflow: Monte Carlo ensembles -> datasets -> training -> evaluation -> plots.
 #   snakemake --cores 2                                   (default config.yaml)
-#   snakemake --cores 2 --configfile my.yaml              (another run)
+#   snakemake --cores 2 --configfile my.yaml              (another run: my.yaml stands alone)
+#   snakemake --cores 2 --configfile config.yaml my.yaml  (my.yaml layered on the default)
 #   snakemake --workflow-profile workflow/profiles/slurm  (submit to SLURM)
 # Logic lives in the `latticeml` CLI; the rules only name targets, seeds and paths.
 from snakemake.utils import min_version
@@ -8,7 +9,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# A config given with --configfile stands alone: the default config.yaml is read only when no
+# --configfile is given (to layer a file on it, name both, in order). The run prints which
+# file each top-level key came from (workflow/rules/common.smk).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 # global description of `snakemake --report report.html` (figure captions: workflow/report/)

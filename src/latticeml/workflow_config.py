@@ -25,6 +25,7 @@ __all__ = [
     "check_config",
     "check_finite",
     "check_results_path",
+    "config_origins",
     "check_schema",
     "config_key",
     "dataset_targets",
@@ -308,6 +309,50 @@ def _check_search(s: Mapping, ens: _Ensembles) -> None:
         )
 
 
+def config_origins(config: Mapping, files: Sequence[str], overrides: Mapping | None = None
+                   ) -> str:
+    """Say where each top-level key of the run's config came from, in one line.
+
+    Parameters
+    ----------
+    config : Mapping
+        The config as the workflow sees it (before the schema's defaults are filled in).
+    files : sequence of str
+        The config files read, in the order they were merged (a later one wins).
+    overrides : Mapping, optional
+        ``--config KEY=VALUE`` values (they win over every file).
+
+    Returns
+    -------
+    str
+        ``config: results, seed from my.yaml; gauge from config.yaml; --config: threads;
+        schema defaults for the rest``.
+    """
+    import yaml
+
+    origin: dict[str, str] = {}
+    for f in files:
+        try:
+            with open(f) as fh:
+                data = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, Mapping):
+            for key in data:
+                origin[str(key)] = os.path.basename(f) if len(
+                    {os.path.basename(x) for x in files}) == len(files) else str(f)
+    for key in overrides or {}:
+        origin[str(key)] = "--config"
+    by_source: dict[str, list[str]] = {}
+    for key in config:
+        by_source.setdefault(origin.get(str(key), "--config"), []).append(str(key))
+    parts = [f"{', '.join(keys)} from {src}" for src, keys in by_source.items()
+             if src != "--config"]
+    if "--config" in by_source:
+        parts.append(f"--config: {', '.join(by_source['--config'])}")
+    return "config: " + "; ".join(parts) + "; schema defaults for the rest"
+
+
 _PATH_FORBIDDEN = set("$`'\"\\")
 
 
@@ -356,6 +401,13 @@ def check_config(config: Mapping) -> None:
     """
     check_results_path(config.get("results", "results"),
                        bool(config.get("results_outside_workdir", False)))
+    if not (config.get("gauge", {}).get("ensembles")
+            or config.get("scalar", {}).get("ensembles")):
+        raise ConfigError("gauge.ensembles / scalar.ensembles", "this config declares no "
+                          "ensemble, so the run would do nothing. A config given with "
+                          "--configfile stands alone: declare the ensembles (and experiments) "
+                          "it runs, or layer it on the default with --configfile config.yaml "
+                          "FILE")
     _check_ensembles(config)
     mu_range = config["evaluation"]["mu_range"]
     if mu_range[0] > mu_range[1]:

@@ -10,6 +10,7 @@ the job writes there, and nothing it names is executed.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,49 @@ def test_odd_but_legal_results_run_a_job_and_nothing_else(tmp_path, results):
     assert (tmp_path / target).is_file()
     assert not list(tmp_path.rglob("pwned"))
     assert {p.name for p in tmp_path.iterdir()} >= {results.split("/")[0]}
+
+
+# ---- a config says what it runs (item 2) ------------------------------------------------------
+def _run_with(workdir: Path, files: list[Path], *args: str):
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(workdir), "--configfile", *map(str, files), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir,
+                          timeout=600)
+
+
+def test_a_config_file_stands_alone(tmp_path):
+    """``seed: 5`` alone no longer runs the default workflow: refused, the keys named."""
+    only = tmp_path / "only_seed.yaml"
+    only.write_text("seed: 5\n")
+    out = _run_with(tmp_path, [only], "--dry-run", "--cores", "1")
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "config key gauge.ensembles / scalar.ensembles" in text, text[-2000:]
+    assert "config: seed from only_seed.yaml; schema defaults for the rest" in text
+
+
+def test_a_config_without_experiments_trains_nothing(tmp_path):
+    cfg = {k: v for k, v in CONFIG.items() if k != "experiments"}
+    conf = tmp_path / "gen_only.yaml"
+    conf.write_text(yaml.safe_dump(cfg))
+    out = _run_with(tmp_path, [conf], "--dry-run", "--cores", "1")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "generate_gauge" in out.stdout and "rule train" not in out.stdout
+    assert "train " not in out.stdout.split("Job stats:")[1].split("Reasons")[0]
+
+
+def test_layering_on_the_default_is_explicit_and_reported(tmp_path):
+    """``--configfile config.yaml my.yaml``: the default's keys, my.yaml's seed, and a line that
+    says which file each key came from."""
+    mine = tmp_path / "my.yaml"
+    mine.write_text("seed: 5\n")
+    (tmp_path / "config").mkdir()
+    shutil.copytree(ROOT / "config" / "search", tmp_path / "config" / "search")
+    out = _run_with(tmp_path, [ROOT / "config.yaml", mine], "--dry-run", "--cores", "1")
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text[-2000:]
+    line = next(x for x in text.splitlines() if x.startswith("config: "))
+    assert "experiments from config.yaml" in line and "seed from my.yaml" in line
+    assert "train_grid" in out.stdout  # the default's experiments are planned

@@ -15,11 +15,20 @@ from latticeml.workflow_config import (
     check_config,
     check_finite,
     check_schema,
+    config_origins,
     fmt_beta,
     fmt_mu,
 )
 from latticeml.workflow_policy import gauge_job_threads
 
+# which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
+_config_files = [str(f) for f in workflow.overwrite_configfiles] or [
+    f"{workflow.basedir}/config.yaml"
+]
+print(
+    config_origins(config, _config_files, dict(workflow.config_settings.config)),
+    file=sys.stderr,
+)
 # the config is checked before any job starts; every message names the key
 check_finite(config)
 with open(f"{workflow.basedir}/workflow/schemas/config.schema.yaml") as _schema:
