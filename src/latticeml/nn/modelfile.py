@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import zipfile
 from collections.abc import Mapping
@@ -238,10 +239,43 @@ def read_model_file(path: str | os.PathLike, *, check_version: bool = True) -> d
     if content.get("task", "regression") not in TASKS:
         raise FileFormatError(path, f"unknown task {content.get('task')!r}; expected one of "
                               f"{TASKS}")
+    _check_content(path, content)
     if check_version and content["package_version"] != latticeml.__version__:
         raise FileFormatError(path, f"written by latticeml {content['package_version']}, this is "
                               f"{latticeml.__version__}; retrain, or install that version")
     return content
+
+
+def _check_content(path, content: Mapping) -> None:
+    """Refuse what a checksum cannot: a file whose digest was recomputed over bad content.
+
+    Weights must be finite tensors, the normalisation finite numbers (``std > 0``), ``spec``
+    and ``info`` mappings: a NaN weight would otherwise evaluate to empty metrics and could be
+    selected as the best replica.
+    """
+    for key in ("spec", "info", "state_dict"):
+        if not isinstance(content[key], Mapping):
+            raise FileFormatError(path, f"{key} is a {type(content[key]).__name__}, expected a "
+                                  "mapping; the file was not written by latticeml train")
+    for name, value in content["state_dict"].items():
+        if not isinstance(value, torch.Tensor):
+            raise FileFormatError(path, f"weight {name!r} is a {type(value).__name__}, expected "
+                                  "a tensor")
+        if (value.is_floating_point() or value.is_complex()) and not bool(
+                torch.isfinite(value).all()):
+            raise FileFormatError(path, f"weight {name!r} holds NaN or infinite values; the "
+                                  "training diverged or the file was altered: retrain")
+    norm = content["normalisation"]
+    if not isinstance(norm, Mapping) or set(norm) != {"mean", "std"}:
+        raise FileFormatError(path, f"normalisation is {norm!r}, expected {{'mean': m, "
+                              "'std': s}")
+    for key in ("mean", "std"):
+        v = norm[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise FileFormatError(path, f"normalisation {key} is {v!r}, expected a finite "
+                                  "number")
+    if norm["std"] <= 0:
+        raise FileFormatError(path, f"normalisation std is {norm['std']!r}, expected > 0")
 
 
 def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
