@@ -21,6 +21,7 @@ from latticeml.data import (
     write_scalar_ensemble,
 )
 from latticeml.errors import FileFormatError, ParameterError
+from latticeml.gauge import plaquette
 from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation, haar_links
 
 
@@ -38,8 +39,10 @@ def _ensemble(path, *, beta, n=5, shape=(4, 6), N=2, seed=0, links=None):
         n_therm=0,
         n_skip=1,
     )
+    # Haar-random links are the beta -> 0 ensemble: labelled with a small beta, their stored
+    # plaquettes those of the links (a dataset refuses an ensemble that is not physics)
     write_gauge_ensemble(
-        path, arrays={"links": links, "plaquette": np.zeros(len(links))}, attrs=attrs
+        path, arrays={"links": links, "plaquette": plaquette(links)}, attrs=attrs
     )
     return links
 
@@ -70,8 +73,8 @@ def _slow_loop(u, x, mu, nu, a, b):
 def gauge_files(tmp_path):
     a = tmp_path / "b1.h5"
     b = tmp_path / "b2.h5"
-    la = _ensemble(a, beta=1.0, seed=1)
-    lb = _ensemble(b, beta=2.0, n=3, seed=2)
+    la = _ensemble(a, beta=0.01, seed=1)
+    lb = _ensemble(b, beta=0.02, n=3, seed=2)
     return [a, b], np.concatenate([la, lb])
 
 
@@ -87,7 +90,7 @@ def test_gauge_round_trip_and_targets(tmp_path, gauge_files):
     build_gauge_dataset(params, out)
     with h5py.File(out) as f:
         assert f["inputs/links"][()].tobytes() == links.tobytes()
-        assert np.array_equal(f["params/beta"][()], [1.0] * 5 + [2.0] * 3)
+        assert np.array_equal(f["params/beta"][()], [0.01] * 5 + [0.02] * 3)
         w12 = f["targets/W_1x2"][()]
         poly = f["targets/polyakov_loop"][()]
         sources_json = [json.loads(s) for s in f["provenance/sources"][()]]
@@ -305,7 +308,7 @@ def test_cli_dataset_gauge(tmp_path, gauge_files, capsys):
     capsys.readouterr()
     assert main(["dataset", "inspect", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "W_2x1" in text and "beta 1" in text and "beta 2" in text
+    assert "W_2x1" in text and "beta 0.01" in text and "beta 0.02" in text
     assert main(["dataset", "gauge", "--inputs", str(sources[0]), "--out", str(out)]) != 0
     assert "--force" in capsys.readouterr().err
     code = main(

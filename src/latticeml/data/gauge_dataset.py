@@ -175,6 +175,7 @@ def build_gauge_dataset(
     Path
         The written file.
     """
+    from latticeml.data.physics import check_gauge_ensemble_physics
     from latticeml.observables import (
         plaquette_field,
         polyakov_loops,
@@ -277,6 +278,7 @@ def build_gauge_dataset(
         start = 0
         for s, meta in enumerate(metas):
             data, attrs = read_gauge_ensemble(meta["path"])
+            check_gauge_ensemble_physics(meta["path"], data, attrs)  # what inspect refuses
             links = data["links"]
             sources.append(source_record(meta["path"], links.shape[0], attrs))
             for lo in range(0, links.shape[0], BATCH):

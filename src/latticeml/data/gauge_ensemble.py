@@ -19,8 +19,8 @@ import numpy as np
 
 from latticeml.data.describe import observable_line, record_lines
 from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
+from latticeml.data.physics import PLAQUETTE_TOL
 from latticeml.data.provenance import machine_record
-from latticeml.errors import FileFormatError
 
 if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
     from latticeml.gauge import GaugeEnsemble
@@ -28,8 +28,6 @@ if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions t
 __all__ = ["PLAQUETTE_TOL", "gauge_ensemble_contents", "save_gauge_ensemble",
            "describe_gauge_ensemble"]  # fmt: skip
 
-#: Largest accepted difference between stored and recomputed plaquettes.
-PLAQUETTE_TOL = 1e-10
 
 
 def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -115,16 +113,11 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
     FileFormatError
         Naming the file and the problem.
     """
-    from latticeml.gauge import plaquette, unitarity_violation
+    from latticeml.data.physics import check_gauge_ensemble_physics
+    from latticeml.gauge import unitarity_violation
     arrays, attrs = read_gauge_ensemble(path)
     links, plaq = arrays["links"], arrays["plaquette"]
-    recomputed = float(np.max(np.abs(plaquette(links) - plaq)))
-    if not recomputed <= PLAQUETTE_TOL:
-        raise FileFormatError(
-            path,
-            f"plaquette: stored values differ from the plaquettes of the links by up to "
-            f"{recomputed:.1e} (tolerance {PLAQUETTE_TOL:.0e})",
-        )
+    recomputed = check_gauge_ensemble_physics(path, arrays, attrs)
     lines = [
         f"file        {path}",
         f"ensemble    {attrs['group']}  shape {'x'.join(map(str, attrs['shape']))}  "

@@ -18,6 +18,7 @@ import numpy as np
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
 from latticeml.data.checksum import FILE_DIGEST_ATTR, verify_file, verify_metadata
+from latticeml.data.physics import check_gauge_rows, check_scalar_rows, sample_rows
 from latticeml.data.validate import DatasetInfo, check_su_n, check_values, inspect_structure
 from latticeml.errors import FileFormatError
 
@@ -156,11 +157,24 @@ def _block(f: h5py.File, path, name: str, lo: int, hi: int) -> np.ndarray:
         ) from None
 
 
+def _check_physics(path, blk: Mapping[str, np.ndarray], scalar: bool, rows: np.ndarray,
+                   offset: int) -> None:
+    """Run the semantic checks of :mod:`latticeml.data.physics` on one block of rows."""
+    prefix = f"{L.TARGETS}/"
+    targets = {k[len(prefix):]: v for k, v in blk.items() if k.startswith(prefix)}
+    if scalar:
+        check_scalar_rows(path, targets, offset=offset)
+    elif L.LINKS in blk and L.BETA in blk:
+        check_gauge_rows(path, blk[L.LINKS], targets, blk[L.BETA], offset=offset, rows=rows)
+
+
 def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
     """Read and check every array of a dataset file.
 
     Structure and metadata digest, then for every array its Fletcher-32 chunks and SHA-256;
-    then the values: finite inputs, targets and parameters (``n``/``phi2`` may be NaN where
+    then the values: finite inputs, targets and parameters, the physics of
+    :mod:`latticeml.data.physics` (positive couplings, loops in [-1, 1] and recomputed from
+    the links on a sample of rows, ``|phi|^2 >= 0``), (``n``/``phi2`` may be NaN where
     flux is violated), SU(N) link and loop matrices, for scalar inputs ``l >= 0`` and
     conserved flux on closed samples, labels consistent with the open-worm counts, indices
     in range.
@@ -180,6 +194,7 @@ def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
             verify_file(f, path)
         n = info.n_samples
         scalar = info.kind == L.SCALAR_DATASET_KIND
+        sample = sample_rows(n)
         n_sources = None
         if L.SOURCES in f:
             try:
@@ -219,6 +234,7 @@ def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
                 check_values(path, name, arr, allow_nan=allow)
                 if name in (L.PLAQUETTE_INPUT, L.POLYAKOV_INPUT):
                     check_su_n(path, name, arr)
+            _check_physics(path, blk, scalar, sample[(sample >= lo) & (sample < hi)] - lo, lo)
             for name in (L.SOURCE_INDEX, L.CONFIG_INDEX):
                 if name in blk and blk[name].size and int(blk[name].min()) < 0:
                     raise FileFormatError(path, f"{name} has negative entries")

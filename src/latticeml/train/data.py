@@ -259,6 +259,9 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
     ds = GaugeDataset(path, (target,), dtype=_COMPLEX[dtype], plane=plane if wilson else None,
                       memory_budget_mb=float("inf"))
     arrays = ds.read_all()
+    from latticeml.data.physics import check_gauge_rows
+
+    check_gauge_rows(path, arrays["links"], {target: arrays[target]}, arrays["beta"])
     links = torch.from_numpy(np.ascontiguousarray(arrays["links"])).to(_COMPLEX[dtype])
     y = arrays[target]
     if wilson:
