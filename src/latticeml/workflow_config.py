@@ -265,7 +265,9 @@ def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
             f"{', '.join(config['cnn_grids']) or 'none'})",
         )
     ens.require_plane(e["ensemble"], e["plane"], f"{key}.plane")
+    _check_test_groups(e, ens, key)
     model = e["model"]
+    _check_model_kind(model, e["ensemble"] in ens.scalar, f"{key}.model")
     if isinstance(model, str):
         names = preset_names()
         if model not in names:
@@ -294,6 +296,85 @@ def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
                 f"search {search['name']!r} is on {search['ensemble']}/{search['target']}, "
                 f"the experiment on {e['ensemble']}/{e['target']}",
             )
+
+
+def _check_test_groups(e: Mapping, ens: _Ensembles, key: str) -> None:
+    """Gauge test ensembles must have the training ensemble's group and dimension."""
+    if e["ensemble"] not in ens.gauge:
+        return
+    train = ens.gauge[e["ensemble"]]
+    for t in e["test"]:
+        g = ens.gauge.get(t)
+        if g is None:
+            continue
+        if g["group"] != train["group"] or len(g["shape"]) != len(train["shape"]):
+            raise ConfigError(
+                f"{key}.test",
+                f"test ensemble {t!r} is {g['group']} in {len(g['shape'])}D, the training "
+                f"ensemble {e['ensemble']!r} {train['group']} in {len(train['shape'])}D: a "
+                "model applies only to its own group and dimension",
+            )
+
+
+_GAUGE_KINDS = {"lcnn", "cnn"}
+_SCALAR_KINDS = {"eq", "st", "fl", "flux"}
+
+
+def _check_model_kind(model, scalar: bool, key: str) -> None:
+    """Refuse a model family that does not fit the ensemble's kind, or bad channel counts."""
+    if isinstance(model, str):
+        if scalar:
+            raise ConfigError(key, f"the preset {model!r} is a gauge L-CNN; a scalar experiment "
+                              "needs a mapping with kind eq, st, fl or flux")
+        return
+    if not isinstance(model, Mapping):
+        return
+    kind = str(model.get("kind", "")).lower()
+    if "preset" in model and scalar:
+        raise ConfigError(key, f"the preset {model['preset']!r} is a gauge L-CNN; a scalar "
+                          "experiment needs kind eq, st, fl or flux")
+    if kind and scalar and kind not in _SCALAR_KINDS:
+        raise ConfigError(key, f"kind {kind!r} is a gauge model; a scalar experiment needs "
+                          f"one of {', '.join(sorted(_SCALAR_KINDS))}")
+    if kind and not scalar and kind in _SCALAR_KINDS:
+        raise ConfigError(key, f"kind {kind!r} is a scalar model; a gauge experiment needs "
+                          f"one of {', '.join(sorted(_GAUGE_KINDS))} or a preset")
+    for name in ("channels", "hidden"):
+        values = model.get(name)
+        if values is None:
+            continue
+        values = values if isinstance(values, list) else [values]
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+        if bad:
+            raise ConfigError(f"{key}.{name}", f"expected positive integers, got {values}")
+
+
+#: The largest ensemble array a job may allocate (half of a 24 GB machine's memory).
+MEMORY_LIMIT_BYTES = 12 * 2**30
+
+
+def ensemble_bytes(shape: Sequence[int], n_colors: int, n_configs: int) -> int:
+    """Bytes of an ensemble's links in memory (complex128 ``(n, *shape, D, N, N)``)."""
+    sites = 1
+    for s in shape:
+        sites *= int(s)
+    return 16 * n_configs * sites * len(shape) * n_colors**2
+
+
+def _check_memory(config: Mapping) -> None:
+    """Refuse ensembles whose links cannot fit in memory, before any job is planned."""
+    for i, g in enumerate(config["gauge"]["ensembles"]):
+        n = {"su2": 2, "su3": 3}.get(str(g["group"]).lower(), 3)
+        for split, count in g["splits"].items():
+            need = ensemble_bytes(g["shape"], n, int(count))
+            if need > MEMORY_LIMIT_BYTES:
+                raise ConfigError(
+                    f"gauge.ensembles[{i}] ({g['name']}).splits.{split}",
+                    f"{count} configurations of {'x'.join(map(str, g['shape']))} "
+                    f"{g['group']} need {need / 2**30:.1f} GiB of links in memory (limit "
+                    f"{MEMORY_LIMIT_BYTES / 2**30:.0f} GiB); split them over more ensembles "
+                    "or use fewer configurations",
+                )
 
 
 def _check_search(s: Mapping, ens: _Ensembles) -> None:
@@ -409,6 +490,7 @@ def check_config(config: Mapping) -> None:
                           "it runs, or layer it on the default with --configfile config.yaml "
                           "FILE")
     _check_ensembles(config)
+    _check_memory(config)
     mu_range = config["evaluation"]["mu_range"]
     if mu_range[0] > mu_range[1]:
         raise ConfigError("evaluation.mu_range", f"expected [low, high], got {mu_range}")

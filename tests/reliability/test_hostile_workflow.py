@@ -127,3 +127,60 @@ def test_layering_on_the_default_is_explicit_and_reported(tmp_path):
     line = next(x for x in text.splitlines() if x.startswith("config: "))
     assert "experiments from config.yaml" in line and "seed from my.yaml" in line
     assert "train_grid" in out.stdout  # the default's experiments are planned
+
+
+# ---- the dry run refuses what a job would refuse (item 9) -------------------------------------
+def _with(**changes):
+    import copy
+
+    cfg = copy.deepcopy(CONFIG)
+    for path, value in changes.items():
+        *keys, last = path.split("__")
+        node = cfg
+        for k in keys:
+            node = node[int(k)] if isinstance(node, list) else node[k]
+        node[last] = value
+    return cfg
+
+
+DRY_RUN_CASES = {
+    "negative CNN channels": (
+        _with(experiments__0__model={"kind": "cnn", "channels": [4, -2]}),
+        "experiments (e).model.channels"),
+    "gauge preset on a scalar experiment": (
+        {**CONFIG, "scalar": {"n_therm": 2, "n_skip": 1, "ensembles": [
+            {"name": "s", "shape": [8, 2], "mu": [1.0], "splits": {"train": 2, "val": 2,
+                                                                    "test": 2}}]},
+         "experiments": [{"name": "e", "ensemble": "s", "target": "n", "model": "W1x1",
+                          "test": ["s"]}]},
+        "experiments (e).model"),
+    "scalar kind on a gauge experiment": (
+        _with(experiments__0__model={"kind": "eq", "channels": [2]}), "experiments (e).model"),
+    "test set of another group": (
+        {**CONFIG, "gauge": {"ensembles": [
+            *CONFIG["gauge"]["ensembles"],
+            {"name": "g3", "group": "su3", "shape": [4, 4], "betas": [5.0],
+             "splits": {"test": 2}, "n_therm": 2, "n_skip": 1}]},
+         "experiments": [{**CONFIG["experiments"][0], "test": ["g", "g3"]}]},
+        "experiments (e).test"),
+    "test set of another dimension": (
+        {**CONFIG, "gauge": {"ensembles": [
+            *CONFIG["gauge"]["ensembles"],
+            {"name": "g4", "group": "su2", "shape": [2, 2, 2, 2], "betas": [2.0],
+             "splits": {"test": 2}, "n_therm": 2, "n_skip": 1}]},
+         "experiments": [{**CONFIG["experiments"][0], "test": ["g", "g4"]}]},
+        "experiments (e).test"),
+    "links that cannot fit in memory": (
+        _with(gauge__ensembles__0__shape=[100000, 100000]), "gauge.ensembles[0] (g).splits"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DRY_RUN_CASES))
+def test_dry_run_refuses_what_the_job_would(tmp_path, case):
+    cfg, key = DRY_RUN_CASES[case]
+    conf = tmp_path / "c.yaml"
+    conf.write_text(yaml.safe_dump({**cfg, "results": "results"}))
+    out = _run_with(tmp_path, [conf], "--dry-run", "--cores", "1")
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert f"config key {key}" in text or (key in text and "config key" in text), text[-1500:]
