@@ -100,3 +100,40 @@ def check_per_layer(value: object, n: int, name: str) -> list:
             raise ParameterError(name, f"one value per layer ({n})", list(value))
         return list(value)
     return [value] * n
+
+
+def available_memory() -> int:
+    """Bytes of physical memory of this machine (``os.sysconf``; 0 if unknown)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def check_memory(need: int, name: str, what: str, *, fraction: float = 0.8) -> None:
+    """Refuse, before allocating, an array larger than ``fraction`` of the machine's memory.
+
+    Parameters
+    ----------
+    need : int
+        Bytes the work will hold in memory.
+    name : str
+        The flag to blame (``--n-configs``).
+    what : str
+        What needs the memory, for the message.
+    fraction : float
+        Share of the physical memory that may be used.
+
+    Raises
+    ------
+    ParameterError
+        With the estimate and the limit.
+    """
+    total = available_memory()
+    if total and need > fraction * total:
+        raise ParameterError(name, f"work that fits in memory ({fraction * total / 2**30:.1f} "
+                             f"GiB of {total / 2**30:.1f} GiB)",
+                             f"{what}: {need / 2**30:.1f} GiB",
+                             "use fewer configurations or a smaller lattice")

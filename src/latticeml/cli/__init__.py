@@ -82,6 +82,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latticeml: interrupted; no output written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of stdout went away (`latticeml gauge inspect f.h5 | head -3`): stop
+        # quietly, as Unix tools do, and keep Python from complaining at exit
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except MemoryError:
+        print("latticeml: error: out of memory; use fewer configurations, a smaller lattice "
+              "or a smaller --batch-size", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # disk full, read-only or vanished folders, permissions
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = exc.strerror or text
+        print(f"latticeml: error: {where}{reason} (errno {exc.errno}); the output was not "
+              "written", file=sys.stderr)
+        return EXIT_USAGE
+
+
+#: Exit code after a closed pipe (128 + SIGPIPE, as a shell reports a tool killed by it).
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

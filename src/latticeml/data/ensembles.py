@@ -66,7 +66,8 @@ def _write(
     force: bool,
     chunk_axis0: bool = True,
 ) -> Path:
-    with atomic_path(path, force=force) as tmp:
+    need = sum(int(np.asarray(a).nbytes) for a in arrays.values())  # uncompressed: an upper bound
+    with atomic_path(path, force=force, need=need) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["kind"] = kind
             f.attrs["format_version"] = ENSEMBLE_FORMAT_VERSION

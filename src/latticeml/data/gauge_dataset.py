@@ -197,7 +197,12 @@ def build_gauge_dataset(
     resolved = asdict(params)
     resolved["topological"] = topological
 
-    with atomic_path(out, force=force) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    # links, and per loop a float64 per site and plane (the other inputs and targets are
+    # smaller or optional; chunked storage adds little)
+    sites = int(np.prod(shape))
+    per_sample = 16 * sites * D * N * N + 8 * sites * n_planes * (len(params.loops) + 2)
+    with atomic_path(out, force=force, need=n_total * per_sample) as tmp, \
+            h5py.File(tmp, "w", track_order=True) as f:
         f.attrs.update(
             kind=L.GAUGE_DATASET_KIND,
             format_version=L.DATASET_FORMAT_VERSION,

@@ -216,7 +216,9 @@ def build_scalar_dataset(
     cat = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     n_total = cat["kl"].shape[0]
 
-    with atomic_path(out, force=force) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    need = sum(int(np.asarray(v).nbytes) for v in cat.values())
+    with atomic_path(out, force=force, need=need) as tmp, \
+            h5py.File(tmp, "w", track_order=True) as f:
         f.attrs.update(
             kind=L.SCALAR_DATASET_KIND,
             format_version=L.DATASET_FORMAT_VERSION,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from latticeml.checks import check_choice, check_float, check_int, check_seed
+from latticeml.checks import check_choice, check_float, check_int, check_memory, check_seed
 from latticeml.gauge._kernels.backend import BACKENDS
 from latticeml.lattice import validate_shape
 
@@ -104,6 +105,11 @@ class GaugeParams:
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        sites = math.prod(self.shape)
+        check_memory(16 * self.n_configs * sites * len(self.shape) * self.n_colors**2
+                     + 8 * self.n_sweeps, "--n-configs",
+                     f"{self.n_configs} configurations of {'x'.join(map(str, self.shape))} "
+                     f"{self.group} links")
 
     @property
     def n_colors(self) -> int:
