@@ -135,3 +135,30 @@ def test_whole_journal_is_left_alone(data, tmp_path):
     before = journal.read_bytes()
     assert repair_journal(journal) == []
     assert journal.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"\x89HDF\r\n\x1a\n" + bytes(range(256)), b"hello\n",
+                                     b'{"not": "a journal"}\n'])
+def test_a_file_that_is_not_a_journal_is_refused_and_left_alone(data, tmp_path, capsys,
+                                                                content):
+    """``--storage`` naming another file (before: ``AssertionError: Should not reach.``); the
+    repair never touches a file that is not a journal."""
+    other = tmp_path / "other.log"
+    other.write_bytes(content)
+    out = tmp_path / "s"
+    out.mkdir()
+    argv = ["search", "run", "--space", str(SPACE).replace("'", '"'), "--train", data["train"],
+            "--val", data["val"], "--target", "W_1x1", "--out", str(out), "--storage",
+            str(other), "--n-trials", "1", "--epochs", "1", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("latticeml: error: --storage") and "\n" not in err
+    assert other.read_bytes() == content
+    assert not list(tmp_path.glob("other.log.torn-*"))
+
+
+def test_a_journal_torn_in_its_first_record_is_repaired(tmp_path):
+    journal = tmp_path / "study.log"
+    journal.write_bytes(b'{"op_code":0,"worker_id":"a-b')
+    assert repair_journal(journal, lambda m: None) == [tmp_path / "study.log.torn-0"]
+    assert journal.read_bytes() == b""

@@ -70,6 +70,7 @@ def repair_journal(path: str | os.PathLike, log=None) -> list[Path]:
         return []
     with get_lock_file(JournalFileSymlinkLock(str(path))):
         data = path.read_bytes()
+        _require_journal(path, data)
         lines = data.split(b"\n")
         tail = lines.pop()  # b"" when the file ends with a newline
         kept, fragments = [], []
@@ -99,6 +100,20 @@ def repair_journal(path: str | os.PathLike, log=None) -> list[Path]:
         say(f"journal {path} was torn (a kill or a full disk while writing): "
             f"{aside.stat().st_size} bytes of a partial record moved to {aside}")
     return written
+
+
+def _require_journal(path: Path, data: bytes) -> None:
+    """Refuse a file that is not an Optuna journal (never "repair" someone else's file)."""
+    first = data.split(b"\n", 1)[0]
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and "op_code" in record) and not first.startswith(
+            b'{"op_code":'):  # (a torn first record is still a journal's)
+        raise ParameterError("--storage", "an Optuna journal file (one JSON record per line)",
+                             str(path), "this file is something else; pass a new file name, "
+                             "a *.db file or a storage URL")
 
 
 def _split_record(line: bytes) -> tuple[bytes | None, bytes]:
