@@ -78,3 +78,24 @@ def test_resealed_bad_content_is_refused(model, tmp_path, capsys, case):
 
 def test_the_untouched_model_loads(model):
     assert load_model(model) is not None
+
+
+def test_evaluate_refuses_an_unknown_device_in_one_line(model, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--models", str(model), "--test", str(model.parents[1] / "val.h5"),
+              "--device", "tpu", "--out", str(tmp_path / "e.csv")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "tpu" in err and "\n" not in err
+    assert not (tmp_path / "e.csv").exists()
+
+
+def test_training_from_an_hdf5_file_is_refused_in_one_line(model, files, tmp_path, capsys):
+    val = model.parents[1] / "val.h5"
+    argv = ["train", "--train", str(files["gauge_dataset"]), "--val", str(val), "--target",
+            "W_1x1", "--model", "W1x1", "--training-from", str(val), "--no-progress",
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("latticeml: error: --training-from") and "\n" not in err
+    assert not (tmp_path / "run").exists()

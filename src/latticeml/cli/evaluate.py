@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="AdamW steps of the adversarial search (default 50; 0 = none)")
     p.add_argument("--adversarial-lr", type=float_arg, default=0.05, help="default 0.05")
     p.add_argument("--seed", type=int_arg, default=0, help="seed of the transformations")
-    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="auto (default), cpu or cuda")
     p.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

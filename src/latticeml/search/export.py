@@ -150,6 +150,10 @@ def read_best_training(path: str | os.PathLike) -> dict:
     except yaml.YAMLError as exc:
         raise ParameterError("--training-from", "valid YAML", str(path),
                              str(exc).splitlines()[0]) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ParameterError("--training-from", "a best.yaml of 'latticeml search export'",
+                             str(path), f"not a readable text file ({type(exc).__name__})"
+                             ) from None
     training = best.get("training") if isinstance(best, dict) else None
     if not isinstance(training, dict) or set(training) - set(TRAINING_KEYS):
         raise ParameterError("--training-from", "a best.yaml of 'latticeml search export' "
