@@ -99,3 +99,23 @@ def test_training_from_an_hdf5_file_is_refused_in_one_line(model, files, tmp_pat
     err = capsys.readouterr().err.strip()
     assert err.startswith("latticeml: error: --training-from") and "\n" not in err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("extra", [["--mu-range", "nan", "1"], ["--mu-range", "0.9", "inf"]])
+def test_summarize_refuses_non_finite_numbers(tmp_path, capsys, extra):
+    ev = tmp_path / "e.csv"
+    ev.write_text("model,test\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["summarize", "--evaluations", str(ev), "--out", str(tmp_path / "s.csv"), *extra])
+    assert exc.value.code == 2 and "finite" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_summarize_refuses_one_file_for_two_outputs(tmp_path, capsys):
+    ev = tmp_path / "e.csv"
+    ev.write_text("model,test\n")
+    x = tmp_path / "x.csv"
+    assert main(["summarize", "--evaluations", str(ev), "--out", str(x), "--markdown",
+                 str(x)]) == 2
+    assert "named twice" in capsys.readouterr().err
+    assert not x.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from latticeml.lattice import parse_shape
 
@@ -26,11 +27,14 @@ def int_arg(text: str) -> int:
 
 
 def float_arg(text: str) -> float:
-    """Argparse type of real-valued flags; ranges are checked by the library's dataclasses."""
+    """Argparse type of real-valued flags: finite numbers (ranges: the library's dataclasses)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:

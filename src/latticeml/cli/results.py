@@ -61,6 +61,12 @@ def _check_outputs(outs, inputs, force):
     from latticeml.errors import ParameterError
 
     resolved = {Path(p).resolve() for p in inputs}
+    seen = set()
+    for o in outs:
+        if Path(o).resolve() in seen:
+            raise ParameterError("--out", "a different file for every output", o,
+                                 "it is named twice")
+        seen.add(Path(o).resolve())
     for o in outs:
         check_output_path(o, force=force)
         if Path(o).resolve() in resolved:
