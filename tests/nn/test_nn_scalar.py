@@ -169,3 +169,37 @@ def test_committed_scalar_model_files_still_load():
     x = torch.zeros(1, 4, 60, 4, dtype=torch.float64)
     x[0, 0, :, 1] = 2.0  # two charges winding in time: n = 2 / N_x = 0.5
     assert abs(model(x).item() - 0.5) < 0.05
+
+
+@pytest.mark.slow
+def test_local_eq_with_linear_skip_extrapolates_the_charge_density_to_empty_lattices():
+    """Issue 23 in miniature: train where almost every site holds charge, test where few do."""
+    g = gen(5)
+
+    def fields(b, shape, p_empty):
+        p = torch.as_tensor(p_empty, dtype=torch.float64).reshape(-1, 1, 1).expand(b, *shape)
+        k = torch.randint(1, 3, (b, *shape), generator=g).double()
+        k[torch.rand(b, *shape, generator=g, dtype=torch.float64) < p] = 0.0
+        x = torch.zeros(b, 4, *shape, dtype=torch.float64)
+        x[:, 0] = k
+        x[:, 2:] = torch.randint(0, 2, (b, 2, *shape), generator=g).double()
+        return x
+
+    x = fields(256, (12, 4), torch.rand(256, generator=g, dtype=torch.float64) * 0.2 + 0.2)
+    y = x[:, 0].mean(dim=(1, 2))
+    mean, std = y.mean(), y.std()
+    torch.manual_seed(0)
+    model = EQ(channels=[8, 8], kernel_sizes=[1, 1], out_features=1, skip="linear",
+               features=["k"]).double()
+    opt = torch.optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(25):
+        for idx in torch.randperm(256, generator=g).split(32):
+            opt.zero_grad()
+            loss = ((model(x[idx]) - (y[idx] - mean) / std) ** 2).mean()
+            loss.backward()
+            opt.step()
+    test = fields(64, (40, 10), 0.95)  # mostly empty, another lattice
+    with torch.no_grad():
+        pred = model(test) * std + mean
+    truth = test[:, 0].mean(dim=(1, 2))
+    assert (pred - truth).abs().max() < 0.01 * float(std)
