@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -133,9 +134,9 @@ def _plot(args: argparse.Namespace) -> int:
             label: check_table(_read_csv(path, "--metrics"), METRICS_COLUMNS, path)
             for label, path in _run_labels(args.metrics).items()
         }
-    _make_directory(out_dir)
-    for path in make_all(evaluation, predictions, runs, out_dir):
-        print(f"wrote {path}", file=sys.stderr)
+    with _new_directory(out_dir):
+        for path in make_all(evaluation, predictions, runs, out_dir):
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -179,22 +180,22 @@ def _plot_scalar(args: argparse.Namespace, raw, out_dir: Path) -> int:
     if args.feature_models and "feature_maps" in planned:
         config = _first_violated(args.feature_data)
         models = _load_models(args.feature_models)
-    _make_directory(out_dir)
-    paths = make_scalar_all(
-        evaluation, predictions, runs, out_dir, models=models, config=config,
-        mu_range=tuple(args.mu_range) if args.mu_range else None,
-        extrapolation_sets=args.extrapolation_sets, figures=planned,
-    )
-    for path in paths:
-        print(f"wrote {path}", file=sys.stderr)
-    if args.figures is not None:
-        drawn = {path.stem for path in paths}
-        undrawn = [stem for stem in planned if stem not in drawn]
-        if undrawn:
-            raise ParameterError(
-                "--figures", "figures the tables hold usable rows for", undrawn,
-                hint="every row they need is 'not applicable' or missing",
-            )
+    with _new_directory(out_dir):
+        paths = make_scalar_all(
+            evaluation, predictions, runs, out_dir, models=models, config=config,
+            mu_range=tuple(args.mu_range) if args.mu_range else None,
+            extrapolation_sets=args.extrapolation_sets, figures=planned,
+        )
+        for path in paths:
+            print(f"wrote {path}", file=sys.stderr)
+        if args.figures is not None:
+            drawn = {path.stem for path in paths}
+            undrawn = [stem for stem in planned if stem not in drawn]
+            if undrawn:
+                raise ParameterError(
+                    "--figures", "figures the tables hold usable rows for", undrawn,
+                    hint="every row they need is 'not applicable' or missing",
+                )
     return 0
 
 
@@ -308,9 +309,12 @@ def _refuse_existing(out_dir: Path, stems: list[str]) -> None:
 
 
 def _read_csv(path: str, flag: str):
-    """Read a CSV table; a missing or unreadable file is a one-line error."""
+    """Read a CSV table; a missing, unreadable, non-regular or cut-short file is one line."""
     import pandas as pd
 
+    from latticeml.evaluate.tables import check_csv_file
+
+    check_csv_file(path, flag)
     try:
         return pd.read_csv(path)
     except OSError as exc:
@@ -335,6 +339,23 @@ def _run_labels(paths: list[str]) -> dict[str, str]:
             )
         labels[label] = path
     return labels
+
+
+@contextlib.contextmanager
+def _new_directory(out_dir: Path):
+    """Create ``out_dir`` for the figures; if the body fails and it is still empty, remove it.
+
+    A refused run leaves no empty folder behind (it leaves a folder that existed before).
+    """
+    existed = out_dir.is_dir()
+    _make_directory(out_dir)
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # only if empty
+        raise
 
 
 def _make_directory(out_dir: Path) -> None:

@@ -18,6 +18,38 @@ from latticeml.errors import ParameterError
 __all__ = ["read_csv_table", "concat_csv_tables"]
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def check_csv_file(path: str | os.PathLike, flag: str, kind: str = "CSV") -> None:
+    """Refuse what is not a whole CSV file before reading it.
+
+    A device or pipe (``/dev/zero`` would be read forever) and a file cut short (every CSV this
+    package writes ends with a newline; a truncated copy does not, and pandas would read its
+    last row with missing values) are one-line errors.
+
+    Raises
+    ------
+    ParameterError
+        Naming the flag and the file.
+    """
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ParameterError(flag, f"readable {kind} CSV files", str(path),
+                             exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ParameterError(flag, f"{kind} CSV files", str(path), "not a regular file")
+    if st.st_size and not str(path).endswith(_COMPRESSED):
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                raise ParameterError(flag, f"whole {kind} CSV files", str(path),
+                                     "its last line has no end: the file was cut short")
+
+
 def read_csv_table(
     path: str | os.PathLike, columns: Sequence[str], *, flag: str, kind: str, **read_kwargs
 ) -> pd.DataFrame:
@@ -45,6 +77,7 @@ def read_csv_table(
     ParameterError
         If the file is missing or unreadable or lacks one of ``columns``.
     """
+    check_csv_file(path, flag, kind)
     try:
         df = pd.read_csv(path, **read_kwargs)
     except (OSError, ValueError, pd.errors.ParserError) as exc:

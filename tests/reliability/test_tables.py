@@ -1,0 +1,60 @@
+"""Tables that are not whole CSV files, and a refused plot (hostile inputs, round two, item
+10): a device such as /dev/zero (read forever before), a file cut short (plotted silently
+before), and a refusal after the figure folder was made (an empty folder was left)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from latticeml.cli import main
+from latticeml.errors import ParameterError
+
+
+def test_plot_of_a_device_is_refused_at_once(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "latticeml", "plot", "--evaluation",
+                          "/dev/zero", "--out-dir", str(tmp_path / "figs")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr[-1000:]
+    assert "not a regular file" in res.stderr and res.stderr.count("\n") == 1
+    assert not (tmp_path / "figs").exists()
+
+
+@pytest.mark.parametrize("command", ["plot", "summarize"])
+def test_a_table_cut_short_is_refused(tmp_path, capsys, command):
+    whole = "experiment,family,metric,value\na,L-CNN,mse_mean,0.1\nb,L-CNN,mse_mean,0.2\n"
+    cut = tmp_path / "cut.csv"
+    cut.write_text(whole[:-9])  # the last row lost its end
+    argv = {"plot": ["plot", "--evaluation", str(cut), "--out-dir", str(tmp_path / "f")],
+            "summarize": ["summarize", "--evaluations", str(cut), "--out",
+                          str(tmp_path / "s.csv")]}[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cut short" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.csv"]
+
+
+def test_a_refused_plot_leaves_no_empty_folder(tmp_path):
+    from tests.plots.test_scalar_plots import _evaluation
+
+    table = _evaluation()  # every row "not applicable": the figure has nothing to draw
+    table["value"] = np.nan
+    table["status"] = "not applicable: test"
+    evaluation = tmp_path / "evaluation.csv"
+    table.to_csv(evaluation, index=False)
+    out = tmp_path / "figs"
+    with pytest.raises(ParameterError):
+        main_raise(["plot", "--evaluation", str(evaluation), "--out-dir", str(out),
+                    "--figures", "observable_vs_mu"])
+    assert not out.exists()
+
+
+def main_raise(argv):
+    """Run ``latticeml`` and raise its typed error instead of printing it."""
+    from latticeml.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    return args.func(args)
