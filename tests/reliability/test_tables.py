@@ -58,3 +58,15 @@ def main_raise(argv):
 
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+def test_loops_commands_have_bounds(tmp_path, capsys):
+    """``can-express --loop 1000000x1000000`` and a 12 000-step ``draw`` took minutes (the
+    latter left .tmp files); now one line, at once, nothing written."""
+    with pytest.raises(SystemExit) as exc:
+        main(["loops", "can-express", "--loop", "1000000x1000000", "--model", "W2x2-small"])
+    assert exc.value.code == 2 and "up to 128" in capsys.readouterr().err
+    word = "ab" * 3000 + "AB" * 3000
+    assert main(["loops", "draw", word, "--out", str(tmp_path / "w")]) == 2
+    assert "at most 512 steps" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -34,9 +34,20 @@ def _loop_arg(text: str) -> tuple[int, int]:
     from latticeml.loops.express import parse_loop
 
     try:
-        return parse_loop(text)
+        a, b = parse_loop(text)
     except ParameterError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if max(a, b) > MAX_LOOP_EXTENT:
+        raise argparse.ArgumentTypeError(
+            f"expected extents up to {MAX_LOOP_EXTENT} (a loop on a lattice this package "
+            f"trains on), got {text!r}")
+    return a, b
+
+
+#: Largest extent of ``--loop AxB`` and longest word ``loops draw`` accepts (above them the
+#: symbolic work and the drawing take minutes for loops no lattice here holds).
+MAX_LOOP_EXTENT = 128
+MAX_DRAW_STEPS = 512
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -358,12 +369,15 @@ def _write_outputs(rep, outputs: dict[str, list[Path]], args: argparse.Namespace
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from latticeml.errors import OutputExistsError
+    from latticeml.errors import OutputExistsError, ParameterError
     from latticeml.loops.expand import parse_base
     from latticeml.loops.pictures import loop_figure
     from latticeml.loops.words import check_word
     from latticeml.plots.style import save_figure
 
+    if len(args.word) > MAX_DRAW_STEPS:
+        raise ParameterError("word", f"a loop of at most {MAX_DRAW_STEPS} steps",
+                             f"{len(args.word)} steps", "draw a shorter loop")
     base = parse_base(args.base)
     word = check_word(args.word, max(2, len(base)), "word")
     stem = Path(args.out)
