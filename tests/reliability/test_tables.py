@@ -70,3 +70,21 @@ def test_loops_commands_have_bounds(tmp_path, capsys):
     assert main(["loops", "draw", word, "--out", str(tmp_path / "w")]) == 2
     assert "at most 512 steps" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_loops_explain_leaves_no_empty_folder(files, tmp_path, capsys):
+    """Explaining a CNN is refused (it has no loop expansion) after the folder was made."""
+    import shutil
+
+    from latticeml.train import TrainParams, train
+
+    val = tmp_path / "val.h5"
+    shutil.copyfile(files["gauge_dataset"], val)
+    res = train(TrainParams(train=str(files["gauge_dataset"]), val=str(val), target="W_1x1",
+                            model={"kind": "cnn", "channels": [2], "kernel_sizes": 1},
+                            out=str(tmp_path / "cnn"), epochs=1, batch_size=2, threads=1),
+                progress=False)
+    out = tmp_path / "explained"
+    assert main(["loops", "explain", str(res.model_path), "--out-dir", str(out)]) == 2
+    assert "\n" not in capsys.readouterr().err.strip()
+    assert not out.exists()

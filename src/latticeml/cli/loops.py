@@ -8,6 +8,7 @@ draws one loop.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -299,17 +300,24 @@ def _explain(args: argparse.Namespace) -> int:
     from latticeml.loops.report import explain_model_file
 
     args.model = _best_on_validation(args.model)
+    existed = args.out_dir is not None and Path(args.out_dir).is_dir()
     outputs = _check_explain_args(args)
-    rep = explain_model_file(args.model, n_configs=args.configs, seed=args.seed,
-                             betas=tuple(args.beta), identities=not args.no_identities,
-                             max_terms=args.max_terms, top=args.top)
-    summary = rep.summary(args.top)
-    if args.json:
-        print(json.dumps(summary, default=_plain))
-    else:
-        _print_report(rep, args.top)
-    if outputs is not None:
-        _write_outputs(rep, outputs, args)
+    try:
+        rep = explain_model_file(args.model, n_configs=args.configs, seed=args.seed,
+                                 betas=tuple(args.beta), identities=not args.no_identities,
+                                 max_terms=args.max_terms, top=args.top)
+        summary = rep.summary(args.top)
+        if args.json:
+            print(json.dumps(summary, default=_plain))
+        else:
+            _print_report(rep, args.top)
+        if outputs is not None:
+            _write_outputs(rep, outputs, args)
+    except BaseException:
+        if outputs is not None and not existed:  # a refused run leaves no empty folder
+            with contextlib.suppress(OSError):
+                Path(args.out_dir).rmdir()
+        raise
     return 0
 
 
