@@ -158,3 +158,29 @@ def test_dataset_augmentation_with_flux_controls(scalar_data, tmp_path):
         ScalarDatasetParams(sources=tuple(sources), flux_controls=-1)
     with pytest.raises(ParameterError, match="--controls-seed"):
         ScalarDatasetParams(sources=tuple(sources), controls_seed=1000)
+
+
+def test_a_dataset_with_flux_controls_verifies_and_a_half_synthetic_row_does_not(scalar_data,
+                                                                                  tmp_path):
+    from latticeml.data import seal
+    from latticeml.data.verify import verify_dataset
+    from latticeml.errors import FileFormatError
+
+    with h5py.File(scalar_data["train"]) as f:
+        sources = [json.loads(s)["path"] for s in f[L.SOURCES].asstr()[:]]
+    aug = build_scalar_dataset(ScalarDatasetParams(sources=tuple(sources), flux_controls=2,
+                                                   controls_max_k=10**6), tmp_path / "b.h5")
+    info = verify_dataset(aug)  # NaN n of closed controls, -1 indices, strings whose ends meet
+    with h5py.File(aug) as f:
+        assert info.n_samples == f[L.KL].shape[0]
+        assert np.abs(f[L.KL][:, :2]).max() > 8  # the large-|k| controls are kept
+        src = f[L.SOURCE_INDEX][:]
+    for name, row in ((L.CONFIG_INDEX, int(np.flatnonzero(src == -1)[0])),
+                      (L.SOURCE_INDEX, 0)):
+        bad = tmp_path / f"bad_{name.rsplit('/', 1)[1]}.h5"
+        bad.write_bytes(aug.read_bytes())
+        with h5py.File(bad, "r+") as f:  # resealed: consistent digests, wrong content
+            f[name][row] = 0 if f[name][row] == -1 else -1
+            seal(f)
+        with pytest.raises(FileFormatError, match="disagree on synthetic row"):
+            verify_dataset(bad)

@@ -51,8 +51,10 @@ rule dataset_scalar:
     params:
         controls=lambda w: SCALAR_ENS[w.ensemble].get("flux_controls", {}).get(w.split, 0),
         controls_seed=lambda w: ("train", "val", "test").index(w.split),
+        controls_max_k=lambda w: SCALAR_ENS[w.ensemble].get("flux_controls_max_k", 8),
     shell:
         f"{LATTICEML} dataset scalar"
         " --inputs {input:q} --flux-controls {params.controls}"
-        " --controls-seed {params.controls_seed} --no-progress --force --out {output:q}"
+        " --controls-seed {params.controls_seed} --controls-max-k {params.controls_max_k}"
+        " --no-progress --force --out {output:q}"
         " > {log:q} 2>&1"

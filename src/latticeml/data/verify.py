@@ -46,7 +46,7 @@ def _divergence(k: np.ndarray) -> np.ndarray:
 
 def check_dual_fields(
     path, k: np.ndarray, l: np.ndarray, open_worms: np.ndarray | None, *, names=("k", "l"),
-    offset: int = 0,
+    offset: int = 0, synthetic: np.ndarray | None = None,
 ) -> None:
     """Check integer link fields.
 
@@ -65,6 +65,9 @@ def check_dual_fields(
         Names of ``k`` and ``l`` in the file, for messages.
     offset : int
         Index of the first configuration in the file, for messages.
+    synthetic : ndarray of bool, shape (n,), optional
+        Synthetic flux controls: their ``M`` counts strings, whose ends may meet, so an open
+        one needs some ``div k != 0``, not exactly ``2 M`` unit defects.
     """
     k, l = np.asarray(k), np.asarray(l)
     if k.dtype.kind not in "iu" or l.dtype.kind not in "iu":
@@ -86,7 +89,8 @@ def check_dual_fields(
             f"{names[0]}: flux is not conserved in closed configuration {offset + i} "
             f"({int(defects[i])} sites with div k != 0)",
         )
-    open_bad = (m > 0) & ((defects != 2 * m) | ~unit)
+    exact = np.ones(k.shape[0], bool) if synthetic is None else ~np.asarray(synthetic, bool)
+    open_bad = (m > 0) & ((exact & ((defects != 2 * m) | ~unit)) | (defects == 0))
     if open_bad.any():
         i = int(np.flatnonzero(open_bad)[0])
         raise FileFormatError(
@@ -130,6 +134,25 @@ def check_scalar_ensemble(path, arrays: Mapping[str, np.ndarray]) -> None:
     for name in ("n_history", "phi2_history"):
         if name in arrays:
             check_values(path, name, np.atleast_1d(arrays[name]))
+
+
+def _synthetic_rows(path, blk: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Rows of synthetic flux controls (``source_index == config_index == -1``), or None.
+
+    Their ``n`` and ``|phi|^2`` are undefined (NaN); a row with only one of the two indices
+    at -1 is refused.
+    """
+    src, cfg = blk.get(L.SOURCE_INDEX), blk.get(L.CONFIG_INDEX)
+    if src is None or cfg is None or not src.size:
+        return None
+    s, c = np.asarray(src) == -1, np.asarray(cfg) == -1
+    if not np.array_equal(s, c):
+        i = int(np.flatnonzero(s != c)[0])
+        raise FileFormatError(
+            path, f"{L.SOURCE_INDEX} and {L.CONFIG_INDEX} disagree on synthetic row {i} of "
+            "this block (a flux control has both at -1)"
+        )
+    return s
 
 
 def read_dataset_info(path: str | os.PathLike, kind: str | None = None) -> DatasetInfo:
@@ -220,6 +243,7 @@ def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
                         path, f"{L.TARGETS}/flux_violated and {L.TARGETS}/open_worms disagree"
                     )
                 violated = None if fv is None else fv.astype(bool)
+                synthetic = _synthetic_rows(path, blk)
                 kl = blk[L.KL]
                 check_dual_fields(
                     path,
@@ -228,7 +252,10 @@ def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
                     ow,
                     names=(f"{L.KL} (k)", f"{L.KL} (l)"),
                     offset=lo,
+                    synthetic=synthetic,
                 )
+            if scalar and synthetic is not None:
+                violated = synthetic if violated is None else violated | synthetic
             for name, arr in blk.items():
                 allow = violated if scalar and name.startswith(f"{L.TARGETS}/") else None
                 check_values(path, name, arr, allow_nan=allow)
@@ -236,8 +263,9 @@ def verify_dataset(path: str | os.PathLike) -> DatasetInfo:
                     check_su_n(path, name, arr)
             _check_physics(path, blk, scalar, sample[(sample >= lo) & (sample < hi)] - lo, lo)
             for name in (L.SOURCE_INDEX, L.CONFIG_INDEX):
-                if name in blk and blk[name].size and int(blk[name].min()) < 0:
-                    raise FileFormatError(path, f"{name} has negative entries")
+                low = -1 if scalar else 0  # -1: a synthetic flux control (no source)
+                if name in blk and blk[name].size and int(blk[name].min()) < low:
+                    raise FileFormatError(path, f"{name} has entries below {low}")
             if n_sources is not None and L.SOURCE_INDEX in blk and blk[L.SOURCE_INDEX].size:
                 if int(blk[L.SOURCE_INDEX].max()) >= n_sources:
                     raise FileFormatError(
