@@ -65,7 +65,7 @@ TINY = {
          "model": {"kind": "eq", "channels": [2], "kernel_sizes": 1}},
         {"name": "n_fl", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_big"],
          "model": {"kind": "fl", "channels": [2], "kernel_sizes": 1, "hidden": [4]},
-         "training": {"replicas": 1}},
+         "training": {"replicas": 1, "processes": 2}},  # data parallel under torchrun
         {"name": "flux_max", "ensemble": "sc", "target": "flux_violated", "test": ["sc_big"],
          "model": {"kind": "flux", "channels": [2], "kernel_sizes": 2,
                    "activation": "square"}},
@@ -294,6 +294,8 @@ def test_tiny_workflow_runs(tiny_run):
             model = load_model(res / f"train/{exp}/r{r}/model.pt")
             assert model.info["experiment"] == exp and model.info["replica"] == r
     assert load_model(res / "train/lcnn/r0/model.pt").info["params"]["dtype"] == "float64"
+    assert load_model(res / "train/n_fl/r0/model.pt").info["processes"] == 2
+    assert "processes" not in load_model(res / "train/n_eq/r0/model.pt").info
     seeds = {load_model(res / f"train/lcnn/r{r}/model.pt").info["params"]["seed"]
              for r in range(2)}
     assert len(seeds) == 2  # replicas get their own seeds
@@ -528,8 +530,13 @@ def test_flux_controls_reach_the_dataset_job(tmp_path):
     cmds = [line for line in out.stdout.splitlines() if "dataset scalar" in line]
     train = next(c for c in cmds if f"{name}/train.h5" in c.split("--out ")[1])
     val = next(c for c in cmds if f"{name}/val.h5" in c.split("--out ")[1])
-    assert "--flux-controls 3 --controls-seed 0" in train
+    assert "--flux-controls 3 --controls-seed 0 --controls-max-k 8" in train
     assert "--flux-controls 0 --controls-seed 1" in val
+    ens["flux_controls_max_k"] = 1000
+    conf = _write_config(tmp_path, cfg)
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                     f"{res}/datasets/scalar/{name}/train.h5")
+    assert "--controls-max-k 1000 " in out.stdout, out.stdout[-2000:]
     cfg["scalar"]["ensembles"][0]["flux_controls"] = {"train": -1}
     conf = _write_config(tmp_path, cfg)
     bad = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run")

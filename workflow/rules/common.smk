@@ -41,10 +41,10 @@ ENV = "../../envs/latticeml.yaml"
 # Every rule runs the package of this checkout, in the project venv (activated) or in the conda
 # environment of envs/ (--sdm conda), which holds the dependencies but not latticeml itself.
 # (every path reaches the shell quoted: `{output:q}` in the rules, shlex.quote here)
-LATTICEML = (
-    f"PYTHONPATH={shlex.quote(f'{workflow.basedir}/src')}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"
-    " python -m latticeml"
-)
+SRC_PATH = f"PYTHONPATH={shlex.quote(f'{workflow.basedir}/src')}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"
+LATTICEML = f"{SRC_PATH} python -m latticeml"
+# training jobs with `processes: N > 1` run N data-parallel processes under torchrun
+LATTICEML_TRAIN = f"{SRC_PATH} {{params.launch}}"
 
 
 wildcard_constraints:
@@ -350,8 +350,26 @@ TRAIN_FLAGS = (
     " --stop-min-improvement {params.t[stop_min_improvement]}"
     " --time-budget {params.t[time_budget]} --lbfgs-steps {params.t[lbfgs_steps]}"
     " --lbfgs-max-iter {params.t[lbfgs_max_iter]} --lbfgs-samples {params.t[lbfgs_samples]}"
-    " --device {params.t[device]} --threads {threads} --seed {params.seed}"
+    " --device {params.t[device]} --seed {params.seed}"
+    " --threads $(( ({threads} + {params.processes} - 1) / {params.processes} ))"
 )
+
+
+def train_processes(w):
+    return training_value(w.exp, "processes")
+
+
+def train_launch(w):
+    """The command of a training job: one process, or N under torchrun (one machine)."""
+    n = train_processes(w)
+    if n == 1:
+        return "python -m latticeml"
+    return f"python -m torch.distributed.run --standalone --nproc-per-node={n} -m latticeml"
+
+
+def train_threads(w):
+    """Cores of a training job: `threads` per process."""
+    return training_value(w.exp, "threads") * train_processes(w)
 
 
 # the settings that reach the command line (replicas, resources and threads do not change a

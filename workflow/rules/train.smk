@@ -16,7 +16,7 @@ rule train:
         f"{RESULTS}/benchmarks/train/{{exp}}/r{{replica}}.tsv"
     conda:
         ENV
-    threads: lambda w: training_value(w.exp, "threads")
+    threads: train_threads
     resources:
         mem_mb=lambda w: training_value(w.exp, "mem_mb"),
         runtime=lambda w: training_value(w.exp, "runtime"),
@@ -26,11 +26,13 @@ rule train:
         target=lambda w: EXPERIMENTS[w.exp]["target"],
         plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
         t=training_settings,
+        processes=train_processes,
+        launch=train_launch,
         seed=lambda w: derive_seed("train", w.exp, w.replica),
         out=lambda w: train_dir(w.exp, w.replica),
         extra=train_extra_flags,
     shell:
-        f"{LATTICEML} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
+        f"{LATTICEML_TRAIN} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
         + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out {params.out:q}"
         " --force --no-progress > {log:q} 2>&1"
@@ -50,7 +52,7 @@ rule train_grid:
         f"{RESULTS}/benchmarks/train_grid/{{exp}}/g{{point}}.tsv"
     conda:
         ENV
-    threads: lambda w: training_value(w.exp, "threads")
+    threads: train_threads
     resources:
         mem_mb=lambda w: training_value(w.exp, "mem_mb"),
         runtime=lambda w: training_value(w.exp, "runtime"),
@@ -60,10 +62,12 @@ rule train_grid:
         target=lambda w: EXPERIMENTS[w.exp]["target"],
         plane=lambda w: EXPERIMENTS[w.exp].get("plane", 0),
         t=training_settings,
+        processes=train_processes,
+        launch=train_launch,
         seed=lambda w: derive_seed("grid", w.exp, w.point),
         out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
     shell:
-        f"{LATTICEML} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
+        f"{LATTICEML_TRAIN} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
         + " --name {wildcards.exp}-g{wildcards.point} --out {params.out:q}"
         " --force --no-progress > {log:q} 2>&1"

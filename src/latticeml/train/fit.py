@@ -60,6 +60,7 @@ from latticeml.train.data import (
     load_split,
     task_of,
 )
+from latticeml.train.distributed import SOLO, World, join_world, leave_world
 from latticeml.train.params import TrainParams
 
 __all__ = ["TrainResult", "train", "resolve_device", "torch_threads", "prepare_output"]
@@ -162,15 +163,39 @@ def _loss_fn(kind: str, task: str = "regression"
                                     - y.reshape(y.shape[0], -1).mean(1)) ** 2)
 
 
-def _evaluate(net, links, y, loss, batch_size, device) -> float:
+def _evaluate(net, links, y, loss, batch_size, device, world: World = SOLO) -> float:
+    """Mean loss over ``links`` (each process takes its share, the sums are added)."""
     net.eval()
     total = 0.0
+    mine = world.share(links.shape[0])
     with torch.no_grad():
-        for lo in range(0, links.shape[0], batch_size):
-            xb = links[lo:lo + batch_size].to(device)
-            yb = y[lo:lo + batch_size].to(device)
+        for lo in range(mine.start, mine.stop, batch_size):
+            hi = min(lo + batch_size, mine.stop)
+            xb = links[lo:hi].to(device)
+            yb = y[lo:hi].to(device)
             total += float(loss(net(xb), yb)) * xb.shape[0]
-    return total / links.shape[0]
+    return world.sum_float(total, device) / links.shape[0]
+
+
+def _batch_loss(net, loss, inputs, y, idx, world: World, device) -> float:
+    """Backpropagate the loss of the global batch ``idx``; return its value.
+
+    In a world of several processes each takes a contiguous share of the batch, weights its
+    loss by its share, and the gradients and values are summed over the processes.
+    """
+    if world.size == 1:
+        lb = loss(net(inputs[idx].to(device)), y[idx].to(device))
+        lb.backward()
+        return float(lb.detach())
+    mine = idx[world.share(idx.numel())]
+    value = 0.0
+    if mine.numel():
+        lb = loss(net(inputs[mine].to(device)), y[mine].to(device)) * (mine.numel()
+                                                                       / idx.numel())
+        lb.backward()
+        value = float(lb.detach())
+    world.sum_grads_(net)
+    return world.sum_float(value, device)
 
 
 def _adamw(net, params: TrainParams) -> torch.optim.AdamW:
@@ -303,6 +328,22 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
     log = log or (lambda msg: print(msg, file=sys.stderr))
     out = prepare_output(params.out, force=force)
     device = resolve_device(params.device)
+    owned = not (torch.distributed.is_available() and torch.distributed.is_initialized())
+    world = join_world(device)
+    try:
+        return _train(params, out, device, world, progress=progress, restart=restart,
+                      keep_checkpoint=keep_checkpoint, on_epoch_end=on_epoch_end,
+                      on_validation=on_validation, splits=splits,
+                      log=log if world.main else (lambda msg: None))
+    finally:
+        if owned:
+            leave_world(world)
+
+
+def _train(params, out, device, world, *, progress, restart, keep_checkpoint, on_epoch_end,
+           on_validation, splits, log) -> TrainResult:
+    if world.size > 1 and device.type == "cuda":  # one GPU per process
+        device = torch.device("cuda", torch.cuda.current_device())
     kinds = (dataset_kind(params.train, "--train"), dataset_kind(params.val, "--val"))
     if kinds[0] != kinds[1]:
         raise ParameterError("--val", f"a {kinds[0]} dataset like --train", f"a {kinds[1]} "
@@ -326,13 +367,15 @@ def train(params: TrainParams, *, progress: bool = True, force: bool = False,
         out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
         return _run(params, spec, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
-                    on_epoch_end=on_epoch_end, on_validation=on_validation, log=log)
+                    on_epoch_end=on_epoch_end, on_validation=on_validation, log=log,
+                    world=world)
 
 
 def _run(params, spec, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
-         on_epoch_end, on_validation, log):
+         on_epoch_end, on_validation, log, world=SOLO):
     torch.manual_seed(params.seed)
     net = build_model(spec).to(device)
+    world.broadcast_(net)
     task = task_of(params.target)
     if task == "classification":  # logits; no normalisation of 0/1 labels
         y_mean, y_std = 0.0, 1.0
@@ -373,6 +416,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
     resumed_from = state["epoch"]
 
     def checkpoint(lbfgs_opt=None):
+        if not world.main:
+            return
         atomic_torch_save({
             "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint,
             "model": net.state_dict(), "optimizer": opt.state_dict(),
@@ -400,7 +445,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
     warmup_steps = params.warmup_epochs * n_batches
     budget_1 = params.time_budget / (2 if params.lbfgs_steps else 1)
     bar = tqdm(total=params.epochs * n_batches, initial=min(state["epoch"], params.epochs)
-               * n_batches, disable=not progress or state["stage"] != "adam", desc=params.label,
+               * n_batches, disable=not (progress and world.main) or state["stage"] != "adam",
+               desc=params.label,
                unit="batch", file=sys.stderr, dynamic_ncols=True, leave=False)
     try:
         while state["stage"] == "adam" and state["epoch"] < params.epochs and not state["stopped"]:
@@ -410,10 +456,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
             total, norms = 0.0, 0.0
             for b in range(n_batches):
                 idx = perm[b * params.batch_size:(b + 1) * params.batch_size]
-                xb, yb = train_set.inputs[idx].to(device), ytr[idx].to(device)
                 opt.zero_grad(set_to_none=True)
-                lb = loss(net(xb), yb)
-                lb.backward()
+                lb = _batch_loss(net, loss, train_set.inputs, ytr, idx, world, device)
                 if params.clip_grad_norm:
                     norm = torch.nn.utils.clip_grad_norm_(net.parameters(),
                                                           params.clip_grad_norm)
@@ -422,14 +466,14 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
                 norms += float(norm)
                 _adam_step(opt, state["steps"], warmup_steps)
                 state["steps"] += 1
-                total += float(lb.detach()) * idx.numel()
+                total += lb * idx.numel()
                 bar.update(1)
                 seen = min(n, (b + 1) * params.batch_size)
                 bar.set_postfix(epoch=state["epoch"] + 1, loss=f"{total / seen:.3e}",
                                 refresh=False)
             train_loss = total / n
             val_loss = _evaluate(net, val_set.inputs, yva, loss, max(params.batch_size, 64),
-                                 device)
+                                 device, world)
             if not math.isfinite(train_loss) or not math.isfinite(val_loss):
                 raise ParameterError("--lr", "a learning rate that keeps the loss finite",
                                      params.lr, f"the loss became {train_loss} in epoch "
@@ -440,7 +484,8 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
             lr = opt.param_groups[0]["lr"] * _warmup_factor(state["steps"] - 1, warmup_steps)
             if sched is not None:
                 sched.step(val_loss) if params.schedule == "plateau" else sched.step()
-            record(val_loss, train_loss, lr, time.perf_counter() - t0, norms / n_batches)
+            record(val_loss, train_loss, lr,
+                   world.from_main(time.perf_counter() - t0, device), norms / n_batches)
             if params.patience and state["bad"] >= params.patience:
                 state.update(stopped=True, ended_by="patience")
             elif window_stop([r["val_loss"] for r in state["history"]], params.stop_window,
@@ -461,7 +506,7 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
         bar.close()
     if state["stage"] == "lbfgs":
         _lbfgs_stage(params, net, train_set, (y_mean, y_std), val_set, yva, loss, device,
-                     state, record, checkpoint, on_validation, on_epoch_end, log)
+                     state, record, checkpoint, on_validation, on_epoch_end, log, world)
     info = {
         "experiment": params.label, "replica": params.replica,
         "params": params.fingerprint_dict(), "n_params": count_parameters(net),
@@ -474,12 +519,16 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
         "steps": state["steps"], "ended_by": state["ended_by"],
         "lbfgs_steps_run": state["lbfgs_done"], "time_budget": params.time_budget,
     }
+    if world.size > 1:
+        info["processes"] = world.size
     model_path = out / "model.pt"
-    save_model_file(model_path, spec=spec, state_dict=state["best_state"],
-                    target=params.target, plane=params.plane, mean=y_mean, std=y_std, info=info,
-                    task=task)
-    if not keep_checkpoint:
-        ckpt_path.unlink(missing_ok=True)
+    if world.main:
+        save_model_file(model_path, spec=spec, state_dict=state["best_state"],
+                        target=params.target, plane=params.plane, mean=y_mean, std=y_std,
+                        info=info, task=task)
+        if not keep_checkpoint:
+            ckpt_path.unlink(missing_ok=True)
+    world.barrier()  # the model file exists for every process once train() returns
     return TrainResult(model_path=model_path, best_epoch=state["best_epoch"],
                        best_val_loss=state["best_val"], epochs_run=state["epoch"],
                        resumed_from=resumed_from, history=list(state["history"]),
@@ -509,7 +558,7 @@ def _adam_step(opt, step: int, warmup_steps: int) -> None:
 
 
 def _lbfgs_stage(params, net, train_set, norm, val_set, yva, loss, device, state, record,
-                 checkpoint, on_validation, on_epoch_end, log) -> None:
+                 checkpoint, on_validation, on_epoch_end, log, world: World = SOLO) -> None:
     """Second stage: outer steps of full-batch L-BFGS from the best first-stage weights.
 
     Each outer step runs up to ``lbfgs_max_iter`` iterations (strong Wolfe line search) on the
@@ -532,16 +581,20 @@ def _lbfgs_stage(params, net, train_set, norm, val_set, yva, loss, device, state
         log(f"L-BFGS on {full.n} training samples from the weights of epoch "
             f"{state['best_epoch']} (validation loss {state['best_val']:.4g})")
 
+    mine = world.share(full.n)
+
     def closure():
         opt.zero_grad(set_to_none=True)
-        total = torch.zeros((), dtype=torch.float64)
-        for lo in range(0, full.n, chunk):
-            xb = full.inputs[lo:lo + chunk].to(device)
-            yb = y[lo:lo + chunk].to(device)
+        total = 0.0
+        for lo in range(mine.start, mine.stop, chunk):
+            hi = min(lo + chunk, mine.stop)
+            xb = full.inputs[lo:hi].to(device)
+            yb = y[lo:hi].to(device)
             part = loss(net(xb), yb) * (xb.shape[0] / full.n)
             part.backward()
             total += float(part.detach())
-        return total
+        world.sum_grads_(net)
+        return torch.tensor(world.sum_float(total, device), dtype=torch.float64)
 
     net.train()
     last = state["history"][-1] if state["history"] else {}
@@ -553,14 +606,15 @@ def _lbfgs_stage(params, net, train_set, norm, val_set, yva, loss, device, state
         state["steps"] += opt.state[opt._params[0]]["n_iter"] - before
         train_loss = float(closure())  # L-BFGS keeps the loss before its last update only
         grad_norm = float(_grad_norm(net))
-        val_loss = _evaluate(net, val_set.inputs, yva, loss, chunk, device)
+        val_loss = _evaluate(net, val_set.inputs, yva, loss, chunk, device, world)
         if not math.isfinite(train_loss) or not math.isfinite(val_loss):
             log("L-BFGS: the loss became non-finite; keeping the best weights so far")
             state["ended_by"] = "L-BFGS non-finite"
         if on_validation is not None:
             on_validation(state["epoch"] + 1, val_loss)
         state["lbfgs_done"] += 1
-        record(val_loss, train_loss, 1.0, time.perf_counter() - t0, grad_norm)
+        record(val_loss, train_loss, 1.0, world.from_main(time.perf_counter() - t0, device),
+               grad_norm)
         net.train()
         if not state["ended_by"].startswith("L-"):
             if not train_loss < previous:
