@@ -248,3 +248,45 @@ def test_markdown_tells_same_label_experiments_apart():
     # only the two CNNs of W_1x2 share a label; W_2x2's CNN and the L-CNN keep the short one
     assert labels == {"CNN cnn (W1x2_cnn)", "CNN cnn (W1x2_cnn_searched)", "CNN cnn",
                       "L-CNN W1x2-small"}
+
+
+def _replica_rows(values, *, experiment="e", test_set="t"):
+    return pd.DataFrame({"experiment": experiment, "replica": range(len(values)),
+                         "test_set": test_set, "value": values})
+
+
+def test_outlier_rule_flags_a_replica_far_above_the_median_and_nothing_else():
+    from latticeml.evaluate.summary import check_outlier_factor, outliers
+
+    rows = pd.concat([_replica_rows([1e-8, 2e-8, 3e-8, 4e-8, 5e-6]),        # 167x the median
+                      _replica_rows([1e-8, 2e-8, 3e-8, 4e-8, 2e-6], test_set="u"),  # 67x
+                      _replica_rows([0.0, 0.0, 0.0, 1e-9], experiment="exact")])  # median 0
+    flags = outliers(rows, "value", 100.0)
+    assert flags.tolist() == [False] * 4 + [True] + [False] * 9
+    assert outliers(rows, "value", 50.0)[9]  # 67x is an outlier at a factor of 50
+    for bad in (1.0, 0.5, float("inf"), float("nan"), True, "100"):
+        with pytest.raises(ParameterError, match="outlier-factor"):
+            check_outlier_factor(bad)
+
+
+def test_outlier_rule_reaches_the_summary(gauge_data, trained):
+    models = tuple(str(trained[k]) for k in sorted(trained))
+    params = EvaluateParams(models=models, test_sets=(str(gauge_data["test"]),),
+                            train_set=str(gauge_data["train"]), batch_size=5, gauge_configs=1,
+                            adversarial_steps=1, alphas=(0.1,))
+    table, _ = evaluate(params, progress=False)
+    pooled = (table["experiment"] == "lcnn") & (table["metric"] == "mse_site") & table[
+        "beta"].isna()
+    worst = table[pooled]["value"].idxmax()
+    median = table[pooled]["value"].median()
+    ref = table[(table["family"] == "conditional mean") & (table["metric"] == "mse_site")
+                & table["beta"].isna()]["value"].iloc[0]
+    spoiled = table.copy()
+    spoiled.loc[worst, "value"] = 0.4 * ref  # not the trivial solution (< 0.5 ref) ...
+    factor = 0.4 * ref / median
+    assert factor > 5, factor  # ... but far above the median replica
+    row = lambda s: s[(s["experiment"] == "lcnn") & (s["metric"] == "mse_site")  # noqa: E731
+                      & s["beta"].isna()].iloc[0]
+    assert row(summarize(table, outlier_factor=factor / 2))["n_failed"] == 0
+    assert row(summarize(spoiled, outlier_factor=factor / 2))["n_failed"] == 1
+    assert row(summarize(spoiled, outlier_factor=factor * 2))["n_failed"] == 0

@@ -42,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write the predictions of each experiment's best replica (lowest "
                    "validation loss)")
     m.add_argument("--failure-ratio", type=float_arg, default=0.5,
-                   help="failure threshold relative to the conditional mean (default 0.5)")
+                   help="a replica fails at this fraction of the trivial predictor's error "
+                   "(default 0.5) ...")
+    m.add_argument("--outlier-factor", type=float_arg, default=100.0,
+                   help="... or above this many times the median replica's (default 100)")
     m.add_argument("--markdown", default="", metavar="F.md",
                    help="also write Markdown tables (median, best on validation and worst of "
                    "every metric per experiment and test lattice)")
@@ -99,6 +102,9 @@ def _summarize(args: argparse.Namespace) -> int:
 
     outs = [o for o in (args.out, args.merged, args.best_predictions, args.markdown) if o]
     _check_outputs(outs, [*args.evaluations, *args.predictions], args.force)
+    from latticeml.evaluate.summary import check_outlier_factor
+
+    check_outlier_factor(args.outlier_factor)
     if bool(args.predictions) != bool(args.best_predictions):
         raise ParameterError("--best-predictions", "given together with --predictions",
                              args.best_predictions or None)
@@ -110,7 +116,8 @@ def _summarize(args: argparse.Namespace) -> int:
     if is_scalar_table(header.columns):
         return _summarize_scalar(args)
     table = read_tables(args.evaluations)
-    summary = summarize(table, failure_ratio=args.failure_ratio)
+    summary = summarize(table, failure_ratio=args.failure_ratio,
+                        outlier_factor=args.outlier_factor)
     best = best_predictions(table, args.predictions) if args.predictions else None
     if args.merged:
         write_csv(table, args.merged)
@@ -120,10 +127,13 @@ def _summarize(args: argparse.Namespace) -> int:
     if args.markdown:
         from latticeml.data.atomic import atomic_path
         from latticeml.evaluate.report import markdown_table
+        from latticeml.evaluate.summary import FAILURE_RULE
 
         text = "\n".join(markdown_table(summary, metric, stat)
                          for metric in ("mse_mean", "mse_site", "nmse_site")
                          for stat in ("median", "best", "worst"))
+        text += f"\nFailure rule ({args.failure_ratio:g}, {args.outlier_factor:g}): " \
+                f"{FAILURE_RULE}.\n"
         with atomic_path(args.markdown, force=args.force) as tmp:
             tmp.write_text(text)
     print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
@@ -143,7 +153,8 @@ def _summarize_scalar(args: argparse.Namespace) -> int:
 
     table = read_scalar_tables(args.evaluations)
     summary = summarize_scalar(table, failure_ratio=args.failure_ratio,
-                               min_accuracy=args.min_accuracy)
+                               min_accuracy=args.min_accuracy,
+                               outlier_factor=args.outlier_factor)
     if args.merged:
         write_csv(table, args.merged)
     if args.predictions:  # scalar prediction files hold the best replica already
@@ -154,6 +165,10 @@ def _summarize_scalar(args: argparse.Namespace) -> int:
     if args.markdown:
         mu_range = tuple(args.mu_range) if args.mu_range else None
         with atomic_path(args.markdown, force=args.force) as tmp:
-            tmp.write_text(scalar_markdown(summary, mu_range))
+            from latticeml.evaluate.summary import FAILURE_RULE
+
+            tmp.write_text(scalar_markdown(summary, mu_range)
+                           + f"\nFailure rule ({args.failure_ratio:g}, {args.min_accuracy:g}, "
+                           f"{args.outlier_factor:g}): {FAILURE_RULE}.\n")
     print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
     return 0

@@ -7,10 +7,12 @@ For every (experiment, test set, mu, open_worms, metric) group of a table made b
   loss (chosen without looking at the test set); ``worst``: the largest error (the smallest
   accuracy, the largest value of anything else);
 * ``mc_error``: the Monte Carlo error of the measured value (same for every replica);
-* ``n_failed`` / ``failure_rate`` per (experiment, test set): a regressor fails when its pooled
+* ``n_failed`` / ``failure_rate`` per (experiment, test set), the rule of every table
+  (:data:`latticeml.evaluate.summary.FAILURE_RULE`): a regressor fails when its pooled
   normalised MSE (``nmse_config``) is at least ``failure_ratio`` (it predicts the
-  configurations no better than half the variance at fixed mu); a detector fails when its
-  pooled accuracy is below ``min_accuracy``.
+  configurations no better than half the variance at fixed mu), a detector when its pooled
+  accuracy is below ``min_accuracy``, and either when its error (nMSE, or 1 - accuracy) is
+  more than ``outlier_factor`` times the median replica's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from latticeml.errors import ParameterError
+from latticeml.evaluate.summary import check_outlier_factor, outliers
 from latticeml.evaluate.tables import concat_csv_tables
 
 __all__ = ["SCALAR_SUMMARY_COLUMNS", "summarize_scalar", "read_scalar_tables",
@@ -52,20 +55,22 @@ def read_scalar_tables(paths) -> pd.DataFrame:
 
 
 def scalar_failures(table: pd.DataFrame, failure_ratio: float = 0.5,
-                    min_accuracy: float = 0.99) -> pd.DataFrame:
+                    min_accuracy: float = 0.99, outlier_factor: float = 100.0) -> pd.DataFrame:
     """One row per (experiment, replica, test set) with ``failed`` True/False."""
     ok = table[table["status"] == "ok"]
     reg = ok[(ok["task"] == "regression") & ok["mu"].isna() & (ok["metric"] == "nmse_config")]
     cls = ok[(ok["task"] == "classification") & ok["open_worms"].isna()
              & (ok["metric"] == "accuracy")]
-    reg = reg.assign(failed=reg["value"] >= failure_ratio)
-    cls = cls.assign(failed=cls["value"] < min_accuracy)
+    reg = reg.assign(failed=(reg["value"] >= failure_ratio)
+                     | outliers(reg, "value", outlier_factor))
+    cls = cls.assign(error=1.0 - cls["value"])
+    cls = cls.assign(failed=(cls["value"] < min_accuracy) | outliers(cls, "error", outlier_factor))
     cols = ["experiment", "replica", "test_set", "metric", "value", "failed"]
     return pd.concat([reg[cols], cls[cols]], ignore_index=True)
 
 
 def summarize_scalar(table: pd.DataFrame, *, failure_ratio: float = 0.5,
-                     min_accuracy: float = 0.99) -> pd.DataFrame:
+                     min_accuracy: float = 0.99, outlier_factor: float = 100.0) -> pd.DataFrame:
     """Summarise a scalar evaluation table over replicas (see the module docstring).
 
     Returns
@@ -79,7 +84,8 @@ def summarize_scalar(table: pd.DataFrame, *, failure_ratio: float = 0.5,
         raise ParameterError("--min-accuracy", "a number in (0, 1]", min_accuracy)
     if table.empty:
         raise ParameterError("evaluation table", "at least one row", "an empty table")
-    fails = scalar_failures(table, failure_ratio, min_accuracy)
+    check_outlier_factor(outlier_factor)
+    fails = scalar_failures(table, failure_ratio, min_accuracy, outlier_factor)
     stats = fails.groupby(["experiment", "test_set"])["failed"].agg(["sum", "count"])
     t = table.copy()
     t["_mu"] = t["mu"].fillna(-1e9)

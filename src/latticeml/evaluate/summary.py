@@ -6,9 +6,11 @@ For every (experiment, test set, beta, metric, alpha) group of an evaluation tab
 * ``best``: the value of the replica with the **lowest validation loss** (``best_replica``),
   i.e. the model one would pick without looking at the test set;
 * ``worst``: the largest error (smallest R^2) over replicas;
-* ``n_failed`` / ``failure_rate``: replicas whose pooled per-site MSE on that test set is at
-  least ``failure_ratio`` times that of the conditional-mean predictor ``E[y | beta]`` of the
-  same target and test set (they learned no more than the trivial solution).
+* ``n_failed`` / ``failure_rate``: the failure rule, one sentence for every table
+  (:data:`FAILURE_RULE`): a replica fails on a test set when its pooled per-site error is at
+  least ``failure_ratio`` (0.5) of the trivial predictor's -- here the conditional mean
+  ``E[y | beta]`` of the same target and test set -- or more than ``outlier_factor`` (100)
+  times the median replica's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from latticeml.errors import ParameterError
 from latticeml.evaluate.tables import concat_csv_tables
 
 __all__ = ["summarize", "SUMMARY_COLUMNS", "failures", "read_tables", "best_predictions",
-           "best_replicas"]
+           "best_replicas", "FAILURE_RULE", "outliers"]
+
+#: The failure rule of every summary table, in one sentence.
+FAILURE_RULE = ("a replica fails on a test set when its pooled per-site error is at least half "
+                "the trivial predictor's (conditional mean E[y|beta]; for scalar regressors the "
+                "variance at fixed mu, nMSE >= 0.5; for detectors accuracy < 99 %) or more than "
+                "100 times the median replica's")
 
 SUMMARY_COLUMNS = ("experiment", "family", "arch", "target", "test_set", "shape", "L", "beta",
                    "metric", "alpha", "n_replicas", "median", "best", "best_replica", "worst",
@@ -43,7 +51,18 @@ def read_tables(paths) -> pd.DataFrame:
     return table.drop_duplicates(ignore_index=True)
 
 
-def failures(table: pd.DataFrame, failure_ratio: float = 0.5) -> pd.DataFrame:
+def outliers(models: pd.DataFrame, values: str, factor: float) -> np.ndarray:
+    """Flag replicas far above their median.
+
+    Returns True where the error column ``values`` exceeds ``factor`` times its median over
+    the replicas of the same (experiment, test set).
+    """
+    med = models.groupby(["experiment", "test_set"])[values].transform("median")
+    return (models[values] > factor * med).to_numpy() & (med > 0).to_numpy()
+
+
+def failures(table: pd.DataFrame, failure_ratio: float = 0.5,
+             outlier_factor: float = 100.0) -> pd.DataFrame:
     """One row per (model replica, test set): ``failed`` True/False (NaN without a baseline)."""
     pooled = table[table["beta"].isna() & (table["metric"] == "mse_site")]
     base = pooled[pooled["family"] == "conditional mean"]
@@ -57,12 +76,14 @@ def failures(table: pd.DataFrame, failure_ratio: float = 0.5) -> pd.DataFrame:
     ref = [base["value"].get((t, s), np.nan) for t, s in zip(models["target"],
                                                             models["test_set"], strict=True)]
     models["reference"] = ref
+    trivial = models["value"] >= failure_ratio * models["reference"]
     models["failed"] = np.where(np.isnan(ref), np.nan,
-                                models["value"] >= failure_ratio * models["reference"])
+                                trivial | outliers(models, "value", outlier_factor))
     return models[["experiment", "replica", "test_set", "value", "reference", "failed"]]
 
 
-def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5) -> pd.DataFrame:
+def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5,
+              outlier_factor: float = 100.0) -> pd.DataFrame:
     """Summarise an evaluation table over replicas (see the module docstring).
 
     Parameters
@@ -71,7 +92,9 @@ def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5) -> pd.DataFram
         Output of :func:`latticeml.evaluate.evaluate` (columns ``EVAL_COLUMNS``).
     failure_ratio : float
         A replica fails when its per-site MSE is at least this fraction of the
-        conditional-mean predictor's.
+        conditional-mean predictor's ...
+    outlier_factor : float
+        ... or more than this many times the median replica's.
 
     Returns
     -------
@@ -80,9 +103,10 @@ def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5) -> pd.DataFram
     """
     if not 0 < failure_ratio <= 1:
         raise ParameterError("--failure-ratio", "a number in (0, 1]", failure_ratio)
+    check_outlier_factor(outlier_factor)
     if table.empty:
         raise ParameterError("evaluation table", "at least one row", "an empty table")
-    fails = failures(table, failure_ratio)
+    fails = failures(table, failure_ratio, outlier_factor)
     fail_stats = (fails.dropna(subset=["failed"]).groupby(["experiment", "test_set"])["failed"]
                   .agg(["sum", "count"]))
     out = []
@@ -109,6 +133,13 @@ def summarize(table: pd.DataFrame, *, failure_ratio: float = 0.5) -> pd.DataFram
                    failure_rate=float(n_failed / n_fail_rep) if n_fail_rep else np.nan)
         out.append(row)
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def check_outlier_factor(value: float) -> None:
+    """Refuse an outlier factor that is not a finite number > 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            1 < value < float("inf")):
+        raise ParameterError("--outlier-factor", "a finite number > 1", value)
 
 
 def best_replicas(table: pd.DataFrame) -> dict[str, int]:
