@@ -151,6 +151,45 @@ def test_error_vs_size_median_line_and_min_max_band():
     assert not [c for c in ax.collections if c.get_gid() == "W2x2_condmean"]
 
 
+def test_error_vs_size_3d_plus_1_uses_the_volume_so_equal_extents_stay_apart():
+    rows = []
+    for shape, vol, value in (("4x8x8x8", 2048, 1e-8), ("6x8x8x8", 3072, 4e-8),
+                              ("8x16x16x16", 32768, 2e-8)):
+        for replica in REPLICAS:
+            rows.append(_row("p12", "L-CNN", "W2x2-small", replica, target="W_2x2",
+                             shape=shape, volume=vol, L=int(shape.split("x")[1]),
+                             value=value * (1 + replica)))
+    fig = error_vs_size(pd.DataFrame(rows), metrics=("mse_mean",))
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "p12"]
+    np.testing.assert_array_equal(line.get_xdata(), [2048, 3072, 32768])
+    np.testing.assert_allclose(line.get_ydata(), [2e-8, 8e-8, 4e-8])  # no pooling at L = 8
+    assert "volume" in fig.axes[0].get_xlabel()
+    # the 1+1D table keeps the extent
+    assert "extent" in error_vs_size(_evaluation()).axes[-1].get_xlabel()
+
+
+def test_error_vs_size_draws_a_published_set_with_its_source_in_the_legend():
+    from latticeml.plots.published import PUBLISHED_SETS, published_points
+
+    fig = error_vs_size(_evaluation(), published="prl-2d")
+    axes = np.array(fig.axes).reshape(3, 2)
+    marks = published_points("prl-2d")
+    for ax, target in zip(axes[0], ("W_1x1", "W_2x2"), strict=True):
+        drawn = [ln for ln in ax.get_lines() if ln.get_gid() == "published"]
+        want = marks[marks["target"] == target]
+        assert sum(len(ln.get_xdata()) for ln in drawn) == len(want)
+        ys = np.sort(np.concatenate([ln.get_ydata() for ln in drawn]))
+        np.testing.assert_allclose(ys, np.sort(want["value"].to_numpy()))
+    assert not [ln for ln in axes[1, 0].get_lines() if ln.get_gid() == "published"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "published L-CNN (PRL tables, median of 10)" in labels
+    assert "published CNN (PRL Fig. 3, best model)" in labels
+    assert labels[:3] == ["L-CNN W2x2-small", "CNN cnn", "conditional mean"]
+    assert set(PUBLISHED_SETS) == {"prl-2d", "notebook-4d-plane12"}
+    with pytest.raises(ParameterError, match="--published"):
+        error_vs_size(_evaluation(), published="prl-3d")
+
+
 def test_error_vs_size_single_L_single_replica():
     evaluation = _evaluation()
     one = evaluation[(evaluation.L == 16) & (evaluation.replica == 0)]
@@ -374,6 +413,17 @@ def test_cli_bad_inputs(tmp_path):
 
     with pytest.raises(FileFormatError, match="empty.csv"):
         _run(["--evaluation", str(empty), "--out-dir", out])
+
+
+def test_cli_published_set(tmp_path):
+    evaluation, _, _ = _write_inputs(tmp_path)
+    out = tmp_path / "pub"
+    with pytest.raises(ParameterError, match="--published"):
+        _run(["--evaluation", evaluation, "--out-dir", str(out), "--published", "nope"])
+    assert not out.exists()  # refused before any work
+    assert _run(["--evaluation", evaluation, "--out-dir", str(out), "--published",
+                 "prl-2d"]) == 0
+    assert (out / "error_vs_size.png").is_file()
 
 
 def test_no_pyplot_or_torch():

@@ -33,9 +33,11 @@ rule plots:
     threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
+        published=(f"--published {EVALUATION['published']}" if EVALUATION.get("published") else ""),
     shell:
         f"{LATTICEML} plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
-        " --metrics {input.metrics:q} --out-dir {params.out:q} --force > {log:q} 2>&1"
+        " --metrics {input.metrics:q} --out-dir {params.out:q} {params.published}"
+        " --force > {log:q} 2>&1"
 
 
 # Scalar studies: one rule per group of figures, so that a study gets exactly the figures its

@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out-dir", required=True, metavar="DIR", help="output directory (created if missing)"
     )
+    p.add_argument("--published", default=None, metavar="SET",
+                   help="gauge tables: draw a published set on error_vs_size (prl-2d, "
+                   "notebook-4d-plane12)")
     p.add_argument("--force", action="store_true", help="overwrite existing figure files")
     scalar = p.add_argument_group("scalar evaluation tables only")
     scalar.add_argument(
@@ -112,6 +115,8 @@ def _plot(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     raw = _read_csv(args.evaluation, "--evaluation")
     if is_scalar_table(raw.columns):
+        if args.published is not None:
+            raise ParameterError("--published", "a gauge evaluation table", args.evaluation)
         return _plot_scalar(args, raw, out_dir)
     for flag in _SCALAR_FLAGS:
         if getattr(args, flag) is not None:
@@ -120,6 +125,10 @@ def _plot(args: argparse.Namespace) -> int:
                 "a scalar evaluation table (with columns mu and task)",
                 args.evaluation,
             )
+    if args.published is not None:
+        from latticeml.plots.published import published_points
+
+        published_points(args.published)  # one line and no work for an unknown set
     if not args.force:
         _refuse_existing(out_dir, _planned_stems(args))
     evaluation = check_table(raw, EVALUATION_COLUMNS, args.evaluation)
@@ -135,7 +144,7 @@ def _plot(args: argparse.Namespace) -> int:
             for label, path in _run_labels(args.metrics).items()
         }
     with _new_directory(out_dir):
-        for path in make_all(evaluation, predictions, runs, out_dir):
+        for path in make_all(evaluation, predictions, runs, out_dir, args.published):
             print(f"wrote {path}", file=sys.stderr)
     return 0
 

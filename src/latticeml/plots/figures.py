@@ -29,17 +29,26 @@ BAND_ALPHA = 0.2
 DEFAULT_METRICS = ("mse_mean", "mse_site", "nmse_site")
 
 
+#: Marker of each published model kind (open symbols, black: not one of our experiments).
+_PUBLISHED_MARKERS = {"L-CNN": "o", "L-CNN small": "o", "L-CNN medium": "s", "CNN": "^"}
+
+
 @with_paper_style
 def error_vs_size(
-    evaluation: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS
+    evaluation: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS,
+    published: str | None = None,
 ) -> Figure:
-    """Plot test errors against the lattice extent, one line per experiment.
+    """Plot test errors against the lattice size, one line per experiment.
 
     Rows are metrics, columns are targets (ordered by loop size). Each line is the median
     over replicas, the shaded band spans the best and the worst replica (min to max). The
     conditional-mean baseline is a dotted line without band. Only rows with ``beta`` NaN
-    (all couplings pooled) are used; rows that share ``L`` (several shapes or test sets of
-    the same extent) are pooled into one point.
+    (all couplings pooled) are used. The x axis is the extent ``L`` for 1+1D lattices and
+    the volume (sites) when a test lattice has more than two dimensions, so that lattices of
+    the same extent (4x8^3, 6x8^3) stay separate points; rows that share the x value are
+    pooled into one point. ``published`` draws a published set
+    (:data:`~latticeml.plots.published.PUBLISHED_SETS`) as open black markers in the
+    ``mse_mean`` row, one legend entry per model and source.
 
     Parameters
     ----------
@@ -48,6 +57,8 @@ def error_vs_size(
     metrics : sequence of str
         Metrics to show, one row each; metrics absent from the table are left out. A row is
         drawn with a logarithmic y axis if all its values are positive.
+    published : str, optional
+        Name of a published set to draw beside the lines (e.g. ``prl-2d``).
 
     Returns
     -------
@@ -69,6 +80,13 @@ def error_vs_size(
             f"rows with beta empty (all betas pooled) and metric in {', '.join(metrics)}",
             "none",
         )
+    marks = None
+    if published is not None:
+        from latticeml.plots.published import published_points
+
+        marks = published_points(published)
+    x = _x_column(pooled)
+    pooled = pooled.assign(_x=pooled[x].astype(float))
     rows = [m for m in metrics if (pooled["metric"] == m).any()]
     targets = sorted(pooled["target"].unique(), key=target_sort_key)
     series = experiment_series(pooled)
@@ -76,15 +94,44 @@ def error_vs_size(
     fig = Figure(figsize=(width, 1.7 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), len(targets), sharex=True, squeeze=False)
     handles: dict[str, Line2D] = {}
+    ticks = pooled["_x"].to_numpy()
     for i, metric in enumerate(rows):
         for j, target in enumerate(targets):
             panel = pooled[(pooled["metric"] == metric) & (pooled["target"] == target)]
             handles.update(_size_panel(axes[i, j], panel, series))
-            log2_ticks(axes[i, j], pooled["L"].to_numpy())
-    _label_grid(axes, rows, targets)
+            if marks is not None:
+                handles.update(_published_marks(axes[i, j], marks, metric, target, x))
+            log2_ticks(axes[i, j], ticks)
+    _label_grid(axes, rows, targets, x)
     ordered = {s.label: handles[s.label] for s in series.values() if s.label in handles}
-    figure_legend(fig, ordered)
+    ordered.update({k: v for k, v in handles.items() if k.startswith("published ")})
+    ncol = 1 if len(targets) == 1 else (2 if marks is not None else 4)
+    figure_legend(fig, ordered, ncol_max=ncol)
     return fig
+
+
+def _x_column(pooled: pd.DataFrame) -> str:
+    """``volume`` when a lattice has more than two dimensions (and the column exists)."""
+    if "shape" in pooled and "volume" in pooled:
+        dims = pooled["shape"].astype(str).str.count("x") + 1
+        if (dims > 2).any():
+            return "volume"
+    return "L"
+
+
+def _published_marks(ax: Axes, marks: pd.DataFrame, metric: str, target: str,
+                     x: str) -> dict[str, Line2D]:
+    """Draw the published points of one panel; return their legend handles."""
+    handles = {}
+    rows = marks[(marks["metric"] == metric) & (marks["target"] == target)]
+    for (model, source), g in rows.groupby(["model", "source"], sort=False):
+        filled = "best" in source
+        label = f"published {model} ({source})"
+        (line,) = ax.plot(g[x].to_numpy(), g["value"].to_numpy(), ls="none",
+                          marker=_PUBLISHED_MARKERS.get(model, "D"), ms=5, color="black",
+                          mfc="black" if filled else "none", label=label, gid="published")
+        handles[label] = line
+    return handles
 
 
 def _size_panel(ax: Axes, panel: pd.DataFrame, series: dict[str, Series]) -> dict[str, Line2D]:
@@ -103,7 +150,7 @@ def _size_panel(ax: Axes, panel: pd.DataFrame, series: dict[str, Series]) -> dic
 
 def _replica_spread(ax: Axes, rows: pd.DataFrame, s: Series, gid: str) -> Line2D:
     """Plot the median over replicas against L and shade min to max (not for baselines)."""
-    stats = rows.groupby("L")["value"].agg(["median", "min", "max"]).sort_index()
+    stats = rows.groupby("_x")["value"].agg(["median", "min", "max"]).sort_index()
     x = stats.index.to_numpy(dtype=float)
     style = dict(s.style)
     if len(x) == 1 and not style["marker"]:
@@ -119,11 +166,11 @@ def _replica_spread(ax: Axes, rows: pd.DataFrame, s: Series, gid: str) -> Line2D
     return line
 
 
-def _label_grid(axes: np.ndarray, rows: list[str], targets: list[str]) -> None:
-    """Titles on the top row, metric labels on the left column, L on the bottom row."""
+def _label_grid(axes: np.ndarray, rows: list[str], targets: list[str], x: str = "L") -> None:
+    """Titles on the top row, metric labels on the left column, L or V on the bottom row."""
     for j, target in enumerate(targets):
         axes[0, j].set_title(target_label(target))
-        axes[-1, j].set_xlabel(r"lattice extent $L$")
+        axes[-1, j].set_xlabel(r"lattice extent $L$" if x == "L" else r"volume $V$ (sites)")
     for i, metric in enumerate(rows):
         axes[i, 0].set_ylabel(metric_label(metric))
 

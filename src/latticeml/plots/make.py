@@ -54,6 +54,7 @@ def make_all(
     predictions: pd.DataFrame | None,
     runs: Mapping[str, pd.DataFrame] | None,
     out_dir: str | os.PathLike,
+    published: str | None = None,
 ) -> list[Path]:
     """Build the figures the inputs allow and save each as PNG and PDF.
 
@@ -73,6 +74,9 @@ def make_all(
         Training metrics per run label, source of ``training_curves``.
     out_dir : path-like
         Existing directory for the files ``<stem>.png`` and ``<stem>.pdf``.
+    published : str, optional
+        Published set drawn on ``error_vs_size``
+        (:data:`~latticeml.plots.published.PUBLISHED_SETS`).
 
     Returns
     -------
@@ -89,7 +93,11 @@ def make_all(
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise OutputDirectoryError(out_dir)
-    builders = _builders(evaluation, predictions, runs)
+    if published is not None:
+        from latticeml.plots.published import published_points
+
+        published_points(published)  # refuse an unknown set before any figure
+    builders = _builders(evaluation, predictions, runs, published)
     written: list[Path] = []
     for stem in FIGURE_STEMS:
         if stem in builders:
@@ -101,14 +109,14 @@ def _given(table: object) -> bool:
     return table is not None and not (isinstance(table, pd.DataFrame) and table.empty)
 
 
-def _builders(evaluation, predictions, runs) -> dict[str, Callable[[], Figure]]:
+def _builders(evaluation, predictions, runs, published=None) -> dict[str, Callable[[], Figure]]:
     """Validate the inputs and return the figure builders they allow, keyed by stem."""
     builders: dict[str, Callable[[], Figure]] = {}
     if _given(evaluation):
         table = check_table(evaluation, EVALUATION_COLUMNS, "evaluation")
         pooled = table["beta"].isna() & table["metric"].isin(DEFAULT_METRICS)
         if pooled.any():
-            builders["error_vs_size"] = lambda: error_vs_size(table)
+            builders["error_vs_size"] = lambda: error_vs_size(table, published=published)
         if table["metric"].isin(GAUGE_METRICS).any():
             builders["gauge_robustness"] = lambda: gauge_robustness(table)
     if _given(predictions):
