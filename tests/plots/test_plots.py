@@ -268,6 +268,23 @@ def test_training_curves():
     assert not many.legends
 
 
+def test_training_curves_one_row_per_target_every_experiment_named():
+    runs = {**{f"W2x2_a/r{r}": t for r, t in enumerate(_runs(n=3).values())},
+            **{f"W2x2_b/r{r}": t for r, t in enumerate(_runs(n=2).values())},
+            **{f"W1x1_c/r{r}": t for r, t in enumerate(_runs(n=12, epochs=3).values())},
+            "loose/r0": next(iter(_runs(n=1).values()))}
+    fig = training_curves(runs, {"W2x2_a": "W_2x2", "W2x2_b": "W_2x2", "W1x1_c": "W_1x1"})
+    axes = np.array(fig.axes).reshape(3, 2)  # W_1x1, W_2x2, other
+    assert [ax.get_title() for ax in axes[:, 0]] == [
+        r"$W_{1\times 1}$: training", r"$W_{2\times 2}$: training", "other: training"]
+    assert len(axes[0, 0].get_lines()) == 12 and len(axes[1, 1].get_lines()) == 5
+    colors = {ln.get_gid(): ln.get_color() for ln in axes[1, 0].get_lines()}
+    assert len(colors) == 2  # replicas share their experiment's colour
+    legends = [ax.get_legend() for ax in axes[:, 1]]
+    assert [t.get_text() for t in legends[1].get_texts()] == ["W2x2_a (3)", "W2x2_b (2)"]
+    assert [t.get_text() for t in legends[0].get_texts()] == ["W1x1_c (12)"]  # 12 runs, named
+
+
 def test_gauge_robustness():
     evaluation = _evaluation()
     fig = gauge_robustness(evaluation)

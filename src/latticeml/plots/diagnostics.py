@@ -31,20 +31,29 @@ _GAUGE_KINDS = {  # metric -> (legend label, marker, x offset)
 
 
 @with_paper_style
-def training_curves(runs: Mapping[str, pd.DataFrame]) -> Figure:
-    """Plot training and validation loss against the epoch, one colour per run.
+def training_curves(runs: Mapping[str, pd.DataFrame],
+                    targets: Mapping[str, str] | None = None) -> Figure:
+    """Plot training and validation loss against the epoch.
+
+    Without ``targets``: one colour per run, two axes. With ``targets`` (experiment ->
+    target, e.g. from the evaluation table): one row of (training, validation) axes per
+    target, one colour per experiment (its replicas share it), a legend of the experiments
+    beside each row, so that every curve is named however many runs there are.
 
     Parameters
     ----------
     runs : mapping of str to pandas.DataFrame
         Training-metrics table of every run (columns ``epoch``, ``train_loss``,
-        ``val_loss``), keyed by a label such as ``"W2x2_W2x2-small/r0"``.
+        ``val_loss``), keyed by a label such as ``"W2x2_W2x2-small/r0"`` (experiment, then
+        ``/`` and the replica).
+    targets : mapping of str to str, optional
+        Target of each experiment; runs of experiments not in it go to a row "other".
 
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes (training, validation) sharing a logarithmic y axis (linear if a loss is
-        not positive); a legend below them if there are at most 10 runs.
+        Axes sharing a logarithmic y axis per row (linear if a loss is not positive);
+        without ``targets`` a legend below them if there are at most 10 runs.
 
     Raises
     ------
@@ -57,6 +66,8 @@ def training_curves(runs: Mapping[str, pd.DataFrame]) -> Figure:
         str(label): check_table(table, METRICS_COLUMNS, f"training metrics {label!r}")
         for label, table in runs.items()
     }
+    if targets is not None:
+        return _curves_per_target(tables, targets)
     legend = len(tables) <= MAX_LEGEND_RUNS
     rows_of_legend = -(-len(tables) // 3) if legend else 0
     fig = Figure(figsize=(DOUBLE_COLUMN, 2.3 + 0.16 * rows_of_legend), layout="constrained")
@@ -82,6 +93,65 @@ def training_curves(runs: Mapping[str, pd.DataFrame]) -> Figure:
     else:
         fig.suptitle(f"{len(tables)} runs (legend omitted)", fontsize="small")
     return fig
+
+
+def _curves_per_target(tables: dict[str, pd.DataFrame], targets: Mapping[str, str]) -> Figure:
+    """One row per target; one colour per experiment, shared by its replicas."""
+    by_target: dict[str, dict[str, list[pd.DataFrame]]] = {}
+    for label, table in tables.items():
+        experiment = label.rsplit("/", 1)[0]
+        target = str(targets.get(experiment, "other"))
+        by_target.setdefault(target, {}).setdefault(experiment, []).append(table)
+    names = sorted(by_target, key=lambda t: (t == "other", _target_key(t)))
+    fig = Figure(figsize=(DOUBLE_COLUMN, 0.4 + 1.9 * len(names)), layout="constrained")
+    axes = fig.subplots(len(names), 2, squeeze=False)
+    for row, target in enumerate(names):
+        ax_train, ax_val = axes[row]
+        ax_val.sharey(ax_train)
+        experiments = by_target[target]
+        colors = _experiment_colors(len(experiments))
+        handles = {}
+        positive = True
+        for (experiment, runs), color in zip(experiments.items(), colors, strict=True):
+            for table in runs:
+                table = table.sort_values("epoch")
+                for ax, column, ls in ((ax_train, "train_loss", "-"), (ax_val, "val_loss", "-")):
+                    rows = table[["epoch", column]].dropna()
+                    positive &= bool((rows[column] > 0).all())
+                    (line,) = ax.plot(rows["epoch"], rows[column], color=color, ls=ls, lw=1.0,
+                                      label=experiment, gid=experiment)
+                handles[f"{experiment} ({len(runs)})"] = line
+        if positive:
+            ax_train.set_yscale("log")
+        for ax, what in ((ax_train, "training"), (ax_val, "validation")):
+            ax.set_xlabel("epoch" if row == len(names) - 1 else "")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylabel(f"{what} loss")
+        ax_train.set_title(f"{_target_title(target)}: training", fontsize="small")
+        ax_val.set_title(f"{_target_title(target)}: validation", fontsize="small")
+        ax_val.legend(list(handles.values()), list(handles), loc="upper left",
+                      bbox_to_anchor=(1.02, 1.0), fontsize="x-small", frameon=False,
+                      title="experiment (runs)", title_fontsize="x-small")
+    return fig
+
+
+def _target_key(target: str):
+    from latticeml.plots._labels import target_sort_key
+
+    return target_sort_key(target)
+
+
+def _target_title(target: str) -> str:
+    from latticeml.plots._labels import target_label
+
+    return "other" if target == "other" else target_label(target)
+
+
+def _experiment_colors(n: int) -> list:
+    base = list(mpl.colormaps["tab10"].colors)
+    if n <= len(base):
+        return base[:n]
+    return list(mpl.colormaps["tab20"](np.linspace(0.0, 1.0, n)))
 
 
 def _run_colors(n: int) -> list:

@@ -126,8 +126,17 @@ def _builders(evaluation, predictions, runs, published=None) -> dict[str, Callab
     if runs:
         for label, metrics in runs.items():
             check_table(metrics, METRICS_COLUMNS, f"training metrics {label!r}")
-        builders["training_curves"] = lambda: training_curves(runs)
+        targets = _experiment_targets(evaluation) if _given(evaluation) else None
+        builders["training_curves"] = lambda: training_curves(runs, targets)
     return builders
+
+
+def _experiment_targets(evaluation: pd.DataFrame) -> dict[str, str] | None:
+    """Experiment -> target from an evaluation table (None without those columns)."""
+    if "experiment" not in evaluation or "target" not in evaluation:
+        return None
+    pairs = evaluation[["experiment", "target"]].dropna().drop_duplicates("experiment")
+    return dict(zip(pairs["experiment"].astype(str), pairs["target"].astype(str), strict=True))
 
 
 def make_scalar_all(
@@ -240,7 +249,8 @@ def _scalar_builders(evaluation, predictions, runs, models, config, mu_range,
     if runs:
         for label, metrics in runs.items():
             check_table(metrics, METRICS_COLUMNS, f"training metrics {label!r}")
-        builders["training_curves"] = lambda: training_curves(runs)
+        targets = _experiment_targets(evaluation) if _given(evaluation) else None
+        builders["training_curves"] = lambda: training_curves(runs, targets)
     return builders
 
 
