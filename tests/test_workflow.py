@@ -145,6 +145,16 @@ INVALID = [
     ("duplicate names", lambda c: c["experiments"].append(dict(_exp(c, "lcnn"))), "experiments"),
     ("plane beyond the lattice", lambda c: _exp(c, "lcnn").update(plane=1),
      "experiments (lcnn).plane"),
+    ("init_from unknown", lambda c: _exp(c, "lcnn").update(init_from="nope"),
+     "experiments (lcnn).init_from"),
+    ("init_from itself", lambda c: _exp(c, "lcnn").update(init_from="lcnn"),
+     "experiments (lcnn).init_from"),
+    ("init_from another model", lambda c: _exp(c, "n_fl").update(init_from="n_eq"),
+     "experiments (n_fl).init_from"),
+    ("init_from a cycle", lambda c: (_exp(c, "lcnn").update(init_from="lcnn2"),
+                                     c["experiments"].append({**_exp(c, "lcnn"), "name": "lcnn2",
+                                                              "init_from": "lcnn"})),
+     "experiments (lcnn).init_from"),
 ]
 
 
@@ -511,6 +521,19 @@ def test_missing_key_with_a_default_is_accepted():
     cfg["searches"] = [{"name": "s", "ensemble": "tiny", "target": "W_1x1"}]  # no space
     with pytest.raises(ConfigError, match="space"):
         check_schema(cfg, schema)
+
+
+def test_init_from_reaches_the_training_job(tmp_path):
+    """``init_from: <experiment>`` makes replica r start from replica r of that experiment."""
+    cfg = copy.deepcopy(TINY)
+    cfg["experiments"].append({**_exp(cfg, "lcnn"), "name": "lcnn_tuned", "init_from": "lcnn",
+                               "training": {"dtype": "float64", "replicas": 3}})
+    conf = _write_config(tmp_path, cfg)
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                     "results/train/lcnn_tuned/r2/model.pt")
+    assert out.returncode == 0, out.stderr[-2000:]
+    cmd = next(line for line in out.stdout.splitlines() if "--name lcnn_tuned" in line)
+    assert "--init-from results/train/lcnn/r0/model.pt" in cmd  # replica 2 of 2 -> r0
 
 
 def test_flux_controls_reach_the_dataset_job(tmp_path):

@@ -239,6 +239,41 @@ def _check_ensembles(config: Mapping) -> None:
             )
 
 
+def _check_init_from(e: Mapping, config: Mapping, key: str) -> None:
+    """``init_from`` names another experiment of the same target and model, without a cycle."""
+    by_name = {x["name"]: x for x in config["experiments"]}
+    source = by_name.get(e["init_from"])
+    if source is None or source is e:
+        raise ConfigError(
+            f"{key}.init_from",
+            f"the name of another experiment, got {e['init_from']!r} (defined: "
+            f"{', '.join(n for n in by_name if n != e['name'])})",
+        )
+    for what in ("target", "model"):
+        if source[what] != e[what]:
+            raise ConfigError(
+                f"{key}.init_from",
+                f"an experiment with the same {what} ({e[what]!r}); {source['name']!r} has "
+                f"{source[what]!r}",
+            )
+    dtype = lambda x: x.get("training", {}).get("dtype", config["training"]["dtype"])  # noqa: E731
+    if dtype(source) != dtype(e):
+        raise ConfigError(
+            f"{key}.init_from",
+            f"an experiment trained in {dtype(e)} like this one; {source['name']!r} is "
+            f"{dtype(source)}",
+        )
+    if "grid" in source or "search" in source or "grid" in e or "search" in e:
+        raise ConfigError(f"{key}.init_from",
+                          "experiments with a fixed model (no grid, no search)")
+    path, x = [e["name"], source["name"]], source
+    while x.get("init_from"):
+        path.append(x["init_from"])
+        if x["init_from"] in path[:-1]:
+            raise ConfigError(f"{key}.init_from", f"no cycle, got {' -> '.join(path)}")
+        x = by_name.get(x["init_from"], {})
+
+
 def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
     key = f"experiments ({e['name']})"
     ens.require(e["ensemble"], f"{key}.ensemble", ("train", "val"))
@@ -282,6 +317,8 @@ def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
                 f"a grid's points are merged into a model mapping, not into the preset "
                 f"{model!r} (give a mapping such as {{kind: cnn}})",
             )
+    if e.get("init_from"):
+        _check_init_from(e, config, key)
     if "search" in e:
         search = next((s for s in config["searches"] if s["name"] == e["search"]), None)
         if search is None:

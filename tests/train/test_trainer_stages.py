@@ -131,3 +131,34 @@ def test_cli_refuses_bad_option_in_one_line(gauge_data, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("latticeml: error:") and "--lbfgs-max-iter" in err and "\n" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_init_from_starts_at_the_given_weights_and_is_checked(gauge_data, tmp_path):
+    first = train(_params(gauge_data, tmp_path / "first", epochs=2), progress=False)
+    start = read_model_file(first.model_path)["state_dict"]
+    # a step of lr ~0 from the given weights keeps them: the run started there, not at random
+    tuned = train(_params(gauge_data, tmp_path / "tuned", epochs=1, lr=1e-30,
+                          init_from=str(first.model_path)), progress=False)
+    end = read_model_file(tuned.model_path)["state_dict"]
+    assert all(torch.allclose(end[k], start[k], rtol=0, atol=1e-25) for k in start)
+    fresh = train(_params(gauge_data, tmp_path / "fresh", epochs=1, lr=1e-30), progress=False)
+    other = read_model_file(fresh.model_path)["state_dict"]
+    assert not all(torch.allclose(other[k], start[k]) for k in start)
+    assert tuned.best_val_loss == pytest.approx(first.best_val_loss, rel=1e-9)
+    # the file enters the fingerprint: a different start is a different run
+    from latticeml.train.fit import _fingerprint, load_split
+
+    a = _params(gauge_data, tmp_path / "x", init_from=str(first.model_path))
+    b = _params(gauge_data, tmp_path / "x", init_from=str(fresh.model_path))
+    split = load_split(a.train, a.target, dtype=a.dtype)
+    assert _fingerprint(a, split, split, {}) != _fingerprint(b, split, split, {})
+    with pytest.raises(ParameterError, match="--init-from"):
+        train(_params(gauge_data, tmp_path / "bad", init_from=str(tmp_path / "nope.pt")),
+              progress=False)
+    with pytest.raises(ParameterError, match="--init-from"):  # another model spec
+        train(_params(gauge_data, tmp_path / "bad2", model={"preset": "W1x2-medium"},
+                      init_from=str(first.model_path)), progress=False)
+    with pytest.raises(ParameterError, match="--init-from"):  # another dtype
+        train(_params(gauge_data, tmp_path / "bad3", dtype="float32",
+                      init_from=str(first.model_path)), progress=False)
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "bad2").exists()

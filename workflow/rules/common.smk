@@ -298,14 +298,29 @@ def train_model_input(w):
         }
     if "grid" in EXPERIMENTS[w.exp]:
         return {"spec": f"{RESULTS}/train/{w.exp}/best.yaml"}
+    if init_source(w):
+        return {"init": init_source(w)}
     return {}
 
 
+def init_source(w):
+    """The model that starts this replica (`init_from: <experiment>`): the same replica of that
+    experiment (modulo its replica count), or None."""
+    source = EXPERIMENTS[w.exp].get("init_from")
+    if not source:
+        return None
+    n = training_value(source, "replicas")
+    return f"{train_dir(source, int(w.replica) % n)}/model.pt"
+
+
 def train_extra_flags(w):
-    """`--training-from best.yaml` when an experiment trains a searched architecture."""
+    """`--training-from best.yaml` when an experiment trains a searched architecture;
+    `--init-from model.pt` when it starts from another experiment's weights."""
     if searched(w.exp):
         best = f"{search_dir(searched(w.exp))}/best/best.yaml"
         return f" --training-from {shlex.quote(best)}"
+    if init_source(w):
+        return f" --init-from {shlex.quote(init_source(w))}"
     return ""
 
 

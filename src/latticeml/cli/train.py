@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "from the best weights (default 0 = none)")
     p.add_argument("--lbfgs-max-iter", type=int_arg, default=20, metavar="I",
                    help="iterations per outer L-BFGS step (default 20)")
+    p.add_argument("--init-from", default="", metavar="MODEL.pt",
+                   help="start from the weights of this model file (same model spec) instead "
+                   "of a random initialisation: fine-tuning, curricula")
     p.add_argument("--lbfgs-samples", type=int_arg, default=0, metavar="N",
                    help="full batch of L-BFGS: N training samples evenly spaced (default 0 = "
                    "all)")
@@ -107,6 +110,7 @@ def _train(args: argparse.Namespace) -> int:
         stop_window=args.stop_window, stop_min_improvement=args.stop_min_improvement,
         time_budget=args.time_budget, lbfgs_steps=args.lbfgs_steps,
         lbfgs_max_iter=args.lbfgs_max_iter, lbfgs_samples=args.lbfgs_samples,
+        init_from=args.init_from,
     )
     from latticeml.errors import LatticeMLError, ParameterError
     from latticeml.nn.build import build_model

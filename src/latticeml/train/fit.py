@@ -149,8 +149,35 @@ def _fingerprint(params: TrainParams, train: GaugeSplit | ScalarSplit,
     d = params.fingerprint_dict()
     d["model"] = spec
     d["data"] = [train.sha256, val.sha256]
+    if params.init_from:
+        d["init_from"] = _init_digest(params.init_from)
     d["package_version"] = latticeml.__version__
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+
+def _init_digest(path: str) -> str:
+    """SHA-256 of the model file that starts a run (part of the fingerprint)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _init_weights(params: TrainParams, spec: dict) -> dict:
+    """Return the state dict of ``params.init_from``, checked against this run's spec."""
+    from latticeml.nn.modelfile import read_model_file
+
+    path = Path(params.init_from)
+    if not path.is_file():
+        raise ParameterError("--init-from", "an existing model file (model.pt of a run)",
+                             str(path))
+    content = read_model_file(path)  # verified, weights only
+    if content["spec"] != json.loads(json.dumps(dict(spec))):
+        raise ParameterError("--init-from", f"a model of this run's spec {spec}",
+                             f"{path} with spec {content['spec']}",
+                             "give the same --model and --dtype as the run that wrote it")
+    return content["state_dict"]
 
 
 def _loss_fn(kind: str, task: str = "regression"
@@ -361,6 +388,7 @@ def _train(params, out, device, world, *, progress, restart, keep_checkpoint, on
                                  f"(SU({train_set.n_colors}), D = {len(train_set.shape)})",
                                  f"SU({val_set.n_colors}), D = {len(val_set.shape)}")
     spec = complete_spec(params.model_spec(), train_set, params.target)
+    init_state = _init_weights(params, spec) if params.init_from else None
     check_model_fits(build_model(spec), train_set, "training")
     check_model_fits(build_model(spec), val_set, "validation")
     with torch_threads(params.threads):
@@ -368,13 +396,16 @@ def _train(params, out, device, world, *, progress, restart, keep_checkpoint, on
         return _run(params, spec, out, device, train_set, val_set, progress=progress,
                     restart=restart, keep_checkpoint=keep_checkpoint,
                     on_epoch_end=on_epoch_end, on_validation=on_validation, log=log,
-                    world=world)
+                    world=world, init_state=init_state)
 
 
 def _run(params, spec, out, device, train_set, val_set, *, progress, restart, keep_checkpoint,
-         on_epoch_end, on_validation, log, world=SOLO):
+         on_epoch_end, on_validation, log, world=SOLO, init_state=None):
     torch.manual_seed(params.seed)
     net = build_model(spec).to(device)
+    if init_state is not None:
+        net.load_state_dict(init_state)
+        log(f"starting from the weights of {params.init_from}")
     world.broadcast_(net)
     task = task_of(params.target)
     if task == "classification":  # logits; no normalisation of 0/1 labels

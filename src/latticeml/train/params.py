@@ -82,7 +82,7 @@ def _positive(name: str, value, *, integer: bool = True, allow_zero: bool = Fals
 # at these values, so that earlier runs (and their checkpoints) keep their identity
 _NEW_DEFAULTS = {"warmup_epochs": 0, "clip_grad_norm": 0.0, "stop_window": 0,
                  "stop_min_improvement": 0.01, "lbfgs_steps": 0, "lbfgs_max_iter": 20,
-                 "lbfgs_samples": 0}
+                 "lbfgs_samples": 0, "init_from": ""}
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,10 @@ class TrainParams:
         Iterations per outer L-BFGS step.
     lbfgs_samples : int
         Training samples of the full batch, evenly spaced through the training set (0: all).
+    init_from : str
+        A model file (``model.pt`` of an earlier run) whose weights start this run instead of
+        a random initialisation (fine-tuning, curricula); its model spec must equal this
+        run's. The file's content digest enters the fingerprint ("": random start).
     """
 
     train: str
@@ -183,6 +187,7 @@ class TrainParams:
     lbfgs_steps: int = 0
     lbfgs_max_iter: int = 20
     lbfgs_samples: int = 0
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
@@ -207,6 +212,8 @@ class TrainParams:
             raise ParameterError("--model", "a non-empty model spec", self.model)
         if not self.target:
             raise ParameterError("--target", "a target name such as W_2x2", self.target)
+        if not isinstance(self.init_from, str):
+            raise ParameterError("--init-from", "a model file path", self.init_from)
         if self.train and self.val and Path(self.train).resolve() == Path(self.val).resolve():
             raise ParameterError("--val", "a file other than --train", self.val,
                                  "early stopping on the training set would select nothing")
@@ -225,6 +232,8 @@ class TrainParams:
         d = asdict(self)
         for key in ("out", "device", "threads", "name", "replica", "train", "val"):
             d.pop(key)
+        if self.init_from:  # the starting weights, not the path (the trainer adds the digest)
+            d["init_from"] = "model file"
         d["model"] = self.model_spec()
         if not self.train_limit:  # fingerprints of runs on the whole set stay as they were
             d.pop("train_limit")
