@@ -33,7 +33,7 @@ TINY = {
              "splits": {"train": 2}, "n_therm": 2, "n_skip": 1},
         ]
     },
-    "datasets": {"gauge": {"loops": [[1, 1], [1, 2]]}},
+    "datasets": {"gauge": {"loops": [[1, 1], [1, 2]], "polyakov_separations": [1]}},
     "scalar": {"n_therm": 10, "n_skip": 1, "ensembles": [
         {"name": "sc", "shape": [8, 2], "mu": [1.0], "open_worms": [0, 1],
          "splits": {"train": 12, "val": 6}},
@@ -61,6 +61,10 @@ TINY = {
         {"name": "cnn_searched", "ensemble": "tiny", "target": "W_1x2", "search": "cnn_s",
          "model": {"kind": "cnn", "kernel_sizes": 3}, "test": ["tiny6"],
          "training": {"replicas": 1}},
+        # a target declared in the catalogue only (latticeml.catalog.targets), end to end
+        {"name": "ploop", "ensemble": "tiny", "target": "polyakov_corr_r1",
+         "model": {"kind": "lcnn", "channels": [2], "kernel_sizes": 2, "polyakov": True},
+         "test": ["tiny", "tiny6"], "training": {"replicas": 1, "dtype": "float64"}},
         {"name": "n_eq", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_far"],
          "model": {"kind": "eq", "channels": [2], "kernel_sizes": 1}},
         {"name": "n_fl", "ensemble": "sc", "target": "n", "test": ["sc_test", "sc_big"],
@@ -208,6 +212,13 @@ INVALID_FAST = [
      "gauge.ensembles[0] (tiny).betas"),
     ("loop beyond the lattice", lambda c: c["datasets"]["gauge"].update(loops=[[1, 1], [3, 3]]),
      "datasets.gauge.loops"),
+    ("separation beyond the lattice",
+     lambda c: c["datasets"]["gauge"].update(polyakov_separations=[1, 2]),
+     "datasets.gauge.polyakov_separations"),  # tiny3 is 4x2x2x2: r <= 1
+    ("target stored for analysis only", lambda c: _exp(c, "lcnn").update(target="polyakov_loop"),
+     "experiments (lcnn).target"),
+    ("search on a stored-only target",
+     lambda c: c["searches"][0].update(target="polyakov_loop"), "searches (cnn_s).target"),
     ("detector without open worms", lambda c: c["scalar"]["ensembles"][0].update(open_worms=[0]),
      "experiments (flux_max).target"),
     ("too many open worms", lambda c: c["scalar"]["ensembles"][0].update(open_worms=[0, 5]),
@@ -313,7 +324,10 @@ def test_tiny_workflow_runs(tiny_run):
     assert len(grid) == 2 and grid["selected"].sum() == 1
     assert not list((res / "train/cnn/grid").glob("g*/model.pt"))  # temp(): only select reads
     summary = pd.read_csv(res / "evaluation/tiny/summary.csv")
-    assert set(summary["experiment"]) >= {"lcnn", "cnn"}
+    assert set(summary["experiment"]) >= {"lcnn", "cnn", "ploop"}
+    ploop = summary[summary["experiment"] == "ploop"]
+    assert set(ploop["test_set"]) == {"tiny", "tiny6"} and set(ploop["target"]) == {
+        "polyakov_corr_r1"}
     assert set(summary[summary["experiment"] == "lcnn"]["test_set"]) == {"tiny", "tiny6"}
     for stem in ("error_vs_size", "predicted_vs_true", "training_curves", "gauge_robustness"):
         assert (res / f"plots/tiny/{stem}.pdf").stat().st_size > 0

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from latticeml.catalog import targets as catalog
 from latticeml.errors import LatticeMLError
 from latticeml.workflow_policy import preset_names
 
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 #: Targets of every scalar dataset (what ``latticeml dataset scalar`` writes).
-SCALAR_TARGETS = ("n", "phi2", "flux_violated", "open_worms")
+SCALAR_TARGETS = catalog.SCALAR_TARGETS
 
 
 class ConfigError(LatticeMLError, ValueError):
@@ -148,11 +149,7 @@ def dataset_targets(config: Mapping, ensemble: str) -> tuple[str, ...]:
     if ensemble in {e["name"] for e in config["scalar"]["ensembles"]}:
         return SCALAR_TARGETS
     shape = next(e["shape"] for e in config["gauge"]["ensembles"] if e["name"] == ensemble)
-    names = [f"W_{a}x{b}" for a, b in config["datasets"]["gauge"]["loops"]]
-    names.append("polyakov_loop")
-    if len(shape) == 4:
-        names.append("topological_charge_density")
-    return tuple(names)
+    return catalog.gauge_dataset_targets(config["datasets"]["gauge"], len(shape))
 
 
 class _Ensembles:
@@ -183,10 +180,19 @@ class _Ensembles:
     def require_target(self, name: str, target: str, key: str) -> None:
         targets = dataset_targets(self.config, name)
         if target not in targets:
+            options = ", ".join(f"datasets.gauge.{f.option}" for f in catalog.GAUGE_FAMILIES)
             raise ConfigError(
                 key,
                 f"{target!r} is not in the datasets of {name!r} (they hold "
-                f"{', '.join(targets)}; Wilson loops come from datasets.gauge.loops)",
+                f"{', '.join(targets)}; per-site gauge targets come from {options})",
+            )
+        if not catalog.trainable(target):
+            fam = catalog.lookup(target).family
+            can = [t for t in targets if catalog.trainable(t)]
+            raise ConfigError(
+                key,
+                f"{target!r} is stored for analysis ({fam.geometry} geometry, task "
+                f"{fam.task}), not a training target; models learn {', '.join(can)}",
             )
 
     def require_plane(self, name: str, plane: int, key: str) -> None:
@@ -218,14 +224,8 @@ def _check_ensembles(config: Mapping) -> None:
     for i, g in enumerate(config["gauge"]["ensembles"]):
         key = f"gauge.ensembles[{i}] ({g['name']})"
         _check_unique(g["betas"], f"{key}.betas", "beta", fmt=fmt_beta)
-        a_max, b_max = min(g["shape"][:-1]), min(g["shape"][1:])
-        for a, b in loops:
-            if a > a_max or b > b_max:
-                raise ConfigError(
-                    "datasets.gauge.loops",
-                    f"loop {a}x{b} is larger than the lattice {'x'.join(map(str, g['shape']))} "
-                    f"of {key} (needs a <= {a_max}, b <= {b_max})",
-                )
+        for fam, why in catalog.misfits(config["datasets"]["gauge"], g["shape"])[:1]:
+            raise ConfigError(f"datasets.gauge.{fam.option}", f"{why}, for {key}")
     for i, s in enumerate(config["scalar"]["ensembles"]):
         key = f"scalar.ensembles[{i}] ({s['name']})"
         _check_unique(s["mu"], f"{key}.mu", "mu", fmt=fmt_mu)
@@ -286,7 +286,8 @@ def _check_experiment(e: Mapping, ens: _Ensembles, config: Mapping) -> None:
         )
     _check_unique(e["test"], f"{key}.test", "test ensemble")
     ens.require_target(e["ensemble"], e["target"], f"{key}.target")
-    if e["target"] == "flux_violated" and max(ens.scalar[e["ensemble"]]["open_worms"]) == 0:
+    detector = catalog.task_of(e["target"]) == "classification"
+    if detector and max(ens.scalar[e["ensemble"]]["open_worms"]) == 0:
         raise ConfigError(
             f"{key}.target",
             "a flux_violated detector needs open-worm chains, but scalar ensemble "

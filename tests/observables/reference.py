@@ -99,6 +99,30 @@ def polyakov_loops(links, axis):
     return _batched(one, links, D)
 
 
+def polyakov_correlator(links, r):
+    """(..., *shape) per-site mean over spatial directions i of Re[Tr P(x) conj Tr P(x + r i)]
+    / N^2, each loop walked from the site itself along axis 0 (no shortcut through traces of
+    other starting points)."""
+    D = links.shape[-3]
+
+    def one(u):
+        shape = u.shape[:D]
+        n = u.shape[-1]
+        out = np.empty(shape)
+        for x in itertools.product(*(range(L) for L in shape)):
+            here = np.trace(walk(u, x, [(0, +1)] * shape[0])) / n
+            total = 0.0
+            for i in range(1, D):
+                y = list(x)
+                y[i] = (y[i] + r) % shape[i]
+                there = np.trace(walk(u, tuple(y), [(0, +1)] * shape[0])) / n
+                total += (here * np.conj(there)).real
+            out[x] = total / (D - 1)
+        return out
+
+    return _batched(one, links, D)
+
+
 def clover_field_strength(links):
     """(..., 6, *shape, N, N) traceless (Q - Q^dagger)/(8i), Q = sum of four leaves at x."""
     D = links.shape[-3]

@@ -12,7 +12,12 @@ from latticeml.gauge.transform import (
     haar_gauge_transformation,
     haar_links,
 )
-from latticeml.observables import polyakov_loop_matrices, polyakov_loops, wilson_loops
+from latticeml.observables import (
+    polyakov_correlator,
+    polyakov_loop_matrices,
+    polyakov_loops,
+    wilson_loops,
+)
 from tests.observables import reference as ref
 
 
@@ -97,3 +102,62 @@ def test_errors():
         polyakov_loops(u.real)
     with pytest.raises(ParameterError):
         polyakov_loop_matrices(u[..., :1])
+
+
+# ---- the per-site Polyakov-loop correlator (a training target: polyakov_corr_r<r>) ----------
+
+
+@pytest.mark.parametrize(
+    "n,shape,batch,r",
+    [(2, (4, 6), (2,), 1), (3, (2, 4), (), 2), (2, (4, 4, 6), (), 2), (3, (2, 4, 2, 4), (2,), 1)],
+)
+def test_correlator_against_reference(n, shape, batch, r):
+    u = _links(6, shape, n, batch)
+    c = polyakov_correlator(u, r)
+    assert c.shape == (*batch, *shape) and c.dtype == np.float64
+    assert np.abs(c - ref.polyakov_correlator(u, r)).max() < 1e-13
+    assert np.abs(c).max() <= 1.0 + 1e-12
+    # constant along time: one value per spatial site, repeated
+    assert np.abs(c - c.take([0], axis=len(batch))).max() == 0
+
+
+@pytest.mark.parametrize("n,shape", [(2, (4, 6)), (3, (2, 4, 4)), (2, (2, 4, 2, 4))])
+def test_correlator_gauge_and_centre_invariant_in_float64(n, shape):
+    rng = np.random.default_rng(7)
+    u = _links(7, shape, n, (2,))
+    c = polyakov_correlator(u, 1)
+    om = haar_gauge_transformation(rng, (2, *shape), n)
+    assert np.abs(polyakov_correlator(gauge_transform(u, om), 1) - c).max() < 1e-13
+    # a centre transformation on one time slice multiplies every P by z: z z^* = 1
+    v = u.copy()
+    v[:, 1, ..., 0, :, :] *= np.exp(2j * np.pi / n)
+    assert np.abs(polyakov_correlator(v, 1) - c).max() < 1e-13
+    # negative control: the same product without traces before transport (Tr P(x) P(x+r)^+,
+    # matrices at different sites multiplied) is not gauge invariant
+    m = polyakov_loop_matrices(u, 0)
+    mv = polyakov_loop_matrices(gauge_transform(u, om), 0)
+    bad = np.trace(m @ dagger(np.roll(m, -1, axis=1)), axis1=-2, axis2=-1).real
+    bad_v = np.trace(mv @ dagger(np.roll(mv, -1, axis=1)), axis1=-2, axis2=-1).real
+    assert np.abs(bad_v - bad).max() > 1e-2
+
+
+def test_correlator_cold_and_strong_coupling():
+    cold = np.broadcast_to(np.eye(2, dtype=complex), (4, 8, 2, 2, 2)).copy()
+    assert np.abs(polyakov_correlator(cold, 3) - 1).max() < 1e-15
+    # Haar-random links (beta = 0): loops at different sites are independent with mean 0, so
+    # the lattice average of C_r vanishes within its error; at r = 0 it would be <|p|^2> > 0
+    u = _links(8, (2, 16, 16), 2, (40,))
+    means = polyakov_correlator(u, 2).mean(axis=(1, 2, 3))
+    err = means.std(ddof=1) / np.sqrt(len(means))
+    assert abs(means.mean()) < 4 * err
+    p = polyakov_loops(u)
+    assert (np.abs(p) ** 2).mean() > 10 * err  # the r = 0 value (<|p|^2> = 1/4 for SU(2), T=2)
+
+
+def test_correlator_refuses_bad_separations():
+    u = _links(9, (4, 6), 2)
+    for r in (0, 4, -1, 1.0, True):
+        with pytest.raises(ParameterError, match="r: expected an integer separation"):
+            polyakov_correlator(u, r)
+    with pytest.raises(ParameterError):
+        polyakov_correlator(u.real, 1)

@@ -20,6 +20,7 @@ from latticeml.workflow_config import (
     fmt_mu,
 )
 from latticeml.workflow_policy import gauge_job_threads
+from latticeml.catalog import targets as catalog
 
 # which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
 _config_files = [str(f) for f in workflow.overwrite_configfiles] or [
@@ -198,10 +199,7 @@ def studies():
 
 def study_tasks(study):
     """{'regression', 'classification'} of a scalar study's experiments (by target)."""
-    return {
-        "classification" if EXPERIMENTS[e]["target"] == "flux_violated" else "regression"
-        for e in studies()[study]
-    }
+    return {catalog.task_of(EXPERIMENTS[e]["target"]) for e in studies()[study]}
 
 
 def extrapolation_sets(study):
@@ -214,7 +212,7 @@ def extrapolation_sets(study):
 def detector_feature_models(study):
     """Every replica of the study's EQ, ST and max-pooled detectors (the plot picks the best
     of each experiment), or of all its detectors if it has none of those."""
-    detectors = [e for e in studies()[study] if EXPERIMENTS[e]["target"] == "flux_violated"]
+    detectors = [e for e in studies()[study] if catalog.task_of(EXPERIMENTS[e]["target"]) == "classification"]
     conv = [
         e
         for e in detectors
@@ -227,7 +225,7 @@ def detector_feature_models(study):
 def detector_feature_data(study):
     """The first test set of the study's first detector (its first violated configuration)."""
     for e in studies()[study]:
-        if EXPERIMENTS[e]["target"] == "flux_violated":
+        if catalog.task_of(EXPERIMENTS[e]["target"]) == "classification":
             return dataset_path(EXPERIMENTS[e]["test"][0], "test")
     return []
 

@@ -18,7 +18,7 @@ rule dataset_gauge:
         mem_mb=4000,
         runtime=30,
     params:
-        loops=",".join(f"{a}x{b}" for a, b in config["datasets"]["gauge"]["loops"]),
+        targets=shlex.join(catalog.gauge_option_flags(config["datasets"]["gauge"])),
         channels=" ".join(
             flag
             for flag, on in (
@@ -29,7 +29,7 @@ rule dataset_gauge:
         ),
     shell:
         f"{LATTICEML} dataset gauge"
-        " --inputs {input:q} --loops {params.loops} {params.channels}"
+        " --inputs {input:q} {params.targets} {params.channels}"
         " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
 

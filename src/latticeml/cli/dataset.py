@@ -10,13 +10,20 @@ from latticeml.cli._common import add_output_args
 __all__ = ["register"]
 
 
-def _loops(text: str) -> tuple[tuple[int, int], ...]:
-    try:
-        return tuple(tuple(int(v) for v in item.split("x")) for item in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected loop sizes like 1x1,1x2,2x2, got {text!r}"
-        ) from None
+def _members(family):
+    """Return the argparse type of a catalogue family's flag (``1x1,2x2`` or ``1,2``)."""
+    from latticeml.catalog.targets import parse_members
+
+    arity = family.pattern.count("(")
+
+    def parse(text: str) -> tuple:
+        try:
+            members = parse_members(family, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected {exc}") from None
+        return members if arity > 1 else tuple(m[0] for m in members)
+
+    return parse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "of one split).",
     )
     g.add_argument("--inputs", nargs="+", required=True, metavar="E.h5", help="ensemble files")
-    g.add_argument(
-        "--loops", type=_loops, default=((1, 1),), help="Wilson loop sizes, e.g. 1x1,1x2,2x2"
-    )
+    from latticeml.catalog.targets import GAUGE_FAMILIES
+
+    for fam in GAUGE_FAMILIES:  # one flag per target family listed by parameters
+        g.add_argument(fam.flag, dest=fam.option, type=_members(fam), default=None,
+                       metavar="LIST",
+                       help=f"targets {fam.template.replace('{0}', 'A').replace('{1}', 'B')}: "
+                       f"{fam.description} (omitted: the default of "
+                       f"latticeml.data.GaugeDatasetParams.{fam.option})")
     g.add_argument(
         "--plaquette-channels", action="store_true", help="also store plaquette matrices"
     )
@@ -74,11 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _gauge(args: argparse.Namespace) -> int:
+    from latticeml.catalog.targets import GAUGE_FAMILIES
     from latticeml.data import GaugeDatasetParams, build_gauge_dataset
 
     params = GaugeDatasetParams(
         sources=tuple(args.inputs),
-        loops=args.loops,
+        **{fam.option: getattr(args, fam.option) for fam in GAUGE_FAMILIES
+           if getattr(args, fam.option) is not None},
         plaquette_channels=args.plaquette_channels,
         polyakov_channels=args.polyakov_channels,
         polyakov=not args.no_polyakov,

@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from importlib import import_module
 from pathlib import Path
 
 import h5py
@@ -54,6 +55,9 @@ class GaugeDatasetParams:
     polyakov_channels : bool
         Also store Polyakov-loop matrices along axis 0 starting at every site,
         (n, *shape, N, N), as an input.
+    polyakov_separations : tuple of int
+        Separations ``r`` of per-site Polyakov-loop correlators; each gives a target
+        ``polyakov_corr_r{r}`` of shape (n, *shape).
     polyakov : bool
         Store the traced Polyakov loop ``polyakov_loop`` (n, *shape[1:]) complex as a target.
     topological : bool or None
@@ -62,6 +66,7 @@ class GaugeDatasetParams:
 
     sources: tuple[str, ...]
     loops: tuple[tuple[int, int], ...] = ((1, 1),)
+    polyakov_separations: tuple[int, ...] = ()
     plaquette_channels: bool = False
     polyakov_channels: bool = False
     polyakov: bool = True
@@ -84,6 +89,12 @@ class GaugeDatasetParams:
         if not loops:
             raise ParameterError("--loops", "at least one Wilson loop size", "nothing")
         object.__setattr__(self, "loops", tuple(loops))
+        seps: list[int] = []
+        for r in self.polyakov_separations:
+            if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 1 or r in seps:
+                raise ParameterError("--polyakov-separations", "distinct integers r >= 1", r)
+            seps.append(int(r))
+        object.__setattr__(self, "polyakov_separations", tuple(seps))
         object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
         distinct_sources(self.sources)
 
@@ -137,17 +148,34 @@ def check_loops(loops: Sequence[tuple[int, int]], shape: Sequence[int]) -> None:
     ParameterError
         Naming the loop and the lattice.
     """
+    from latticeml.catalog.targets import WILSON_LOOP
+
     shape = tuple(int(s) for s in shape)
-    a_max, b_max = min(shape[:-1]), min(shape[1:])
     for a, b in loops:
-        if a > a_max or b > b_max:
-            raise ParameterError(
-                "--loops",
-                f"loops a x b with a <= {a_max} and b <= {b_max} on the lattice "
-                f"{'x'.join(map(str, shape))}",
-                f"{a}x{b}",
-                "a Wilson loop longer than the lattice wraps onto itself",
-            )
+        why = WILSON_LOOP.misfit((int(a), int(b)), shape)
+        if why:
+            raise ParameterError("--loops", "loops that fit the lattice", f"{a}x{b}", why)
+
+
+def _family_members(params: GaugeDatasetParams, shape: Sequence[int]) -> dict:
+    """Target name -> (family, parameters, function) of the catalogue's listed families.
+
+    Members that do not fit the lattice are refused (with the family's flag) before any work.
+    """
+    from latticeml.catalog.targets import GAUGE_FAMILIES, members
+
+    options = asdict(params)
+    out = {}
+    for fam in GAUGE_FAMILIES:
+        module, function = fam.compute.split(":")
+        compute = getattr(import_module(module), function)
+        for m in members(options, fam):
+            why = fam.misfit(m, tuple(shape)) if fam.misfit else ""
+            if why:
+                raise ParameterError(fam.flag, "members that fit the lattice", "x".join(
+                    map(str, m)), why)
+            out[fam.target_name(*m)] = (fam, m, compute)
+    return out
 
 
 def build_gauge_dataset(
@@ -176,18 +204,13 @@ def build_gauge_dataset(
         The written file.
     """
     from latticeml.data.physics import check_gauge_ensemble_physics
-    from latticeml.observables import (
-        plaquette_field,
-        polyakov_loops,
-        topological_charge_density,
-        wilson_loops,
-    )
+    from latticeml.observables import plaquette_field, polyakov_loops, topological_charge_density
 
     check_output_path(out, force=force, inputs=params.sources)
     metas, first = _scan_sources(params.sources)
     distinct_sources(params.sources, [m["attrs"] for m in metas])
     shape = tuple(int(s) for s in first["shape"])
-    check_loops(params.loops, shape)
+    families = _family_members(params, shape)
     D, N = len(shape), int(first["n_colors"])
     topological = (D == 4) if params.topological is None else params.topological
     if topological and D != 4:
@@ -200,7 +223,7 @@ def build_gauge_dataset(
     # links, and per loop a float64 per site and plane (the other inputs and targets are
     # smaller or optional; chunked storage adds little)
     sites = int(np.prod(shape))
-    per_sample = 16 * sites * D * N * N + 8 * sites * n_planes * (len(params.loops) + 2)
+    per_sample = 16 * sites * D * N * N + 8 * sites * n_planes * (len(families) + 2)
     with atomic_path(out, force=force, need=n_total * per_sample) as tmp, \
             h5py.File(tmp, "w", track_order=True) as f:
         f.attrs.update(
@@ -248,15 +271,16 @@ def build_gauge_dataset(
                 "Polyakov-loop matrices along axis 0 starting at x",
                 layout="(sample, *shape, row, col)",
             )
-        for a, b in params.loops:
+        for name, (fam, members, _) in families.items():
+            per_plane = {"planes": json.dumps(planes(D))} if fam.per_plane else {}
             make(
-                f"{L.TARGETS}/{L.wilson_target_name(a, b)}",
-                (n_planes, *shape),
-                np.float64,
-                f"per-site Wilson loop Re Tr W^({a}x{b}) / N, a steps along mu, b along nu",
-                layout="(sample, plane, *shape)",
-                planes=json.dumps(planes(D)),
-                loop=np.asarray((a, b)),
+                f"{L.TARGETS}/{name}",
+                (n_planes, *shape) if fam.per_plane else shape,
+                np.dtype(fam.dtype),
+                fam.description,
+                layout="(sample, plane, *shape)" if fam.per_plane else "(sample, *shape)",
+                parameters=np.asarray(members),
+                **per_plane,
             )
         if params.polyakov:
             make(
@@ -294,8 +318,8 @@ def build_gauge_dataset(
                     arrays[L.PLAQUETTE_INPUT][sl] = plaquette_field(u)
                 if params.polyakov_channels:
                     arrays[L.POLYAKOV_INPUT][sl] = polyakov_field(u)
-                for a, b in params.loops:
-                    arrays[f"{L.TARGETS}/{L.wilson_target_name(a, b)}"][sl] = wilson_loops(u, a, b)
+                for name, (_, members, compute) in families.items():
+                    arrays[f"{L.TARGETS}/{name}"][sl] = compute(u, *members)
                 if params.polyakov:
                     arrays[f"{L.TARGETS}/{L.POLYAKOV_TARGET}"][sl] = polyakov_loops(u, axis=0)
                 if topological:

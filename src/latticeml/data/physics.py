@@ -144,21 +144,25 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
         The stored links (complex64 or complex128).
     targets : Mapping
         Target name -> array over the same rows (Wilson loops ``(n, n_planes, *shape)`` or
-        one plane ``(n, *shape)``; other targets are range-checked where they have a range).
+        one plane ``(n, *shape)``). Targets with bounds in the catalogue
+        (:mod:`latticeml.catalog.targets`) are range-checked, those with a ``compute``
+        function recomputed on ``rows``.
     beta : ndarray, shape (n,)
     offset : int
         Row number of ``links[0]`` in the file (for messages).
     rows : ndarray, optional
         Rows (indices into ``links``) to recompute (default :func:`sample_rows`).
     atol : float, optional
-        Tolerance of the recomputed loops (default from the links' precision).
+        Tolerance of the recomputed targets (default from the links' precision).
 
     Raises
     ------
     FileFormatError
         Naming the array and the first bad row.
     """
-    from latticeml.observables import wilson_loops
+    from importlib import import_module
+
+    from latticeml.catalog.targets import lookup
 
     beta = np.asarray(beta, dtype=np.float64)
     bad = ~np.isfinite(beta) | (beta <= 0)
@@ -171,18 +175,25 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
     rows = sample_rows(links.shape[0]) if rows is None else np.asarray(rows)
     for name, y in targets.items():
         y = np.asarray(y)
-        ranged = L.parse_wilson_target(name) is not None or name == L.POLYAKOV_TARGET
-        if ranged and y.size:
-            over = np.abs(y).reshape(y.shape[0], -1).max(axis=1) > 1.0 + 1e-9
+        target = lookup(name)
+        bounds = None if target is None else target.family.bounds
+        if bounds is not None and y.size:
+            lo, hi = bounds
+            flat = y.reshape(y.shape[0], -1)
+            if np.iscomplexobj(flat):  # traced loops: |z| <= 1
+                over = np.abs(flat).max(axis=1) > hi + 1e-9
+            else:
+                over = (flat.max(axis=1) > hi + 1e-9) | (flat.min(axis=1) < lo - 1e-9)
             if over.any():
                 i = int(np.flatnonzero(over)[0])
                 raise FileFormatError(
-                    path, f"{L.TARGETS}/{name}: row {offset + i} has values outside [-1, 1] "
-                    f"(up to {float(np.abs(y[i]).max()):g}); not a traced loop of SU(N) links")
-        ab = L.parse_wilson_target(name)
-        if ab is None or not rows.size:
+                    path, f"{L.TARGETS}/{name}: row {offset + i} has values outside "
+                    f"[{lo:g}, {hi:g}] (up to {float(np.abs(y[i]).max()):g}); not a "
+                    f"{target.family.name.replace('_', ' ')} of SU(N) links")
+        if target is None or target.family.compute is None or not rows.size:
             continue
-        want = wilson_loops(np.asarray(links)[rows], *ab)
+        module, function = target.family.compute.split(":")
+        want = getattr(import_module(module), function)(np.asarray(links)[rows], *target.params)
         got = y[rows]
         if got.ndim == want.ndim - 1:  # one plane was selected: compare with every plane
             match = np.isclose(want, got[:, None], rtol=0, atol=atol).reshape(
@@ -192,9 +203,8 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
         if not match.all():
             i = int(rows[np.flatnonzero(~match)[0]])
             raise FileFormatError(
-                path, f"{L.TARGETS}/{name}: row {offset + i} is not the {ab[0]}x{ab[1]} Wilson "
-                "loops of the stored links (targets replaced, or links and targets out of "
-                "step)")
+                path, f"{L.TARGETS}/{name}: row {offset + i} is not the {name} of the stored "
+                "links (targets replaced, or links and targets out of step)")
 
 
 def check_scalar_rows(path, targets: Mapping[str, np.ndarray], *, offset: int = 0) -> None:

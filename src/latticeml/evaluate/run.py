@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from latticeml.catalog import targets as catalog
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
@@ -303,15 +304,20 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
     return table, preds[list(PRED_COLUMNS)]
 
 
+def _per_plane(target: str) -> bool:
+    found = catalog.lookup(target)
+    return found is not None and found.family.per_plane
+
+
 def _plane(target: str, plane: int) -> int | None:
-    return plane if L.parse_wilson_target(target) is not None else None
+    return plane if _per_plane(target) else None
 
 
 def _targets(path, target: str, plane: int) -> tuple[np.ndarray, np.ndarray]:
     with open_h5(path) as f:
         y = f[f"{L.TARGETS}/{target}"][()]
         beta = f[L.BETA][()]
-    if L.parse_wilson_target(target) is not None:
+    if _per_plane(target):
         y = y[:, plane]
     if not np.all(np.isfinite(y)):
         raise ParameterError("--test", "finite targets", f"non-finite {target} in {path}")

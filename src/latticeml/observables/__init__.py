@@ -1,7 +1,11 @@
 """Observables of gauge and scalar configurations and their statistical analysis."""
 
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
-from latticeml.observables.polyakov import polyakov_loop_matrices, polyakov_loops
+from latticeml.observables.polyakov import (
+    polyakov_correlator,
+    polyakov_loop_matrices,
+    polyakov_loops,
+)
 from latticeml.observables.scalar import (
     charge_density,
     phi2,
@@ -28,6 +32,7 @@ __all__ = [
     "validate_links",
     "wilson_loop_matrices",
     "wilson_loops",
+    "polyakov_correlator",
     "polyakov_loop_matrices",
     "polyakov_loops",
     "clover_field_strength",

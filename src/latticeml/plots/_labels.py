@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +10,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from latticeml.catalog import targets as catalog
 from latticeml.plots.style import family_rank, family_style
-
-_LOOP = re.compile(r"^W_(\d+)x(\d+)$")
 
 METRIC_LABELS = {
     "mse_mean": "MSE of lattice mean",
@@ -24,18 +22,13 @@ METRIC_LABELS = {
 
 
 def target_sort_key(target: str) -> tuple:
-    """Order Wilson loops by size (W_1x1 < W_1x2 < W_2x2 < W_4x4), other targets after."""
-    match = _LOOP.match(target)
-    if match is None:
-        return (1, 0, 0, target)
-    a, b = int(match[1]), int(match[2])
-    return (0, a * b, max(a, b), target)
+    """Order targets by family, Wilson loops by size (W_1x1 < W_1x2 < W_2x2 < W_4x4)."""
+    return catalog.target_sort_key(target)
 
 
 def target_label(target: str) -> str:
-    r"""Return ``W_2x2`` as the mathtext ``$W_{2\times 2}$``; other names unchanged."""
-    match = _LOOP.match(target)
-    return rf"$W_{{{match[1]}\times {match[2]}}}$" if match else target
+    r"""Return the mathtext label of a target (``W_2x2`` -> ``$W_{2\times 2}$``)."""
+    return catalog.target_label(target)
 
 
 def metric_label(metric: str) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from latticeml.catalog import targets as catalog
 from latticeml.errors import ParameterError
 from latticeml.plots._labels import Series
 from latticeml.plots.style import FONT_SIZE
@@ -48,7 +49,6 @@ _FAMILIES: dict[str, dict[str, Any]] = {
 }
 _OTHER = {"colors": ("#7570b3", "#e7298a", "#a6761d"), "markers": ("h", "*", "p"),
           "linestyle": ":"}
-_TARGETS = {"n": "n", "phi2": r"|\phi|^2"}
 _LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
 
 
@@ -141,17 +141,22 @@ def _reason(status: str) -> str:
 
 
 def _target_key(target: str) -> tuple:
-    order = tuple(_TARGETS)
-    return (order.index(target) if target in order else len(order), target)
+    return catalog.target_sort_key(target)
+
+
+def _inner(target: str) -> str | None:
+    """Return the catalogue's mathtext label without its dollars, if it is mathtext."""
+    label = catalog.target_label(target)
+    return label[1:-1] if len(label) > 1 and label[0] == label[-1] == "$" else None
 
 
 def _mean_label(target: str) -> str:
-    inner = _TARGETS.get(target, rf"\mathrm{{{target}}}".replace("_", r"\_"))
+    inner = _inner(target) or rf"\mathrm{{{target}}}".replace("_", r"\_")
     return rf"$\langle {inner} \rangle$"
 
 
 def _config_label(target: str) -> str:
-    inner = _TARGETS.get(target)
+    inner = _inner(target)
     return f"${inner}$" if inner else target
 
 

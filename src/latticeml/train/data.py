@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from latticeml.catalog import targets as catalog
 from latticeml.data import layout as L
 from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
@@ -25,12 +26,9 @@ __all__ = ["GaugeSplit", "ScalarSplit", "load_gauge_split", "load_scalar_split",
            "limit_split", "check_model_fits", "dataset_kind", "CLASSIFICATION_TARGETS", "task_of"]
 
 #: Targets learned as a binary classification (BCE on logits, probabilities at prediction).
-CLASSIFICATION_TARGETS = ("flux_violated",)
-
-
-def task_of(target: str) -> str:
-    """``classification`` for 0/1 labels such as ``flux_violated``, else ``regression``."""
-    return "classification" if target in CLASSIFICATION_TARGETS else "regression"
+CLASSIFICATION_TARGETS = tuple(f.template for f in catalog.FAMILIES
+                               if f.task == "classification")
+task_of = catalog.task_of
 
 _COMPLEX = {"float32": torch.complex64, "float64": torch.complex128}
 
@@ -252,7 +250,12 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
     if target not in info.targets:
         raise ParameterError("--target", f"one of {', '.join(sorted(info.targets))}", target,
                              f"{path} has no such target")
-    wilson = L.parse_wilson_target(target) is not None
+    found = catalog.lookup(target)
+    if found is None or not catalog.trainable(target):
+        raise ParameterError("--target", "a per-site target: one of " + ", ".join(
+            t for t in sorted(info.targets) if catalog.trainable(t)), target,
+            f"{path} stores it for analysis, not as a per-site training target")
+    wilson = found.family.per_plane
     if wilson and not 0 <= plane < _plane_count(info.shape):
         raise ParameterError("--plane", f"0..{_plane_count(info.shape) - 1} for a "
                              f"{len(info.shape)}D lattice", plane)

@@ -1,0 +1,34 @@
+"""Light facts every layer reads instead of copying: targets (and, later, models, figures).
+
+Pure Python: importable by the Snakemake workflow without numpy, torch or numba.
+"""
+
+from latticeml.catalog.targets import (
+    FAMILIES,
+    GAUGE_FAMILIES,
+    SCALAR_TARGETS,
+    Target,
+    TargetFamily,
+    gauge_dataset_targets,
+    gauge_option_flags,
+    lookup,
+    target_label,
+    target_sort_key,
+    task_of,
+    trainable,
+)
+
+__all__ = [
+    "FAMILIES",
+    "GAUGE_FAMILIES",
+    "SCALAR_TARGETS",
+    "Target",
+    "TargetFamily",
+    "gauge_dataset_targets",
+    "gauge_option_flags",
+    "lookup",
+    "target_label",
+    "target_sort_key",
+    "task_of",
+    "trainable",
+]
