@@ -212,7 +212,9 @@ def extrapolation_sets(study):
 def detector_feature_models(study):
     """Every replica of the study's EQ, ST and max-pooled detectors (the plot picks the best
     of each experiment), or of all its detectors if it has none of those."""
-    detectors = [e for e in studies()[study] if catalog.task_of(EXPERIMENTS[e]["target"]) == "classification"]
+    detectors = [
+        e for e in studies()[study] if catalog.task_of(EXPERIMENTS[e]["target"]) == "classification"
+    ]
     conv = [
         e
         for e in detectors
