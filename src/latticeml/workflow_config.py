@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.errors import LatticeMLError
 from latticeml.workflow_policy import preset_names
@@ -354,8 +355,8 @@ def _check_test_groups(e: Mapping, ens: _Ensembles, key: str) -> None:
             )
 
 
-_GAUGE_KINDS = {"lcnn", "cnn"}
-_SCALAR_KINDS = {"eq", "st", "fl", "flux"}
+_GAUGE_KINDS = set(model_catalog.kinds("gauge"))
+_SCALAR_KINDS = set(model_catalog.kinds("scalar"))
 
 
 def _check_model_kind(model, scalar: bool, key: str) -> None:

@@ -20,7 +20,9 @@ from latticeml.workflow_config import (
     fmt_mu,
 )
 from latticeml.workflow_policy import gauge_job_threads
+from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
+from latticeml.catalog.figures import figure_stems, figures
 
 # which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
 _config_files = [str(f) for f in workflow.overwrite_configfiles] or [
@@ -219,7 +221,8 @@ def detector_feature_models(study):
         e
         for e in detectors
         if isinstance(EXPERIMENTS[e]["model"], dict)
-        and str(EXPERIMENTS[e]["model"].get("kind", "")).lower() in ("eq", "st", "flux")
+        and model_catalog.kind_of(EXPERIMENTS[e]["model"])
+        in model_catalog.kinds("scalar", feature_maps=True)
     ]
     return [m for e in (conv or detectors) for m in model_targets(e)]
 
@@ -233,20 +236,21 @@ def detector_feature_data(study):
 
 
 def scalar_figure_stems(study):
-    stems = ["training_curves"]
+    """The figures of a scalar study: the groups (plot rules) its experiments support."""
+    groups = ["training"]
     if "regression" in study_tasks(study):
-        stems += ["observable_vs_mu", "error_vs_size", "predicted_vs_true"]
+        groups.append("regression")
         if extrapolation_sets(study):
-            stems.append("extrapolation")
+            groups.append("extrapolation")
     if "classification" in study_tasks(study):
-        stems += ["classifier_accuracy", "feature_maps"]
-    return stems
+        groups.append("detector")
+    return [stem for group in groups for stem in figure_stems("scalar", group)]
 
 
 def plot_targets():
     out = []
     for study in studies():
-        stems = scalar_figure_stems(study) if scalar_study(study) else ["error_vs_size"]
+        stems = scalar_figure_stems(study) if scalar_study(study) else figure_stems("gauge")
         out += [f"{RESULTS}/plots/{study}/{stem}.png" for stem in stems]
     return out
 
@@ -476,6 +480,19 @@ def study_figure(stem, caption, subcategory, label):
 
 def study_pdf(stem):
     return f"{RESULTS}/plots/{{study}}/{stem}.pdf"
+
+
+def figure_outputs(field, group):
+    """PNG (for the report) and PDF of every catalogue figure of one plot rule's group."""
+    out = []
+    for f in figures(field, group):
+        out += [study_figure(f.stem, f.caption, f.subcategory, f.label), study_pdf(f.stem)]
+    return out
+
+
+def figure_flags(group):
+    """``--figures`` of a scalar plot rule: the stems of its group."""
+    return ",".join(figure_stems("scalar", group))
 
 
 def search_figure(stem, label):

@@ -14,16 +14,7 @@ rule plots:
             for r in experiment_replicas(e)
         ],
     output:
-        study_figure("error_vs_size", "gauge_error_vs_size", "Generalisation", "error vs L"),
-        study_pdf("error_vs_size"),
-        study_figure(
-            "predicted_vs_true", "gauge_predicted_vs_true", "Generalisation", "predicted vs true"
-        ),
-        study_pdf("predicted_vs_true"),
-        study_figure("training_curves", "training_curves", "Training", "training curves"),
-        study_pdf("training_curves"),
-        study_figure("gauge_robustness", "gauge_robustness", "Gauge robustness", "gauge robustness"),
-        study_pdf("gauge_robustness"),
+        figure_outputs("gauge", "gauge"),
     log:
         f"{RESULTS}/logs/plots/{{study}}.log",
     wildcard_constraints:
@@ -56,16 +47,7 @@ rule plots_scalar:
     input:
         **SCALAR_PLOT_INPUT,
     output:
-        study_figure(
-            "observable_vs_mu", "scalar_observable_vs_mu", "Generalisation", "observable vs mu"
-        ),
-        study_pdf("observable_vs_mu"),
-        study_figure("error_vs_size", "scalar_error_vs_size", "Generalisation", "error vs V"),
-        study_pdf("error_vs_size"),
-        study_figure(
-            "predicted_vs_true", "scalar_predicted_vs_true", "Generalisation", "predicted vs true"
-        ),
-        study_pdf("predicted_vs_true"),
+        figure_outputs("scalar", "regression"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_regression.log",
     wildcard_constraints:
@@ -75,7 +57,7 @@ rule plots_scalar:
     threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
-        figures="observable_vs_mu,error_vs_size,predicted_vs_true",
+        figures=figure_flags("regression"),
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
         sets=lambda w: (
             "--extrapolation-sets " + " ".join(extrapolation_sets(w.study))
@@ -95,8 +77,7 @@ rule plots_scalar_training:
             for r in experiment_replicas(e)
         ],
     output:
-        study_figure("training_curves", "training_curves", "Training", "training curves"),
-        study_pdf("training_curves"),
+        figure_outputs("scalar", "training"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_training.log",
     wildcard_constraints:
@@ -106,7 +87,7 @@ rule plots_scalar_training:
     threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
-        figures="training_curves",
+        figures=figure_flags("training"),
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
     shell:
         f"{SCALAR_PLOT} --metrics {{input.metrics:q}} --force > {{log:q}} 2>&1"
@@ -116,8 +97,7 @@ rule plots_extrapolation:
     input:
         **SCALAR_PLOT_INPUT,
     output:
-        study_figure("extrapolation", "scalar_extrapolation", "Generalisation", "extrapolation"),
-        study_pdf("extrapolation"),
+        figure_outputs("scalar", "extrapolation"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_extrapolation.log",
     wildcard_constraints:
@@ -127,7 +107,7 @@ rule plots_extrapolation:
     threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
-        figures="extrapolation",
+        figures=figure_flags("extrapolation"),
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
         sets=lambda w: " ".join(extrapolation_sets(w.study)),
     shell:
@@ -140,15 +120,7 @@ rule plots_detector:
         models=lambda w: detector_feature_models(w.study),
         data=lambda w: detector_feature_data(w.study),
     output:
-        study_figure(
-            "classifier_accuracy",
-            "classifier_accuracy",
-            "Flux-violation detector",
-            "detector error rate",
-        ),
-        study_pdf("classifier_accuracy"),
-        study_figure("feature_maps", "feature_maps", "Flux-violation detector", "feature maps"),
-        study_pdf("feature_maps"),
+        figure_outputs("scalar", "detector"),
     log:
         f"{RESULTS}/logs/plots/{{study}}_detector.log",
     wildcard_constraints:
@@ -158,7 +130,7 @@ rule plots_detector:
     threads: 1
     params:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
-        figures="classifier_accuracy,feature_maps",
+        figures=figure_flags("detector"),
         mu_range=" ".join(str(m) for m in EVALUATION["mu_range"]),
     shell:
         f"{SCALAR_PLOT} --feature-models {{input.models:q}} --feature-data {{input.data:q}}"

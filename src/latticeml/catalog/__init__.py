@@ -1,8 +1,9 @@
-"""Light facts every layer reads instead of copying: targets (and, later, models, figures).
+"""Light facts every layer reads instead of copying: targets, model kinds, figure stems.
 
 Pure Python: importable by the Snakemake workflow without numpy, torch or numba.
 """
 
+from latticeml.catalog.models import MODEL_KINDS, ModelKind, family_of, kind_of, kinds, model_kind
 from latticeml.catalog.targets import (
     FAMILIES,
     GAUGE_FAMILIES,
@@ -19,6 +20,12 @@ from latticeml.catalog.targets import (
 )
 
 __all__ = [
+    "MODEL_KINDS",
+    "ModelKind",
+    "family_of",
+    "kind_of",
+    "kinds",
+    "model_kind",
     "FAMILIES",
     "GAUGE_FAMILIES",
     "SCALAR_TARGETS",

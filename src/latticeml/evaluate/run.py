@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
@@ -121,10 +122,8 @@ def check_model_and_test_files(models: tuple[str, ...], test_sets: tuple[str, ..
         raise ParameterError("--models", "distinct model files", models)
 
 
-def family_of(spec: dict) -> str:
-    """``L-CNN`` for gauge-equivariant models, ``CNN`` for the baselines."""
-    kind = str(spec.get("kind", "lcnn" if "preset" in spec else "")).lower()
-    return {"lcnn": "L-CNN", "gauge_net": "L-CNN", "cnn": "CNN"}.get(kind, kind)
+#: ``L-CNN`` for gauge-equivariant models, ``CNN`` for the baselines (the catalogue's family).
+family_of = model_catalog.family_of
 
 
 def _test_label(path: str) -> str:

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from latticeml.catalog import models as model_catalog
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data._h5 import open_h5
@@ -92,13 +93,9 @@ CONTROL_METRICS = ("control_accuracy", "control_accuracy_closed", "control_accur
                    "control_min_p_open")
 CLASSIFICATION_METRICS = ("accuracy", "fpr", "fnr", "tn", "fp", "fn", "tp",
                           "planted_detected", *CONTROL_METRICS)
-_FAMILIES = {"eq": "EQ", "st": "ST", "fl": "FL", "flux": "EQ-max"}
-
-
 def scalar_family(spec: dict) -> str:
     """``EQ``, ``ST``, ``FL`` or ``EQ-max`` (the max-pooled detector) from a model spec."""
-    kind = str(spec.get("kind", "")).lower()
-    return _FAMILIES.get(kind, kind)
+    return model_catalog.family_of(spec)
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,7 @@ class _ScalarModel:
         self.path = path
         self.module = load_model(path, device=device)
         spec, info = self.module.spec, self.module.info
-        if str(spec.get("kind", "")).lower() not in _FAMILIES:
+        if model_catalog.kind_of(spec) not in model_catalog.kinds("scalar"):
             raise ParameterError("--models", "scalar-field models (kind eq, st, fl or flux)",
                                  f"{path} of kind {spec.get('kind', spec.get('preset'))}")
         self.task = self.module.task

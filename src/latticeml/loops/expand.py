@@ -44,6 +44,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from latticeml.catalog import models as model_catalog
 from latticeml.errors import ParameterError
 from latticeml.loops import weighted as Wt
 from latticeml.loops.words import LETTERS, cyclic_reduce, inverse, signed_area
@@ -371,8 +372,8 @@ def load_float64(path: str | os.PathLike, *, check_version: bool = True):
         raise _refuse("model.task", content.get("task"), "a classifier's output is a "
                       "probability of scalar-field inputs, not a gauge regressor")
     spec = dict(content["spec"])
-    kind = str(spec.get("kind", "lcnn" if "preset" in spec else "")).lower()
-    if kind not in ("lcnn", "gauge_net"):
+    kind = model_catalog.kind_of(spec)
+    if kind not in model_catalog.kinds(explainable=True):
         raise _refuse("model.kind", kind or None, "only gauge-equivariant L-CNNs are "
                       "polynomials in the links")
     spec["dtype"] = "float64"

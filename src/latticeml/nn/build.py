@@ -31,6 +31,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from latticeml.catalog import models as model_catalog
 from latticeml.errors import ParameterError
 from latticeml.nn.baselines import BaselineCNN
 from latticeml.nn.gauge_net import GaugeNet
@@ -44,7 +45,7 @@ MODEL_KINDS: dict[str, type[nn.Module]] = {
     "lcnn": LCNN, "gauge_net": GaugeNet, "cnn": BaselineCNN, "eq": EQ, "st": ST, "fl": FL,
     "flux": FluxClassifier,
 }
-_GAUGE_KINDS = ("lcnn", "gauge_net", "cnn")
+_GAUGE_KINDS = model_catalog.kinds("gauge")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64,
            "complex64": torch.float32, "complex128": torch.float64}
 

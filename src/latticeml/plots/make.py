@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from latticeml.catalog.figures import figure_stems
 from latticeml.errors import OutputDirectoryError, ParameterError
 from latticeml.plots._scalar_common import _check_range
 from latticeml.plots.detector import _check_feature_inputs, classifier_accuracy, feature_maps
@@ -40,12 +41,9 @@ from latticeml.plots.tables import (
 
 __all__ = ["FIGURE_STEMS", "SCALAR_FIGURE_STEMS", "make_all", "make_scalar_all"]
 
-FIGURE_STEMS = ("error_vs_size", "predicted_vs_true", "training_curves", "gauge_robustness")
+FIGURE_STEMS = figure_stems("gauge")
 """File stems of the figures, in the order :func:`make_all` writes them."""
-SCALAR_FIGURE_STEMS = (
-    "observable_vs_mu", "error_vs_size", "predicted_vs_true", "extrapolation",
-    "classifier_accuracy", "feature_maps", "training_curves",
-)
+SCALAR_FIGURE_STEMS = figure_stems("scalar")
 """File stems of the scalar-study figures, in the order :func:`make_scalar_all` writes them."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.data import layout as L
 from latticeml.data.provenance import sha256_file
@@ -309,7 +310,7 @@ def check_model_fits(model: torch.nn.Module, split: GaugeSplit | ScalarSplit,
                              f"SU({n_colors})", f"set group: su{split.n_colors} in the model spec")
 
 
-_SCALAR_REGRESSORS = ("eq", "st", "fl")
+_SCALAR_REGRESSORS = model_catalog.kinds("scalar", per_config=True)
 
 
 def complete_spec(spec: dict, split: GaugeSplit | ScalarSplit, target: str) -> dict:
