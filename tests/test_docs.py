@@ -200,3 +200,20 @@ def test_readme_figure_is_committed():
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README.read_text(encoding="utf-8"))
     assert len(figures) == 1 and figures[0].startswith("docs/")
     assert (ROOT / figures[0]).is_file()
+
+
+def test_griffe_extension_turns_rst_into_markdown():
+    spec = importlib.util.spec_from_file_location("griffe_rst", ROOT / "docs" / "griffe_rst.py")
+    if importlib.util.find_spec("griffe") is None:
+        pytest.skip("griffe is not installed (pip install -r requirements-docs.lock)")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = ("Summary with :func:`latticeml.gauge.plaquette` and :class:`~torch.Tensor`.\n\n"
+            "Public API\n----------\nGaugeParams, GROUPS\n    Validated parameters,\n"
+            "    keyword-only.\nplaquette\n    Measurements.\n\nExample::\n\n    x = 1\n\n"
+            "Parameters\n----------\nn : int\n    Threads.\n")
+    assert module.convert(text) == (
+        "Summary with `latticeml.gauge.plaquette` and `Tensor`.\n\n"
+        "Public API\n----------\nGaugeParams, GROUPS\n:   Validated parameters,\n"
+        "    keyword-only.\n\nplaquette\n:   Measurements.\n\nExample:\n\n    x = 1\n\n"
+        "Parameters\n----------\nn : int\n    Threads.\n")
