@@ -2,7 +2,7 @@
 
 :func:`machine_record` names what the bytes of a Monte Carlo file depend on besides seed and
 parameters: the kernel backend, the CPU that Numba compiled for and the numba/LLVM versions
-(README, "Reproducibility"). It holds no host name, path or time, so two runs on one machine
+(docs/workflow/reproducibility.md). It holds no host name, path or time, so two runs on one machine
 write the same record.
 """
 

@@ -22,7 +22,7 @@ Every elementary sweep visits the links in checkerboard order, direction ``mu`` 
 even then odd, each substep parallel over sites. Every updated link is reunitarised right after
 its update (unit quaternion for SU(2); Gram-Schmidt for SU(3)). Random numbers are counter
 based (:mod:`latticeml.gauge._kernels.rng`): the same seed gives bit-identical links for any
-number of threads (with one backend on one CPU type; README, "Reproducibility").
+number of threads (with one backend on one CPU type; docs/workflow/reproducibility.md).
 
 Backends (``backend``, ``--backend``): the hand-written SIMD kernels or portable plain-Numba
 kernels, the same update algorithms and random streams (:mod:`latticeml.gauge._kernels`);

@@ -1,5 +1,8 @@
 """Symbolic path/loop algebra: which traced Wilson loops an L-CNN architecture can express.
 
+The names of ``expand``, ``evaluate``, ``explain`` and ``report`` are re-exported lazily (they
+need pandas, and torch for models); ``pictures`` is imported explicitly.
+
 Modules
 -------
 words
@@ -29,9 +32,6 @@ report
     ``explain_model_file``: expansion, verification and explanation of one model file.
 pictures
     Loops drawn on the lattice, a model's top loops, loop-count histograms.
-
-The names of ``expand``, ``evaluate``, ``explain`` and ``report`` are re-exported lazily (they
-need pandas, and torch for models); ``pictures`` is imported explicitly.
 """
 
 from latticeml.loops.census import max_loop_counts

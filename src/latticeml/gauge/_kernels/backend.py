@@ -13,7 +13,7 @@
     like every kernel) and requires the SIMD results to agree with the portable ones.
 
 The two backends round differently: the same seed gives the same chain up to rounding, i.e.
-the same distribution but not the same bytes (README, "Reproducibility").
+the same distribution but not the same bytes (docs/workflow/reproducibility.md).
 """
 
 from __future__ import annotations
