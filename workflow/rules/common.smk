@@ -23,6 +23,9 @@ from latticeml.workflow_policy import gauge_job_threads
 from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.catalog.figures import figure_stems, figures
+from latticeml.catalog.training import SEARCHED_TRAINING
+from latticeml.fields import cli_options
+from latticeml.train.params import TrainParams
 
 # which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
 _config_files = [str(f) for f in workflow.overwrite_configfiles] or [
@@ -359,17 +362,7 @@ def train_model_flag(w):
 
 
 TRAIN_FLAGS = (
-    " --target {params.target} --plane {params.plane}"
-    " --epochs {params.t[epochs]} --batch-size {params.t[batch_size]} --lr {params.t[lr]}"
-    " --weight-decay {params.t[weight_decay]} --patience {params.t[patience]}"
-    " --loss {params.t[loss]} --schedule {params.t[schedule]} --min-lr {params.t[min_lr]}"
-    " --plateau-patience {params.t[plateau_patience]} --dtype {params.t[dtype]}"
-    " --warmup-epochs {params.t[warmup_epochs]} --clip-grad-norm {params.t[clip_grad_norm]}"
-    " --stop-window {params.t[stop_window]}"
-    " --stop-min-improvement {params.t[stop_min_improvement]}"
-    " --time-budget {params.t[time_budget]} --lbfgs-steps {params.t[lbfgs_steps]}"
-    " --lbfgs-max-iter {params.t[lbfgs_max_iter]} --lbfgs-samples {params.t[lbfgs_samples]}"
-    " --device {params.t[device]} --seed {params.seed}"
+    " --target {params.target} --plane {params.plane}{params.t} --seed {params.seed}"
     " --threads $(( ({threads} + {params.processes} - 1) / {params.processes} ))"
 )
 
@@ -391,33 +384,22 @@ def train_threads(w):
     return training_value(w.exp, "threads") * train_processes(w)
 
 
-# the settings that reach the command line (replicas, resources and threads do not change a
-# run's result, so they are not params: changing them reruns nothing)
-TRAIN_KEYS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "patience",
-    "loss",
-    "schedule",
-    "min_lr",
-    "plateau_patience",
-    "warmup_epochs",
-    "clip_grad_norm",
-    "stop_window",
-    "stop_min_improvement",
-    "time_budget",
-    "lbfgs_steps",
-    "lbfgs_max_iter",
-    "lbfgs_samples",
-    "dtype",
-    "device",
-)
+# The settings that reach the command line: every key of the config's training section that
+# is a TrainParams option (latticeml.fields), under that option's flag. Replicas and resources do
+# not change a run's result, so they are not params (changing them reruns nothing); threads are
+# per process (TRAIN_FLAGS). A searched architecture takes lr, batch size, ... from its
+# best.yaml (--training-from), so those flags are left out of its command.
+TRAIN_OPTIONS = {o.name: o.flag for o in cli_options(TrainParams)}
+TRAIN_KEYS = tuple(k for k in TRAINING if k in TRAIN_OPTIONS and k != "threads")
 
 
 def training_settings(w):
-    return {k: training_value(w.exp, k) for k in TRAIN_KEYS}
+    skip = SEARCHED_TRAINING if searched(w.exp) else ()
+    return "".join(
+        f" {TRAIN_OPTIONS[k]} {shlex.quote(str(training_value(w.exp, k)))}"
+        for k in TRAIN_KEYS
+        if k not in skip
+    )
 
 
 # ---- searches -------------------------------------------------------------------------------

@@ -36,12 +36,14 @@ from typing import Any
 
 import yaml
 
+from latticeml.catalog.training import SEARCHED_TRAINING
 from latticeml.errors import ParameterError
 
 __all__ = ["SearchSpace", "parse_space", "sample", "spec_from_params", "TRAINING_KEYS"]
 
 #: Training parameters a space may search (TrainParams field -> type).
-TRAINING_KEYS = {"lr": float, "batch_size": int, "weight_decay": float, "schedule": str}
+TRAINING_KEYS = {key: {"float": float, "int": int, "str": str}[kind]
+                 for key, kind in SEARCHED_TRAINING.items()}
 _TOP_KEYS = ("model", "layers", "per_layer", "shared", "training")
 _DIST_KEYS = {"low", "high", "log", "step", "choices", "tied"}
 

@@ -9,9 +9,22 @@ Use from a notebook::
     model = load_model(result.model_path)   # links (B, *shape, D, N, N) -> (B, *shape)
 """
 
-from latticeml.train.data import GaugeSplit, check_model_fits, load_gauge_split
-from latticeml.train.fit import TrainResult, resolve_device, train
 from latticeml.train.params import TrainParams, parse_model_spec
+
+# torch is imported when one of these is first used, so that the parameters (and the command
+# line built from them) load without it
+_LAZY = {"GaugeSplit": "latticeml.train.data", "check_model_fits": "latticeml.train.data",
+         "load_gauge_split": "latticeml.train.data", "TrainResult": "latticeml.train.fit",
+         "resolve_device": "latticeml.train.fit", "train": "latticeml.train.fit"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.train' has no attribute {name!r}")
+
 
 __all__ = [
     "GaugeSplit",

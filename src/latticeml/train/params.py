@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from latticeml.errors import ParameterError
-from latticeml.nn.presets import PRESETS
+from latticeml.fields import option
 
 __all__ = ["TrainParams", "parse_model_spec", "LOSSES", "SCHEDULES", "DEVICES", "DTYPES"]
 
@@ -43,6 +43,8 @@ def parse_model_spec(text: str | Mapping) -> dict:
     ParameterError
         If the text is none of these.
     """
+    from latticeml.nn.presets import PRESETS
+
     if isinstance(text, Mapping):
         return dict(text)
     text = str(text).strip()
@@ -157,37 +159,52 @@ class TrainParams:
         run's. The file's content digest enters the fingerprint ("": random start).
     """
 
-    train: str
-    val: str
-    target: str
+    train: str = option(help="training dataset", metavar="F.h5")
+    val: str = option(help="validation dataset", metavar="F.h5")
+    target: str = option(help="target, e.g. W_2x2")
     model: dict = field(default_factory=dict)
     out: str = "."
-    plane: int = 0
-    epochs: int = 100
-    batch_size: int = 25
-    lr: float = 1e-2
-    weight_decay: float = 0.0
-    patience: int = 20
-    loss: str = "site"
-    schedule: str = "none"
-    min_lr: float = 1e-6
-    plateau_patience: int = 5
-    seed: int = 0
-    dtype: str = "float32"
-    device: str = "auto"
-    threads: int = 0
-    name: str = ""
-    replica: int = 0
-    train_limit: int = 0
-    warmup_epochs: int = 0
-    clip_grad_norm: float = 0.0
-    stop_window: int = 0
-    stop_min_improvement: float = 0.01
-    time_budget: float = 0.0
-    lbfgs_steps: int = 0
-    lbfgs_max_iter: int = 20
-    lbfgs_samples: int = 0
-    init_from: str = ""
+    plane: int = option(0, "plane of Wilson-loop targets for D > 2 (0 = (0,1))")
+    epochs: int = option(100, "maximal epochs")
+    batch_size: int = option(25, "samples per optimiser step")
+    lr: float = option(1e-2, "learning rate")
+    weight_decay: float = option(0.0, "AdamW weight decay")
+    patience: int = option(20, "stop after this many epochs without a lower validation loss "
+                           "(0 = never)")
+    loss: str = option("site", "MSE per site, or of lattice averages (the published protocol)",
+                       choices=LOSSES)
+    schedule: str = option("none", "learning-rate schedule", choices=SCHEDULES)
+    min_lr: float = option(1e-6, "lowest learning rate of the schedules")
+    plateau_patience: int = option(5, "epochs without improvement before 'plateau' halves the "
+                                   "rate")
+    seed: int = option(0, "seed of the weights and of the shuffling")
+    dtype: str = option("float32", "precision of the parameters", choices=DTYPES)
+    device: str = option("auto", "device (auto: CUDA when available)", choices=DEVICES)
+    threads: int = option(0, "torch CPU threads (0 = torch's choice)")
+    name: str = option("", "experiment label stored in the model file")
+    replica: int = option(0, "replica label stored in the model file")
+    train_limit: int = option(0, "train on N samples evenly spaced through --train (0 = all)",
+                              metavar="N")
+    warmup_epochs: int = option(0, "linear learning-rate warm-up over the steps of the first E "
+                                "epochs", metavar="E")
+    clip_grad_norm: float = option(0.0, "clip the gradient norm to C before each step (0 = off)",
+                                   metavar="C")
+    stop_window: int = option(0, "stop rule: end when the last W epochs lowered the best "
+                              "validation loss by less than --stop-min-improvement (0 = off)",
+                              metavar="W")
+    stop_min_improvement: float = option(0.01, "relative improvement over --stop-window epochs "
+                                         "that goes on", metavar="R")
+    time_budget: float = option(0.0, "wall-clock budget of the run, resumed runs included "
+                                "(0 = none; with --lbfgs-steps, half of it is L-BFGS's)",
+                                metavar="SECONDS")
+    lbfgs_steps: int = option(0, "second stage: K outer steps of full-batch L-BFGS (strong "
+                              "Wolfe) from the best weights (0 = none)", metavar="K")
+    lbfgs_max_iter: int = option(20, "iterations per outer L-BFGS step", metavar="I")
+    lbfgs_samples: int = option(0, "full batch of L-BFGS: N training samples evenly spaced "
+                                "(0 = all)", metavar="N")
+    init_from: str = option("", "start from the weights of this model file (same model spec) "
+                            "instead of a random initialisation: fine-tuning, curricula",
+                            metavar="MODEL.pt")
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):

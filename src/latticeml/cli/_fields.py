@@ -1,0 +1,65 @@
+"""Argparse options generated from the stage dataclasses (:mod:`latticeml.fields`)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Collection
+
+from latticeml.cli._common import float_arg, int_arg
+from latticeml.fields import cli_options
+
+__all__ = ["UNSET", "add_options", "given_options"]
+
+_TYPES = {"int": int_arg, "float": float_arg, "str": str}
+
+
+class _Unset:
+    """Default of options whose explicit use must be detected (see :func:`given_options`)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, *,
+                skip: Collection[str] = (), detect: Collection[str] = ()) -> None:
+    """Add one option per :func:`latticeml.fields.option` field of the dataclass ``cls``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    cls : type
+        A dataclass (``TrainParams``, ...).
+    skip : collection of str
+        Fields the command adds itself.
+    detect : collection of str
+        Fields whose default is :data:`UNSET`, so that the command can tell a flag given on
+        the command line from its default (:func:`given_options`).
+    """
+    for opt in cli_options(cls):
+        if opt.name in skip:
+            continue
+        kwargs: dict = {"dest": opt.name, "metavar": opt.metavar}
+        if opt.type == "bool":
+            kwargs = {"dest": opt.name, "action": "store_true"}
+        else:
+            kwargs["type"] = _TYPES.get(opt.type, str)
+        text = opt.help
+        if opt.choices:  # listed, not enforced here: the dataclass says what is wrong in one line
+            text = f"{text}: {', '.join(map(str, opt.choices))}"
+        if opt.required:
+            kwargs["required"] = True
+        else:
+            kwargs["default"] = UNSET if opt.name in detect else opt.default
+            if opt.type != "bool":
+                shown = "none" if opt.default in ("", None) else opt.default
+                text = f"{text} (default {shown})" if text else f"default {shown}"
+        parser.add_argument(opt.flag, help=text, **kwargs)
+
+
+def given_options(args: argparse.Namespace, cls: type) -> dict:
+    """Return the :func:`add_options` fields of ``cls`` in ``args``, except those :data:`UNSET`."""
+    return {o.name: getattr(args, o.name) for o in cli_options(cls)
+            if hasattr(args, o.name) and getattr(args, o.name) is not UNSET}
