@@ -53,3 +53,31 @@ def test_bad_parameters_name_the_flag(change, flag):
         GaugeParams(**{**GOOD, **change})
     assert err.value.name == flag
     assert flag in str(err.value)
+
+
+def test_chain_parameters_are_split_from_the_run_counts():
+    """A chain needs no run counts; a generation is a chain plus its counts."""
+    import dataclasses
+
+    import numpy as np
+
+    from latticeml.gauge import ChainParams, GaugeChain, generate_ensemble
+
+    chain_fields = {f.name for f in dataclasses.fields(ChainParams)}
+    assert not chain_fields & {"n_configs", "n_therm", "n_skip"}
+    p = GaugeParams(group="SU2", shape=[4, 4], beta=2, n_configs=2, n_therm=3, n_skip=2,
+                    seed=5, threads=1)
+    assert p.chain == ChainParams(group="su2", shape=(4, 4), beta=2.0, seed=5, threads=1)
+    with pytest.raises(ParameterError, match="--beta"):
+        ChainParams(group="su2", shape=(4, 4), beta=-1.0, seed=0)
+    # the chain of a generation is the chain of its ChainParams: same stream, same links
+    a, b = GaugeChain.from_params(p), GaugeChain.from_params(p.chain)
+    c = GaugeChain("su2", (4, 4), 2.0, 5, threads=1)
+    assert a.params == b.params == c.params == p.chain
+    for chain in (a, b, c):
+        chain.sweep(3)
+    assert np.array_equal(a.links, b.links) and np.array_equal(a.links, c.links)
+    ens = generate_ensemble(p)
+    chain = GaugeChain.from_params(p.chain)
+    chain.sweep(p.n_therm + p.n_skip)
+    assert np.array_equal(ens.links[0], chain.links)

@@ -22,7 +22,7 @@ random_su_n, haar_links, haar_gauge_transformation, gauge_transform
 from latticeml.gauge.chain import GaugeChain, auto_threads
 from latticeml.gauge.generate import GaugeEnsemble, generate_ensemble
 from latticeml.gauge.measure import plaquette, unitarity_violation
-from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, GaugeParams
+from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, ChainParams, GaugeParams
 from latticeml.gauge.transform import (
     gauge_transform,
     haar_gauge_transformation,
@@ -34,6 +34,7 @@ __all__ = [
     "ALGORITHMS",
     "GROUPS",
     "STARTS",
+    "ChainParams",
     "GaugeParams",
     "GaugeChain",
     "auto_threads",

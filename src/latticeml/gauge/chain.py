@@ -18,7 +18,7 @@ from latticeml.checks import check_choice
 from latticeml.errors import ParameterError
 from latticeml.gauge import _kernels
 from latticeml.gauge._kernels import UpdateKind, su2
-from latticeml.gauge.params import STARTS, GaugeParams
+from latticeml.gauge.params import STARTS, ChainParams, GaugeParams
 from latticeml.lattice import neighbour_table, parity
 
 __all__ = ["MIN_SITES_PER_THREAD", "auto_threads", "GaugeChain"]
@@ -88,12 +88,26 @@ class GaugeChain:
         threads: int | None = None,
         backend: str = "auto",
     ) -> None:
-        p = GaugeParams(
-            group=group, shape=tuple(shape), beta=beta, n_configs=1, n_therm=0, n_skip=1,
-            seed=seed, algorithm=algorithm, n_overrelax=n_overrelax,
-            metropolis_hits=metropolis_hits, metropolis_step=metropolis_step, start=start,
-            threads=threads, backend=backend,
-        )  # fmt: skip
+        self._setup(ChainParams(
+            group=group, shape=tuple(shape), beta=beta, seed=seed, algorithm=algorithm,
+            n_overrelax=n_overrelax, metropolis_hits=metropolis_hits,
+            metropolis_step=metropolis_step, start=start, threads=threads, backend=backend,
+        ))  # fmt: skip
+
+    @classmethod
+    def from_params(cls, params: ChainParams) -> GaugeChain:
+        """Return the chain of ``params``.
+
+        ``params`` is a :class:`ChainParams`, or a whole generation's :class:`GaugeParams`,
+        whose run counts the chain does not need.
+        """
+        chain = cls.__new__(cls)
+        chain._setup(params)
+        return chain
+
+    def _setup(self, p: ChainParams) -> None:
+        #: The parameters of the chain.
+        self.params = p.chain if isinstance(p, GaugeParams) else p
         self.group = p.group
         self.n_colors = p.n_colors
         self.shape = p.shape
@@ -128,16 +142,6 @@ class GaugeChain:
         self._kernel = _kernels.kernels(self.backend, self.n_colors).sweep
         self._plaquette_sites = _kernels.plaquette_sites(self.n_colors)
         self.reset(p.start)
-
-    @classmethod
-    def from_params(cls, params: GaugeParams) -> GaugeChain:
-        """Return the chain of a generation (everything but the counts of ``params``)."""
-        return cls(
-            params.group, params.shape, params.beta, params.seed, start=params.start,
-            algorithm=params.algorithm, n_overrelax=params.n_overrelax,
-            metropolis_hits=params.metropolis_hits, metropolis_step=params.metropolis_step,
-            threads=params.threads, backend=params.backend,
-        )  # fmt: skip
 
     # -- state ---------------------------------------------------------------------------
     def reset(self, start: str = "cold") -> None:

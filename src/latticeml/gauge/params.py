@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from latticeml.checks import check_choice, check_float, check_int, check_memory, check_seed
 from latticeml.gauge._kernels.backend import BACKENDS
 from latticeml.lattice import validate_shape
 
-__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "GaugeParams"]
+__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "ChainParams", "GaugeParams"]
 
 #: Gauge groups and their number of colours.
 GROUPS = {"su2": 2, "su3": 3}
@@ -20,8 +20,11 @@ STARTS = ("cold", "hot")
 
 
 @dataclass(frozen=True, kw_only=True)
-class GaugeParams:
-    """Parameters of one gauge-ensemble generation (keyword-only, validated on construction).
+class ChainParams:
+    """What defines a Markov chain of gauge configurations (keyword-only, validated).
+
+    The physics, the update and the random stream; how long the chain runs and what it saves
+    is :class:`GaugeParams`'s. :class:`~latticeml.gauge.chain.GaugeChain` is built from these.
 
     Attributes
     ----------
@@ -31,13 +34,6 @@ class GaugeParams:
         Lattice extents ``(L_0, ..., L_{D-1})``, D = 2..4, all even (``--shape``).
     beta : float
         Inverse coupling ``beta = 2N/g^2 >= 0`` (``--beta``).
-    n_configs : int
-        Number of saved configurations, >= 1 (``--n-configs``).
-    n_therm : int
-        Thermalisation sweeps before the first saved configuration, >= 0 (``--n-therm``).
-    n_skip : int
-        Sweeps between saved configurations, >= 1 (``--n-skip``); the first configuration is
-        saved after ``n_therm + n_skip`` sweeps.
     seed : int
         Random seed, 0 <= seed < 2**64 (``--seed``).
     algorithm : {'heatbath', 'metropolis'}
@@ -62,9 +58,6 @@ class GaugeParams:
     group: str
     shape: tuple[int, ...]
     beta: float
-    n_configs: int
-    n_therm: int
-    n_skip: int
     seed: int
     algorithm: str = "heatbath"
     n_overrelax: int = 4
@@ -77,23 +70,13 @@ class GaugeParams:
     def __post_init__(self) -> None:
         self.validate()
 
-    def validate(self) -> None:
-        """Check every field and normalise types.
-
-        Raises
-        ------
-        ParameterError
-            Naming the CLI flag of the first invalid field.
-        """
-        values = {
+    def _chain_values(self) -> dict:
+        return {
             "group": check_choice(self.group, "--group", GROUPS, lower=True),
             "shape": validate_shape(
                 self.shape, dims=(2, 4), even=True, min_extent=2, name="--shape"
             ),  # fmt: skip
             "beta": check_float(self.beta, "--beta", 0.0),
-            "n_configs": check_int(self.n_configs, "--n-configs", 1),
-            "n_therm": check_int(self.n_therm, "--n-therm", 0),
-            "n_skip": check_int(self.n_skip, "--n-skip", 1),
             "seed": check_seed(self.seed),
             "algorithm": check_choice(self.algorithm, "--algorithm", ALGORITHMS),
             "n_overrelax": check_int(self.n_overrelax, "--overrelax", 0),
@@ -103,6 +86,59 @@ class GaugeParams:
             "threads": None if self.threads is None else check_int(self.threads, "--threads", 1),
             "backend": check_choice(self.backend, "--backend", BACKENDS),
         }
+
+    def validate(self) -> None:
+        """Check every field and normalise types.
+
+        Raises
+        ------
+        ParameterError
+            Naming the CLI flag of the first invalid field.
+        """
+        for name, value in self._chain_values().items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_colors(self) -> int:
+        """Number of colours N."""
+        return GROUPS[self.group]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GaugeParams(ChainParams):
+    """Parameters of one gauge-ensemble generation: a chain and its run counts.
+
+    Attributes
+    ----------
+    n_configs : int
+        Number of saved configurations, >= 1 (``--n-configs``).
+    n_therm : int
+        Thermalisation sweeps before the first saved configuration, >= 0 (``--n-therm``).
+    n_skip : int
+        Sweeps between saved configurations, >= 1 (``--n-skip``); the first configuration is
+        saved after ``n_therm + n_skip`` sweeps.
+
+    The chain's own fields are those of :class:`ChainParams`.
+    """
+
+    n_configs: int
+    n_therm: int
+    n_skip: int
+
+    def validate(self) -> None:
+        """Check every field and normalise types; refuse runs that do not fit in memory.
+
+        Raises
+        ------
+        ParameterError
+            Naming the CLI flag of the first invalid field.
+        """
+        values = self._chain_values()
+        values.update({
+            "n_configs": check_int(self.n_configs, "--n-configs", 1),
+            "n_therm": check_int(self.n_therm, "--n-therm", 0),
+            "n_skip": check_int(self.n_skip, "--n-skip", 1),
+        })  # fmt: skip
         for name, value in values.items():
             object.__setattr__(self, name, value)
         sites = math.prod(self.shape)
@@ -112,9 +148,9 @@ class GaugeParams:
                      f"{self.group} links")
 
     @property
-    def n_colors(self) -> int:
-        """Number of colours N."""
-        return GROUPS[self.group]
+    def chain(self) -> ChainParams:
+        """The chain's parameters alone."""
+        return ChainParams(**{f.name: getattr(self, f.name) for f in fields(ChainParams)})
 
     @property
     def n_sweeps(self) -> int:
