@@ -393,7 +393,6 @@ def _run(argv):
 
 
 def _write_feature_inputs(tmp_path):
-    import h5py
 
     from latticeml.nn.modelfile import save_model_file
 
@@ -405,12 +404,17 @@ def _write_feature_inputs(tmp_path):
                     mean=0.0, std=1.0, info={"experiment": "det", "replica": 0},
                     task="classification")
     data = tmp_path / "test.h5"
-    with h5py.File(data, "w") as f:
-        f.attrs["kind"] = "scalar-dataset"
-        closed = np.zeros((4, 8, 4), dtype=np.int32)
-        f["inputs/kl"] = np.stack([closed, _config().astype(np.int32)])
-        f["targets/flux_violated"] = np.array([0, 1], dtype=np.int8)
+    _scalar_dataset(tmp_path / "ens_open.h5", data, open_worms=1)
     return str(model_path), str(data)
+
+
+def _scalar_dataset(ensemble, out, *, open_worms):
+    """A real stage-2 file (configurations alternate closed / one open string if open_worms)."""
+    from latticeml.data import ScalarDatasetParams, build_scalar_dataset
+    from tests.data.test_datasets import _scalar_ensemble
+
+    _scalar_ensemble(ensemble, mu=1.0, n=4, shape=(8, 4), open_worms=open_worms, seed=3)
+    build_scalar_dataset(ScalarDatasetParams(sources=(str(ensemble),)), out)
 
 
 def test_cli_module_writes_png_and_pdf(tmp_path):
@@ -462,12 +466,9 @@ def test_cli_scalar_bad_flags(tmp_path):
         _run([*base, "--mu-range", "1.0", "0.5"])
     model, data = _write_feature_inputs(tmp_path)
     closed_only = tmp_path / "closed.h5"
+    _scalar_dataset(tmp_path / "ens_closed.h5", closed_only, open_worms=0)
     import h5py
 
-    with h5py.File(closed_only, "w") as f:
-        f.attrs["kind"] = "scalar-dataset"
-        f["inputs/kl"] = np.zeros((1, 4, 8, 4), dtype=np.int32)
-        f["targets/flux_violated"] = np.zeros(1, dtype=np.int8)
     with pytest.raises(ParameterError, match="flux_violated"):
         _run([*base, "--feature-models", model, "--feature-data", str(closed_only)])
     with pytest.raises(FileFormatError, match="HDF5"):

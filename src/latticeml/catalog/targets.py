@@ -75,6 +75,8 @@ class TargetFamily:
         The ``latticeml dataset gauge`` flag of ``option``.
     sort_rank : int
         Figures order targets by family rank, then parameters.
+    noun : str
+        ``str.format`` template naming the values in messages (``{0}x{1} Wilson loops``).
     misfit : callable or None
         ``misfit(params, shape)`` says why a member does not fit a lattice (``""`` if it
         does); the config check and the dataset builder both ask it.
@@ -96,6 +98,7 @@ class TargetFamily:
     flag: str | None = None
     sort_rank: int = 9
     misfit: Callable[[tuple[int, ...], Sequence[int]], str] | None = None
+    noun: str = ""
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +130,11 @@ class Target:
         """Figure label (mathtext)."""
         return self.family.label.format(*self.params)
 
+    @property
+    def noun(self) -> str:
+        """What the values are, for messages (the name if the family has no noun)."""
+        return self.family.noun.format(*self.params) if self.family.noun else self.name
+
 
 def _wilson_misfit(params: tuple[int, ...], shape: Sequence[int]) -> str:
     a, b = params
@@ -153,6 +161,7 @@ WILSON_LOOP = TargetFamily(
     description="per-site Wilson loop Re Tr W^(axb) / N, a steps along mu, b along nu",
     per_plane=True, bounds=(-1.0, 1.0), compute="latticeml.observables.wilson:wilson_loops",
     option="loops", flag="--loops", sort_rank=0, misfit=_wilson_misfit,
+    noun="{0}x{1} Wilson loops",
 )
 POLYAKOV_CORRELATOR = TargetFamily(
     name="polyakov_correlator", field="gauge", geometry="site", dtype="float64",
@@ -162,7 +171,7 @@ POLYAKOV_CORRELATOR = TargetFamily(
     "averaged over the spatial directions e (constant along axis 0)",
     bounds=(-1.0, 1.0), compute="latticeml.observables.polyakov:polyakov_correlator",
     option="polyakov_separations", flag="--polyakov-separations", sort_rank=1,
-    misfit=_correlator_misfit,
+    misfit=_correlator_misfit, noun="Polyakov-loop correlators at r = {0}",
 )
 POLYAKOV_LOOP = TargetFamily(
     name="polyakov_loop", field="gauge", geometry="slice", dtype="complex128", task="none",

@@ -245,28 +245,20 @@ def _first_violated(path: str):
     """Return the first configuration with ``targets/flux_violated == 1``, shape (4, N_t, N_x)."""
     import numpy as np
 
-    from latticeml.data import layout
-    from latticeml.data._h5 import open_h5
+    from latticeml.data.splits import read_split
     from latticeml.errors import FileFormatError
 
-    label = f"{layout.TARGETS}/flux_violated"
-    with open_h5(path) as f:
-        kind = f.attrs.get("kind")
-        kind = kind.decode() if isinstance(kind, bytes) else kind
-        if kind != layout.SCALAR_DATASET_KIND:
-            raise FileFormatError(path, f"expected a {layout.SCALAR_DATASET_KIND} file, got "
-                                  f"kind {kind!r}")
-        for name in (layout.KL, label):
-            if name not in f:
-                raise FileFormatError(path, f"no dataset {name}")
-        violated = np.flatnonzero(np.asarray(f[label][()]) == 1)
-        if violated.size == 0:
-            raise ParameterError(
-                "--feature-data", "a scalar dataset with a flux-violating configuration "
-                "(targets/flux_violated == 1)", path,
-                hint="make it with a flux-violation ensemble (open worms)",
-            )
-        return np.asarray(f[layout.KL][int(violated[0])])
+    labels = read_split(path, "flux_violated", inputs=False, role="--feature-data")
+    if labels.kind != "scalar":
+        raise FileFormatError(path, "expected a scalar dataset (flux_violated labels)")
+    violated = np.flatnonzero(labels.target == 1)
+    if violated.size == 0:
+        raise ParameterError(
+            "--feature-data", "a scalar dataset with a flux-violating configuration "
+            "(targets/flux_violated == 1)", path,
+            hint="make it with a flux-violation ensemble (open worms)",
+        )
+    return read_split(path, "flux_violated", rows=violated[:1], role="--feature-data").inputs[0]
 
 
 def _load_models(paths: list[str]) -> dict:

@@ -203,8 +203,8 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
         if not match.all():
             i = int(rows[np.flatnonzero(~match)[0]])
             raise FileFormatError(
-                path, f"{L.TARGETS}/{name}: row {offset + i} is not the {name} of the stored "
-                "links (targets replaced, or links and targets out of step)")
+                path, f"{L.TARGETS}/{name}: row {offset + i} is not the {target.noun} of the "
+                "stored links (targets replaced, or links and targets out of step)")
 
 
 def check_scalar_rows(path, targets: Mapping[str, np.ndarray], *, offset: int = 0) -> None:

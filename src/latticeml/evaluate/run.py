@@ -24,9 +24,9 @@ from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
-from latticeml.data._h5 import open_h5
 from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
+from latticeml.data.splits import read_split
 from latticeml.errors import ParameterError
 from latticeml.evaluate.metrics import ConditionalMean, metric_table
 from latticeml.evaluate.robustness import adversarial_change, alpha_change, haar_change
@@ -313,11 +313,8 @@ def _plane(target: str, plane: int) -> int | None:
 
 
 def _targets(path, target: str, plane: int) -> tuple[np.ndarray, np.ndarray]:
-    with open_h5(path) as f:
-        y = f[f"{L.TARGETS}/{target}"][()]
-        beta = f[L.BETA][()]
-    if _per_plane(target):
-        y = y[:, plane]
+    split = read_split(path, target, plane=plane, inputs=False)  # digests checked
+    y, beta = split.target, split.param
     if not np.all(np.isfinite(y)):
         raise ParameterError("--test", "finite targets", f"non-finite {target} in {path}")
     return np.asarray(y, dtype=np.float64), np.asarray(beta, dtype=np.float64)

@@ -61,9 +61,8 @@ import torch
 from latticeml.catalog import models as model_catalog
 from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
-from latticeml.data._h5 import open_h5
-from latticeml.data.checksum import read_array
 from latticeml.data.readers import dataset_info
+from latticeml.data.splits import read_split
 from latticeml.errors import ParameterError
 from latticeml.evaluate.run import (
     check_model_and_test_files,
@@ -171,14 +170,8 @@ class _ScalarModel:
 
 
 def _read_test_set(path: str, target: str) -> dict:
-    with open_h5(path) as f:  # every array read is checked against its SHA-256
-        return {
-            "kl": read_array(f, path, L.KL),
-            "y": np.asarray(read_array(f, path, f"{L.TARGETS}/{target}"), dtype=np.float64),
-            "mu": np.asarray(read_array(f, path, L.MU), dtype=np.float64),
-            "open_worms": np.asarray(read_array(f, path, f"{L.TARGETS}/open_worms"),
-                                     dtype=np.int64),
-        }
+    s = read_split(path, target)  # every array read is checked against its SHA-256
+    return {"kl": s.inputs, "y": s.target, "mu": s.param, "open_worms": s.open_worms}
 
 
 def _predict(m: _ScalarModel, kl: np.ndarray, batch_size: int, device) -> np.ndarray:

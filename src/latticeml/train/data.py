@@ -177,28 +177,19 @@ def load_scalar_split(path: str | os.PathLike, target: str, *, dtype: str = "flo
     ParameterError
         If the target does not exist or no configuration defines it.
     """
-    from latticeml.data._h5 import open_h5
-    from latticeml.data.checksum import read_array
+    from latticeml.data.splits import read_split
 
     path, info = _existing_dataset(path, role, L.SCALAR_DATASET_KIND)
-    choices = [t for t in info.targets if t != "open_worms"]
+    choices = [t for t in info.targets if catalog.trainable(t)]
     if target not in choices:
         raise ParameterError("--target", f"one of {', '.join(sorted(choices))}", target,
                              f"{path} has no such target")
-    with open_h5(path) as f:  # every array read is checked against its SHA-256
-        y = np.asarray(read_array(f, path, f"{L.TARGETS}/{target}"), dtype=np.float64)
-        open_worms = np.asarray(read_array(f, path, f"{L.TARGETS}/open_worms"), dtype=np.int64)
-        mu = np.asarray(read_array(f, path, L.MU), dtype=np.float64)
-        rows = np.flatnonzero(np.isfinite(y))
-        if rows.size == 0:
-            raise ParameterError(role, "a dataset with configurations that define "
-                                 f"{target}", str(path), "every configuration holds open worms")
-        kl = read_array(f, path, L.KL, None if rows.size == y.size else rows)
+    split = read_split(path, target, rows="defined", role=role)  # digests checked
     real = torch.float32 if dtype == "float32" else torch.float64
     return ScalarSplit(path=path, sha256=sha256_file(path) if checksum else "",
-                       inputs=torch.from_numpy(np.ascontiguousarray(kl)).to(real),
-                       target=torch.from_numpy(np.ascontiguousarray(y[rows])).to(real),
-                       mu=mu[rows], open_worms=open_worms[rows], rows=rows,
+                       inputs=torch.from_numpy(np.ascontiguousarray(split.inputs)).to(real),
+                       target=torch.from_numpy(split.target).to(real),
+                       mu=split.param, open_worms=split.open_worms, rows=split.rows,
                        shape=tuple(int(s) for s in info.shape))
 
 
