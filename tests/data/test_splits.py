@@ -6,8 +6,12 @@ import h5py
 import numpy as np
 import pytest
 
-from latticeml.data import GaugeDatasetParams, ScalarDatasetParams, build_gauge_dataset
-from latticeml.data import build_scalar_dataset
+from latticeml.data import (
+    GaugeDatasetParams,
+    ScalarDatasetParams,
+    build_gauge_dataset,
+    build_scalar_dataset,
+)
 from latticeml.data.splits import read_split
 from latticeml.errors import FileFormatError, ParameterError
 from tests.data.test_datasets import _ensemble, _scalar_ensemble
