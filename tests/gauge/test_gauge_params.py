@@ -81,3 +81,29 @@ def test_chain_parameters_are_split_from_the_run_counts():
     chain = GaugeChain.from_params(p.chain)
     chain.sweep(p.n_therm + p.n_skip)
     assert np.array_equal(ens.links[0], chain.links)
+
+
+def test_schema_ensemble_keys_are_generation_options_of_the_same_type():
+    """The config's gauge ensemble keys spell GaugeParams options (flag names) and types."""
+    from pathlib import Path
+
+    import yaml
+
+    from latticeml.fields import cli_options
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2]
+                             / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]["gauge"]["properties"]["ensembles"]["items"]["properties"]
+    opts = {o.flag[2:].replace("-", "_"): o for o in cli_options(GaugeParams)}
+    json_type = {"int": "integer", "float": "number", "str": "string",
+                 "tuple[int, ...]": "array"}
+    per_ensemble = {"name", "betas", "splits"}  # one job per beta and split
+    for key, prop in props.items():
+        if key in per_ensemble:
+            continue
+        assert key in opts, f"gauge.ensembles[].{key} is no GaugeParams option"
+        assert prop["type"] == json_type[opts[key].type], key
+        if opts[key].choices and "enum" in prop:
+            assert set(prop["enum"]) <= set(opts[key].choices), key
+    backend = schema["properties"]["gauge"]["properties"]["backend"]
+    assert tuple(backend["enum"]) == opts["backend"].choices

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Collection
 
-from latticeml.cli._common import float_arg, int_arg
+from latticeml.cli._common import float_arg, int_arg, shape_arg
 from latticeml.fields import cli_options
 
 __all__ = ["UNSET", "add_options", "given_options"]
 
-_TYPES = {"int": int_arg, "float": float_arg, "str": str}
+_TYPES = {"int": int_arg, "int | None": int_arg, "float": float_arg, "str": str,
+          "tuple[int, ...]": shape_arg}
 
 
 class _Unset:
@@ -41,7 +42,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *,
     for opt in cli_options(cls):
         if opt.name in skip:
             continue
-        kwargs: dict = {"dest": opt.name, "metavar": opt.metavar}
+        metavar = opt.metavar or opt.flag[2:].upper().replace("-", "_")
+        kwargs: dict = {"dest": opt.name, "metavar": metavar}
         if opt.type == "bool":
             kwargs = {"dest": opt.name, "action": "store_true"}
         else:

@@ -19,16 +19,27 @@ random_su_n, haar_links, haar_gauge_transformation, gauge_transform
     ``latticeml.testing.random_links`` and ``random_gauge_transformation``).
 """
 
-from latticeml.gauge.chain import GaugeChain, auto_threads
-from latticeml.gauge.generate import GaugeEnsemble, generate_ensemble
-from latticeml.gauge.measure import plaquette, unitarity_violation
 from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, ChainParams, GaugeParams
-from latticeml.gauge.transform import (
-    gauge_transform,
-    haar_gauge_transformation,
-    haar_links,
-    random_su_n,
-)
+
+# numba is imported when one of these is first used, so that the parameters (and the command
+# line built from them) load without it
+_LAZY = {
+    "GaugeChain": "latticeml.gauge.chain", "auto_threads": "latticeml.gauge.chain",
+    "GaugeEnsemble": "latticeml.gauge.generate", "generate_ensemble": "latticeml.gauge.generate",
+    "plaquette": "latticeml.gauge.measure", "unitarity_violation": "latticeml.gauge.measure",
+    "gauge_transform": "latticeml.gauge.transform",
+    "haar_gauge_transformation": "latticeml.gauge.transform",
+    "haar_links": "latticeml.gauge.transform", "random_su_n": "latticeml.gauge.transform",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.gauge' has no attribute {name!r}")
+
 
 __all__ = [
     "ALGORITHMS",

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields
 
 from latticeml.checks import check_choice, check_float, check_int, check_memory, check_seed
-from latticeml.gauge._kernels.backend import BACKENDS
+from latticeml.fields import option
 from latticeml.lattice import validate_shape
 
 __all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "ChainParams", "GaugeParams"]
@@ -17,6 +17,8 @@ GROUPS = {"su2": 2, "su3": 3}
 ALGORITHMS = ("heatbath", "metropolis")
 #: Initial configurations: unit links or Haar-random links.
 STARTS = ("cold", "hot")
+#: Kernel backends (:mod:`latticeml.gauge._kernels.backend`).
+BACKENDS = ("auto", "simd", "scalar")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,17 +57,23 @@ class ChainParams:
         self-test passes (:mod:`latticeml.gauge._kernels.backend`).
     """
 
-    group: str
-    shape: tuple[int, ...]
-    beta: float
-    seed: int
-    algorithm: str = "heatbath"
-    n_overrelax: int = 4
-    metropolis_hits: int = 10
-    metropolis_step: float = 0.5
-    start: str = "cold"
-    threads: int | None = None
-    backend: str = "auto"
+    group: str = option(help="gauge group", choices=tuple(GROUPS))
+    shape: tuple[int, ...] = option(help="even extents, e.g. 8,8")
+    beta: float = option(help="inverse coupling beta = 2N/g^2")
+    seed: int = option(help="random seed (>= 0)")
+    algorithm: str = option("heatbath", "update of a sweep (heatbath: Kennedy-Pendleton / "
+                            "Cabibbo-Marinari)", choices=ALGORITHMS)
+    n_overrelax: int = option(4, "overrelaxation sweeps per heat-bath or Metropolis sweep",
+                              flag="--overrelax")
+    metropolis_hits: int = option(10, "Metropolis hits per link")
+    metropolis_step: float = option(0.5, "Metropolis proposal amplitude")
+    start: str = option("cold", "unit links (cold) or Haar-random links (hot)", choices=STARTS)
+    threads: int | None = option(None, "Numba threads (none: one per 1024 sites of a "
+                                 "checkerboard substep, at most all available; the output does "
+                                 "not depend on it)")
+    backend: str = option("auto", "gauge kernels: simd (hand-written SIMD), scalar (portable "
+                          "plain Numba: same algorithms and random streams, rounding differs) "
+                          "or auto (simd where its self-test passes)", choices=BACKENDS)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -121,9 +129,9 @@ class GaugeParams(ChainParams):
     The chain's own fields are those of :class:`ChainParams`.
     """
 
-    n_configs: int
-    n_therm: int
-    n_skip: int
+    n_configs: int = option(help="configurations to save")
+    n_therm: int = option(help="thermalization sweeps")
+    n_skip: int = option(help="sweeps between saved configurations")
 
     def validate(self) -> None:
         """Check every field and normalise types; refuse runs that do not fit in memory.

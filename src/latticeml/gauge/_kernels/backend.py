@@ -26,11 +26,9 @@ import numpy as np
 
 from latticeml._numba import jit
 from latticeml.gauge._kernels import scalar, simd
+from latticeml.gauge.params import BACKENDS  # declared with the generation parameters
 
 __all__ = ["BACKENDS", "primitives", "resolve_backend", "simd_self_test"]
-
-#: Accepted values of ``backend`` (``--backend``, config ``gauge: backend:``).
-BACKENDS = ("auto", "simd", "scalar")
 
 #: Largest difference accepted between SIMD and portable primitives (rounding only).
 SELF_TEST_TOL = 1e-12
