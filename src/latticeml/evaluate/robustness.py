@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from latticeml.testing import gauge_transform_links, haar_su_n
+from latticeml.gauge.transform_torch import gauge_transform_links, haar_su_n
 
 __all__ = ["relative_change", "haar_change", "alpha_change", "adversarial_change",
            "hermitian_traceless"]

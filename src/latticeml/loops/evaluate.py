@@ -150,7 +150,7 @@ def haar_links(batch: int, shape: tuple[int, ...], n: int, seed: int = 0) -> np.
     """Haar-random SU(N) links ``(batch, *shape, D, N, N)`` complex128, seeded."""
     import torch
 
-    from latticeml.testing import random_links
+    from latticeml.gauge.transform_torch import random_links
 
     g = torch.Generator().manual_seed(int(seed))
     return random_links(int(batch), tuple(shape), int(n), generator=g).numpy()
