@@ -200,3 +200,33 @@ def test_cli_draw(tmp_path, capsys):
     assert main(["loops", "draw", "aab", "--out", str(tmp_path / "x")]) == 2  # not closed
     capsys.readouterr()
     assert np.isfinite((tmp_path / "w.png").stat().st_size)
+
+
+def test_explain_reads_stage1_ensembles(tmp_path, capsys):
+    """The thermalised comparison reads the ensembles the model was trained on."""
+    from latticeml.data import save_gauge_ensemble
+    from latticeml.gauge import GaugeParams, generate_ensemble
+
+    files = []
+    for beta in (1.0, 3.0):
+        p = GaugeParams(group="su2", shape=(8, 8), beta=beta, n_configs=2, n_therm=20,
+                        n_skip=2, seed=int(beta), threads=1)
+        files.append(tmp_path / f"b{beta}.h5")
+        save_gauge_ensemble(files[-1], generate_ensemble(p))
+    assert main(["loops", "explain", str(SU2_W2X2), "--json", "--no-identities",
+                 "--configs", "2", "--ensembles", *map(str, files)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(d["target_residuals"]) == {"haar", "beta=1", "beta=3"}
+    for r in d["target_residuals"].values():
+        assert r["rms"] < 1e-3  # the trained model computes W_2x2 on its own data too
+    small = tmp_path / "small.h5"
+    save_gauge_ensemble(small, generate_ensemble(GaugeParams(
+        group="su2", shape=(2, 2), beta=1.0, n_configs=1, n_therm=1, n_skip=1, seed=1)))
+    su3 = tmp_path / "su3.h5"
+    save_gauge_ensemble(su3, generate_ensemble(GaugeParams(
+        group="su3", shape=(8, 8), beta=5.0, n_configs=1, n_therm=1, n_skip=1, seed=1)))
+    for bad, words in ((small, "wrap"), (su3, "SU(2)")):
+        assert main(["loops", "explain", str(SU2_W2X2), "--no-identities", "--configs", "1",
+                     "--ensembles", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "--ensembles" in err and words in err and err.count("\n") == 1

@@ -492,9 +492,11 @@ def search_figure(stem, label):
 LOOPS = config["loops"]
 
 
-def loops_betas(exp):
-    """The couplings of an explained experiment's training ensemble."""
-    return " ".join(str(b) for b in GAUGE[EXPERIMENTS[exp]["ensemble"]]["betas"])
+def loops_ensembles(exp):
+    """The stage-1 files of an explained experiment's training ensemble, one per coupling:
+    its thermalised configurations, read rather than generated again."""
+    name = EXPERIMENTS[exp]["ensemble"]
+    return [gauge_ensemble_path(name, beta, "train") for beta in GAUGE[name]["betas"]]
 
 
 def loops_targets():

@@ -4,7 +4,8 @@
 
 rule loops_explain:
     input:
-        lambda w: model_targets(w.exp),
+        models=lambda w: model_targets(w.exp),
+        ensembles=lambda w: loops_ensembles(w.exp),
     output:
         summary=f"{RESULTS}/loops/{{exp}}/{{exp}}_summary.json",
         table=f"{RESULTS}/loops/{{exp}}/{{exp}}_expansion.csv",
@@ -27,10 +28,10 @@ rule loops_explain:
         runtime=30,
     params:
         out=lambda w: f"{RESULTS}/loops/{w.exp}",
-        betas=lambda w: loops_betas(w.exp),
         configs=LOOPS["configs"],
         top=LOOPS["top"],
     shell:
-        f"{LATTICEML} loops explain {{input:q}} --out-dir {{params.out:q}} --name {{wildcards.exp}}"
-        " --beta {params.betas} --configs {params.configs} --top {params.top} --force"
+        f"{LATTICEML} loops explain {{input.models:q}} --out-dir {{params.out:q}}"
+        " --name {wildcards.exp} --ensembles {input.ensembles:q} --configs {params.configs}"
+        " --top {params.top} --force"
         " > {log:q} 2>&1"

@@ -114,6 +114,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--beta", type=float, nargs="+", default=(), metavar="B",
                     help="also compare with the target on heat-bath configurations at these "
                     "couplings (e.g. the training range)")
+    ex.add_argument("--ensembles", nargs="+", default=(), metavar="E.h5",
+                    help="also compare with the target on the first --configs configurations "
+                    "of these stage-1 gauge ensembles (e.g. the training ensemble's files)")
     ex.add_argument("--no-identities", action="store_true",
                     help="skip the rewriting modulo trace identities")
     ex.add_argument("--max-terms", type=int_arg, default=3000, metavar="M",
@@ -304,7 +307,8 @@ def _explain(args: argparse.Namespace) -> int:
     outputs = _check_explain_args(args)
     try:
         rep = explain_model_file(args.model, n_configs=args.configs, seed=args.seed,
-                                 betas=tuple(args.beta), identities=not args.no_identities,
+                                 betas=tuple(args.beta), ensembles=tuple(args.ensembles),
+                                 identities=not args.no_identities,
                                  max_terms=args.max_terms, top=args.top)
         summary = rep.summary(args.top)
         if args.json:

@@ -125,10 +125,31 @@ def verify_expansion(table: pd.DataFrame, model, links) -> float:
     return relative_residual(y, network_output(model, links))
 
 
+def _ensemble_links(paths: tuple[str, ...], n_colors: int, shape: tuple[int, ...],
+                    n_configs: int):
+    """Yield ``("beta=<b>", links)`` of stage-1 files, checked against the expansion's needs."""
+    from latticeml.data import read_gauge_ensemble
+
+    for path in paths:
+        arrays, attrs = read_gauge_ensemble(path)  # digests and SU(N) checked
+        links = arrays["links"][:n_configs]
+        got = tuple(int(s) for s in attrs["shape"])
+        if int(attrs["n_colors"]) != n_colors or len(got) != len(shape):
+            raise ParameterError("--ensembles", f"SU({n_colors}) ensembles in {len(shape)}D "
+                                 "like the model", f"{path}: SU({attrs['n_colors']}), "
+                                 f"{len(got)}D")
+        if min(got) < min(shape):
+            raise ParameterError("--ensembles", f"lattices of at least {min(shape)} sites per "
+                                 "direction (no loop of the expansion may wrap around)",
+                                 f"{path}: {'x'.join(map(str, got))}")
+        yield f"beta={float(attrs['beta']):g}", links
+
+
 def explain_model_file(path: str | os.PathLike, *, n_configs: int = 4, seed: int = 0,
                        betas: tuple[float, ...] = (), identities: bool = True,
                        max_terms: int = DEFAULT_MAX_TERMS, top: int = 10,
-                       max_pairs: int = Wt.DEFAULT_MAX_PAIRS) -> ExplainReport:
+                       max_pairs: int = Wt.DEFAULT_MAX_PAIRS,
+                       ensembles: tuple[str, ...] = ()) -> ExplainReport:
     """Expand, verify and explain a trained L-CNN model file.
 
     Parameters
@@ -141,7 +162,13 @@ def explain_model_file(path: str | os.PathLike, *, n_configs: int = 4, seed: int
         Seed of those configurations and of the identity samples (>= 0).
     betas : tuple of float
         Also compare with the target on ``n_configs`` heat-bath configurations at these
-        couplings (SU(2)/SU(3), 200 thermalisation sweeps, 10 between configurations).
+        couplings (SU(2)/SU(3), 200 thermalisation sweeps, 10 between configurations),
+        generated here; prefer ``ensembles``.
+    ensembles : tuple of str
+        Stage-1 gauge ensemble files (``latticeml gauge generate``, e.g. the training
+        ensemble's, one per coupling): the target is also compared on their first
+        ``n_configs`` configurations, one residual per file under ``beta=<its beta>``. Their
+        group must be the model's and their lattice at least as large as the expansion's.
     identities : bool
         Run :func:`~latticeml.loops.explain.reduce_by_identities`.
     max_terms : int
@@ -194,7 +221,9 @@ def explain_model_file(path: str | os.PathLike, *, n_configs: int = 4, seed: int
         for b in betas:
             therm = sample_links(n, shape, int(n_configs), int(seed), beta=float(b))
             residuals[f"beta={float(b):g}"] = target_residual(table, target_word, therm)
-        if betas:
+        for label, therm in _ensemble_links(ensembles, n, shape, int(n_configs)):
+            residuals[label] = target_residual(table, target_word, therm)
+        if betas or ensembles:
             timings["thermalised"] = time.perf_counter() - t0
     explanation, skipped = None, ""
     if identities:
