@@ -320,6 +320,11 @@ def test_cli_evaluate_and_summarize_scalar(models, scalar_data, tmp_path, capsys
                  "--train-set", str(scalar_data["train"]), "--out", str(tmp_path / "x.csv")])
     assert code != 0 and not (tmp_path / "x.csv").exists()
     assert "--train-set" in capsys.readouterr().err
+    code = main(["evaluate", "--models", str(models["eq"]), "--test", str(scalar_data["test"]),
+                 "--gauge-configs", "2", "--alphas", "0.1", "--out", str(tmp_path / "x.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--gauge-configs" in err and "--alphas" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.csv").exists()
 
 
 # ---- the committed study-scale models ------------------------------------------------------

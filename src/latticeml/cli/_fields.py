@@ -10,8 +10,19 @@ from latticeml.fields import cli_options
 
 __all__ = ["UNSET", "add_options", "given_options"]
 
+def _floats(text: str) -> tuple[float, ...]:
+    """Argparse type of a comma-separated list of numbers."""
+    try:
+        return tuple(float_arg(v) for v in text.split(",") if v.strip())
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers like 0.01,0.1,1, got {text!r}") from None
+
+
 _TYPES = {"int": int_arg, "int | None": int_arg, "float": float_arg, "str": str,
-          "tuple[int, ...]": shape_arg}
+          "tuple[int, ...]": shape_arg, "tuple[float, ...]": _floats}
+#: Types given as several words after the flag.
+_LISTS = {"tuple[str, ...]": str}
 
 
 class _Unset:
@@ -46,6 +57,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *,
         kwargs: dict = {"dest": opt.name, "metavar": metavar}
         if opt.type == "bool":
             kwargs = {"dest": opt.name, "action": "store_true"}
+        elif opt.type in _LISTS:
+            kwargs["type"] = _LISTS[opt.type]
+            kwargs["nargs"] = "+" if opt.required else "*"
         else:
             kwargs["type"] = _TYPES.get(opt.type, str)
         text = opt.help
@@ -56,7 +70,10 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *,
         else:
             kwargs["default"] = UNSET if opt.name in detect else opt.default
             if opt.type != "bool":
-                shown = "none" if opt.default in ("", None) else opt.default
+                shown = opt.default
+                if isinstance(shown, tuple):
+                    shown = ",".join(map(str, shown))
+                shown = "none" if shown in ("", None) else shown
                 text = f"{text} (default {shown})" if text else f"default {shown}"
         parser.add_argument(opt.flag, help=text, **kwargs)
 

@@ -6,17 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import float_arg, int_arg
+from latticeml.cli._common import float_arg
 
 __all__ = ["register"]
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers like 0.01,0.1,1, got {text!r}") from None
+class _Every:
+    """Every field: detect which flags were given (defaults come from the dataclasses)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+_EVERY = _Every()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,10 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "false-negative rates and confusion counts per number of open worms; the gauge-only "
         "options do not apply to them.",
     )
-    p.add_argument("--models", nargs="+", required=True, metavar="model.pt")
-    p.add_argument("--test", nargs="+", required=True, metavar="F.h5", help="test datasets")
-    p.add_argument("--train-set", default="", metavar="F.h5",
-                   help="the models' training set (fits the conditional-mean predictor)")
+    from latticeml.cli._fields import add_options
+    from latticeml.evaluate.params import EvaluateParams
+
+    # the evaluation's parameters are declared once, on EvaluateParams; scalar test sets take
+    # the ones that apply to them, with ScalarEvaluateParams' defaults when not given
+    add_options(p, EvaluateParams, detect=_EVERY)
     p.add_argument("--out", required=True, metavar="F.csv", help="metrics table")
     p.add_argument("--predictions", default="", metavar="F.csv",
                    help="also write per-configuration lattice averages")
@@ -48,33 +52,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--failure-ratio", type=float_arg, default=0.5,
                    help="a replica fails when its per-site MSE is at least this fraction of "
                    "the conditional-mean predictor's (default 0.5)")
-    p.add_argument("--batch-size", type=int_arg, default=32, help="default 32")
-    p.add_argument("--gauge-configs", type=int_arg, default=8,
-                   help="configurations of the robustness tests (default 8; 0 = none)")
-    p.add_argument("--gauge-on", nargs="*", default=(), metavar="LABEL",
-                   help="test-set labels (directory names) with robustness tests "
-                   "(default: the first test set)")
-    p.add_argument("--alphas", type=_floats, default=(1e-3, 1e-2, 1e-1, 1.0),
-                   help="sizes of exp(i alpha chi) (default 0.001,0.01,0.1,1)")
-    p.add_argument("--adversarial-steps", type=int_arg, default=50,
-                   help="AdamW steps of the adversarial search (default 50; 0 = none)")
-    p.add_argument("--adversarial-lr", type=float_arg, default=0.05, help="default 0.05")
-    p.add_argument("--seed", type=int_arg, default=0, help="seed of the transformations")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="auto (default), cpu or cuda")
-    p.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_evaluate)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from latticeml.cli._fields import UNSET, given_options
     from latticeml.data.atomic import check_output_path
     from latticeml.errors import ParameterError
     from latticeml.evaluate import EvaluateParams, evaluate, summarize
 
+    for name in ("models", "test_sets"):  # required: argparse says so if missing
+        if getattr(args, name) is UNSET:
+            setattr(args, name, ())
+    if args.train_set is UNSET:
+        args.train_set = ""
     outs = [o for o in (args.out, args.predictions, args.summary) if o]
-    inputs = {Path(p).resolve() for p in (*args.models, *args.test, args.train_set) if p}
+    inputs = {Path(p).resolve() for p in (*args.models, *args.test_sets, args.train_set) if p}
     for o in outs:
         check_output_path(o, force=args.force)
         if Path(o).resolve() in inputs:
@@ -85,34 +80,34 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise ParameterError("--failure-ratio", "a number in (0, 1]", args.failure_ratio)
     from latticeml.train.data import dataset_kind
 
-    kinds = {dataset_kind(p, "--test") for p in args.test}
+    kinds = {dataset_kind(p, "--test") for p in args.test_sets}
     if len(kinds) > 1:
         raise ParameterError("--test", "test sets of one kind (gauge or scalar)", sorted(kinds))
     if kinds == {"scalar"}:
         return _evaluate_scalar(args)
-    params = EvaluateParams(
-        models=tuple(args.models), test_sets=tuple(args.test), train_set=args.train_set,
-        batch_size=args.batch_size, gauge_configs=args.gauge_configs,
-        gauge_sets=tuple(args.gauge_on), alphas=args.alphas,
-        adversarial_steps=args.adversarial_steps, adversarial_lr=args.adversarial_lr,
-        seed=args.seed, device=args.device, threads=args.threads,
-    )
+    params = EvaluateParams(**given_options(args, EvaluateParams))
     table, preds = evaluate(params, progress=not args.no_progress)
     summary = summarize(table, failure_ratio=args.failure_ratio) if args.summary else None
     return _write_outputs(args, table, preds, summary)
 
 
 def _evaluate_scalar(args: argparse.Namespace) -> int:
+    from latticeml.cli._fields import given_options
     from latticeml.errors import ParameterError
     from latticeml.evaluate import ScalarEvaluateParams, evaluate_scalar, summarize_scalar
+    from latticeml.evaluate.params import EvaluateParams
+    from latticeml.fields import cli_options
 
-    if args.train_set:
-        raise ParameterError("--train-set", "no training set for scalar test sets (the "
-                             "normalised MSE uses the variance at fixed mu of the test set)",
-                             args.train_set)
-    params = ScalarEvaluateParams(models=tuple(args.models), test_sets=tuple(args.test),
-                                  batch_size=args.batch_size, device=args.device,
-                                  threads=args.threads)
+    given = given_options(args, EvaluateParams)
+    shared = {"models", "test_sets", "batch_size", "device", "threads"}
+    gauge_only = sorted(set(given) - shared - ({"train_set"} if not given.get("train_set")
+                                               else set()))
+    if gauge_only:
+        flags = {o.name: o.flag for o in cli_options(EvaluateParams)}
+        raise ParameterError(
+            ", ".join(flags[k] for k in gauge_only), "no gauge-only option for scalar test sets",
+            "given", "the conditional mean and the gauge robustness tests need gauge data")
+    params = ScalarEvaluateParams(**{k: v for k, v in given.items() if k in shared})
     table, preds = evaluate_scalar(params, progress=not args.no_progress)
     summary = (summarize_scalar(table, failure_ratio=args.failure_ratio) if args.summary
                else None)

@@ -16,35 +16,33 @@ Scalar-field models (EQ / ST / FL regressors, flux-violation detectors)::
     summary = summarize_scalar(table)
 """
 
-from latticeml.evaluate.metrics import METRICS, ConditionalMean, compute_metrics, metric_table
-from latticeml.evaluate.report import markdown_table
-from latticeml.evaluate.robustness import (
-    adversarial_change,
-    alpha_change,
-    haar_change,
-    hermitian_traceless,
-    relative_change,
-)
-from latticeml.evaluate.run import (
-    EVAL_COLUMNS,
-    PRED_COLUMNS,
-    EvaluateParams,
-    evaluate,
-    family_of,
-    write_csv,
-)
-from latticeml.evaluate.scalar import (
-    SCALAR_EVAL_COLUMNS,
-    SCALAR_PRED_COLUMNS,
-    ScalarEvaluateParams,
-    evaluate_scalar,
-)
-from latticeml.evaluate.scalar_summary import (
-    SCALAR_SUMMARY_COLUMNS,
-    scalar_markdown,
-    summarize_scalar,
-)
-from latticeml.evaluate.summary import SUMMARY_COLUMNS, failures, summarize
+from latticeml.evaluate.params import EvaluateParams
+
+# torch is imported when one of these is first used, so that the parameters (and the command
+# line built from them) load without it
+_LAZY = {
+    **dict.fromkeys(("METRICS", "ConditionalMean", "compute_metrics", "metric_table"),
+                    "latticeml.evaluate.metrics"),
+    "markdown_table": "latticeml.evaluate.report",
+    **dict.fromkeys(("adversarial_change", "alpha_change", "haar_change",
+                     "hermitian_traceless", "relative_change"), "latticeml.evaluate.robustness"),
+    **dict.fromkeys(("EVAL_COLUMNS", "PRED_COLUMNS", "evaluate", "family_of", "write_csv"),
+                    "latticeml.evaluate.run"),
+    **dict.fromkeys(("SCALAR_EVAL_COLUMNS", "SCALAR_PRED_COLUMNS", "ScalarEvaluateParams",
+                     "evaluate_scalar"), "latticeml.evaluate.scalar"),
+    **dict.fromkeys(("SCALAR_SUMMARY_COLUMNS", "scalar_markdown", "summarize_scalar"),
+                    "latticeml.evaluate.scalar_summary"),
+    **dict.fromkeys(("SUMMARY_COLUMNS", "failures", "summarize"), "latticeml.evaluate.summary"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.evaluate' has no attribute {name!r}")
+
 
 __all__ = [
     "EVAL_COLUMNS",

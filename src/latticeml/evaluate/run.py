@@ -8,11 +8,9 @@ of the models is evaluated beside them as family ``conditional mean``.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +20,13 @@ from tqdm.auto import tqdm
 
 from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
-from latticeml.checks import check_int_fields
 from latticeml.data import layout as L
 from latticeml.data.provenance import sha256_file
 from latticeml.data.readers import GaugeDataset, dataset_info
 from latticeml.data.splits import read_split
 from latticeml.errors import ParameterError
 from latticeml.evaluate.metrics import ConditionalMean, metric_table
+from latticeml.evaluate.params import EvaluateParams
 from latticeml.evaluate.robustness import adversarial_change, alpha_change, haar_change
 from latticeml.nn.modelfile import load_model
 from latticeml.train.fit import resolve_device, torch_threads
@@ -42,84 +40,6 @@ EVAL_COLUMNS = ("experiment", "family", "arch", "replica", "model", "n_params", 
 PRED_COLUMNS = ("experiment", "family", "arch", "replica", "target", "test_set", "shape", "L",
                 "sample", "beta", "true_mean", "pred_mean")
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
-
-
-@dataclass(frozen=True)
-class EvaluateParams:
-    """One evaluation.
-
-    Attributes
-    ----------
-    models : tuple of str
-        Model files (``model.pt``).
-    test_sets : tuple of str
-        Gauge dataset files.
-    train_set : str
-        The models' training set (fits the conditional-mean predictor); empty: skip it.
-    batch_size : int
-        Configurations per forward pass (any test-set size works).
-    gauge_configs : int
-        Configurations of the robustness tests (0: none).
-    gauge_sets : tuple of str
-        Labels of the test sets that get robustness tests (default: the first one).
-    alphas : tuple of float
-        Sizes of ``exp(i alpha chi)``.
-    adversarial_steps : int
-        AdamW steps of the adversarial search (0: none).
-    adversarial_lr : float
-        Its learning rate.
-    seed : int
-        Seed of the random transformations.
-    device : str
-        ``auto``, ``cpu`` or ``cuda``.
-    threads : int
-        Torch CPU threads (0: torch's default).
-    """
-
-    models: tuple[str, ...]
-    test_sets: tuple[str, ...]
-    train_set: str = ""
-    batch_size: int = 32
-    gauge_configs: int = 8
-    gauge_sets: tuple[str, ...] = ()
-    alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0)
-    adversarial_steps: int = 50
-    adversarial_lr: float = 0.05
-    seed: int = 0
-    device: str = "auto"
-    threads: int = 0
-
-    def __post_init__(self) -> None:
-        check_model_and_test_files(self.models, self.test_sets)
-        check_int_fields(self, {"batch_size": 1, "gauge_configs": 0, "adversarial_steps": 0,
-                                "seed": 0, "threads": 0})
-        if not all(math.isfinite(a) and a >= 0 for a in self.alphas):
-            raise ParameterError("--alphas", "finite numbers >= 0", self.alphas)
-        if not (math.isfinite(self.adversarial_lr) and self.adversarial_lr > 0):
-            raise ParameterError("--adversarial-lr", "a positive number", self.adversarial_lr)
-
-
-def check_model_and_test_files(models: tuple[str, ...], test_sets: tuple[str, ...]) -> None:
-    """Check the file lists of an evaluation: at least one test set, distinct model files.
-
-    Parameters
-    ----------
-    models : tuple of str
-        Model files (``--models``).
-    test_sets : tuple of str
-        Test dataset files (``--test``).
-
-    Raises
-    ------
-    ParameterError
-        If a list is empty or two model paths name the same file.
-    """
-    if not models:
-        raise ParameterError("--models", "at least one model file", "none")
-    if not test_sets:
-        raise ParameterError("--test", "at least one test dataset", "none")
-    if len({Path(p).resolve() for p in models}) != len(models):
-        raise ParameterError("--models", "distinct model files", models)
 
 
 #: ``L-CNN`` for gauge-equivariant models, ``CNN`` for the baselines (the catalogue's family).

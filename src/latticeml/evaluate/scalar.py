@@ -64,11 +64,8 @@ from latticeml.data import layout as L
 from latticeml.data.readers import dataset_info
 from latticeml.data.splits import read_split
 from latticeml.errors import ParameterError
-from latticeml.evaluate.run import (
-    check_model_and_test_files,
-    evaluation_bar,
-    label_test_sets,
-)
+from latticeml.evaluate.params import check_model_and_test_files
+from latticeml.evaluate.run import evaluation_bar, label_test_sets
 from latticeml.observables.autocorr import gamma_analysis
 from latticeml.scalar.controls import CONTROL_SEED, FluxControls, flux_controls
 from latticeml.scalar.flux import divergence
