@@ -20,7 +20,8 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 _TYPES = {"int": int_arg, "int | None": int_arg, "float": float_arg, "str": str,
-          "tuple[int, ...]": shape_arg, "tuple[float, ...]": _floats}
+          "tuple[int, ...]": shape_arg, "tuple[int, int]": shape_arg,
+          "tuple[float, ...]": _floats}
 #: Types given as several words after the flag.
 _LISTS = {"tuple[str, ...]": str}
 

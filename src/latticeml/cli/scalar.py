@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from latticeml.cli._common import add_output_args, int_arg, shape_arg
+from latticeml.cli._common import add_output_args
 
 __all__ = ["register"]
 
@@ -24,35 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "With --open-worms M > 0 the file is a balanced flux-violation ensemble: half of "
         "the configurations (label 1) contain M open worms.",
     )
-    g.add_argument(
-        "--shape",
-        required=True,
-        type=shape_arg,
-        help="N_t,N_x (extents >= 2; odd allowed), e.g. 60,4",
-    )
-    g.add_argument("--mu", required=True, type=float, help="chemical potential")
-    g.add_argument("--eta", required=True, type=float, help="eta = 2D + m^2 (e.g. 4.01)")
-    g.add_argument("--lam", required=True, type=float, help="quartic coupling lambda >= 0")
-    g.add_argument("--n-configs", required=True, type=int_arg, help="configurations to save")
-    g.add_argument("--n-therm", required=True, type=int_arg, help="thermalization sweeps")
-    g.add_argument("--n-skip", required=True, type=int_arg, help="sweeps between saved configs")
-    g.add_argument(
-        "--n-worms",
-        type=int_arg,
-        default=None,
-        help="worms per sweep (default: automatic, fixed after the first half of the "
-        "thermalization at ~3 worm steps per site and sweep)",
-    )
-    g.add_argument("--seed", required=True, type=int_arg, help="random seed (>= 0)")
-    g.add_argument(
-        "--open-worms",
-        type=int_arg,
-        default=0,
-        help="open worms per violated configuration (default 0: plain ensemble)",
-    )
-    g.add_argument(
-        "--f-max", type=int_arg, default=None, help="largest tabulated f of W(f) (default 1024)"
-    )
+    from latticeml.cli._fields import add_options
+    from latticeml.scalar.params import ScalarParams
+
+    # every parameter is declared once, on ScalarParams (latticeml.fields.option)
+    add_options(g, ScalarParams)
     add_output_args(g)
     g.set_defaults(func=_generate)
 
@@ -62,22 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from latticeml.cli._fields import given_options
     from latticeml.data import check_output_path, save_scalar_ensemble
-    from latticeml.scalar import DEFAULT_F_MAX, ScalarParams, generate_scalar_ensemble
+    from latticeml.scalar import ScalarParams, generate_scalar_ensemble
 
-    params = ScalarParams(
-        shape=args.shape,
-        mu=args.mu,
-        eta=args.eta,
-        lam=args.lam,
-        n_configs=args.n_configs,
-        n_therm=args.n_therm,
-        n_skip=args.n_skip,
-        seed=args.seed,
-        n_worms=args.n_worms,
-        open_worms=args.open_worms,
-        f_max=DEFAULT_F_MAX if args.f_max is None else args.f_max,
-    )
+    params = ScalarParams(**given_options(args, ScalarParams))
     check_output_path(args.out, force=args.force)
     ens = generate_scalar_ensemble(params, progress=not args.no_progress)
     save_scalar_ensemble(args.out, ens, force=args.force)

@@ -15,25 +15,28 @@ divergence, slice_flux, n_defects, check_flux, FluxCheck, balanced_labels
     Flux conservation checks and flux-violation labels (:mod:`latticeml.scalar.flux`).
 """
 
-from latticeml.scalar.chain import (
-    AUTO_STEPS_PER_SITE,
-    LOG_K,
-    OPEN_WORM_MIN_STEPS,
-    P_CLOSE,
-    ScalarChain,
-    default_n_worms,
-)
-from latticeml.scalar.flux import (
-    FluxCheck,
-    balanced_labels,
-    check_flux,
-    divergence,
-    n_defects,
-    slice_flux,
-)
-from latticeml.scalar.generate import AUTO_MIN_SWEEPS, ScalarEnsemble, generate_scalar_ensemble
 from latticeml.scalar.params import ScalarParams
 from latticeml.scalar.weights import DEFAULT_F_MAX, WeightTable, log_w_quadrature, weight_table
+
+# numba is imported when one of these is first used, so that the parameters (and the command
+# line built from them) load without it
+_LAZY = {
+    **dict.fromkeys(("AUTO_STEPS_PER_SITE", "LOG_K", "OPEN_WORM_MIN_STEPS", "P_CLOSE",
+                     "ScalarChain", "default_n_worms"), "latticeml.scalar.chain"),
+    **dict.fromkeys(("FluxCheck", "balanced_labels", "check_flux", "divergence", "n_defects",
+                     "slice_flux"), "latticeml.scalar.flux"),
+    **dict.fromkeys(("AUTO_MIN_SWEEPS", "ScalarEnsemble", "generate_scalar_ensemble"),
+                    "latticeml.scalar.generate"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.scalar' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_F_MAX",

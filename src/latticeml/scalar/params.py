@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from latticeml.checks import check_float, check_int, check_seed
 from latticeml.errors import ParameterError
+from latticeml.fields import option
 from latticeml.lattice import validate_shape
 from latticeml.scalar.weights import DEFAULT_F_MAX, MAX_F_MAX
 
@@ -47,17 +48,19 @@ class ScalarParams:
         Largest tabulated ``f`` of ``W(f)`` (``--f-max``).
     """
 
-    shape: tuple[int, int]
-    mu: float
-    eta: float
-    lam: float
-    n_configs: int
-    n_therm: int
-    n_skip: int
-    seed: int
-    n_worms: int | None = None
-    open_worms: int = 0
-    f_max: int = DEFAULT_F_MAX
+    shape: tuple[int, int] = option(help="N_t,N_x (extents >= 2; odd allowed), e.g. 60,4")
+    mu: float = option(help="chemical potential")
+    eta: float = option(help="eta = 2D + m^2 (e.g. 4.01)")
+    lam: float = option(help="quartic coupling lambda >= 0")
+    n_configs: int = option(help="configurations to save")
+    n_therm: int = option(help="thermalization sweeps")
+    n_skip: int = option(help="sweeps between saved configurations")
+    seed: int = option(help="random seed (>= 0)")
+    n_worms: int | None = option(None, "worms per sweep (none: automatic, fixed after the first "
+                                 "half of the thermalization at ~3 worm steps per site and "
+                                 "sweep)")
+    open_worms: int = option(0, "open worms per violated configuration (0: plain ensemble)")
+    f_max: int = option(DEFAULT_F_MAX, "largest tabulated f of W(f)")
 
     def __post_init__(self) -> None:
         shape = validate_shape(self.shape, dims=(2, 2), even=False, min_extent=2, name="--shape")
