@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_kinds_are_the_classes_of_build_model():
+    import torch
+
     assert set(model_catalog.MODEL_KINDS) == set(MODEL_KINDS)
+    for kind, m in model_catalog.MODEL_KINDS.items():  # the class each entry names
+        assert issubclass(MODEL_KINDS[kind], torch.nn.Module)
+        assert f"{MODEL_KINDS[kind].__module__}:{MODEL_KINDS[kind].__name__}" == m.impl
     with pytest.raises(ParameterError, match="model.kind"):
         build_model({"kind": "nope"})
     # the field of a kind is the field its class reads: gauge kinds take a group

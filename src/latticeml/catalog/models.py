@@ -2,8 +2,9 @@
 
 A model spec (the ``build_model`` mapping, or a preset name) has a ``kind``; the kind decides
 the field the model reads, the family it is listed under in tables and figures, and what the
-tools downstream may do with it (explain it as Wilson loops, draw its feature maps). The
-classes live in :mod:`latticeml.nn.build`; a test keeps the two lists equal.
+tools downstream may do with it (explain it as Wilson loops, draw its feature maps), and the
+class ``build_model`` (:mod:`latticeml.nn.build`) constructs: a new model family is its module
+and one entry here.
 
 Pure Python (no numpy, no torch): the Snakemake workflow imports it.
 """
@@ -35,24 +36,31 @@ class ModelKind:
     per_config : bool
         A scalar model that regresses one value per configuration (``complete_spec`` fills
         in ``out_features``).
+    impl : str
+        ``"module:Class"`` of the ``torch.nn.Module`` that ``build_model`` constructs.
     """
 
     kind: str
     field: str
     family: str
+    impl: str
     explainable: bool = False
     feature_maps: bool = False
     per_config: bool = False
 
 
 MODEL_KINDS: dict[str, ModelKind] = {m.kind: m for m in (
-    ModelKind("lcnn", "gauge", "L-CNN", explainable=True),
-    ModelKind("gauge_net", "gauge", "L-CNN", explainable=True),
-    ModelKind("cnn", "gauge", "CNN"),
-    ModelKind("eq", "scalar", "EQ", feature_maps=True, per_config=True),
-    ModelKind("st", "scalar", "ST", feature_maps=True, per_config=True),
-    ModelKind("fl", "scalar", "FL", per_config=True),
-    ModelKind("flux", "scalar", "EQ-max", feature_maps=True),
+    ModelKind("lcnn", "gauge", "L-CNN", "latticeml.nn.models:LCNN", explainable=True),
+    ModelKind("gauge_net", "gauge", "L-CNN", "latticeml.nn.gauge_net:GaugeNet",
+              explainable=True),
+    ModelKind("cnn", "gauge", "CNN", "latticeml.nn.baselines:BaselineCNN"),
+    ModelKind("eq", "scalar", "EQ", "latticeml.nn.scalar_cnn:EQ", feature_maps=True,
+              per_config=True),
+    ModelKind("st", "scalar", "ST", "latticeml.nn.scalar_cnn:ST", feature_maps=True,
+              per_config=True),
+    ModelKind("fl", "scalar", "FL", "latticeml.nn.scalar_cnn:FL", per_config=True),
+    ModelKind("flux", "scalar", "EQ-max", "latticeml.nn.scalar_cnn:FluxClassifier",
+              feature_maps=True),
 )}
 
 

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from collections.abc import Mapping
@@ -33,17 +34,18 @@ from torch import nn
 
 from latticeml.catalog import models as model_catalog
 from latticeml.errors import ParameterError
-from latticeml.nn.baselines import BaselineCNN
-from latticeml.nn.gauge_net import GaugeNet
-from latticeml.nn.models import LCNN
 from latticeml.nn.presets import preset_spec
-from latticeml.nn.scalar_cnn import EQ, FL, ST, FluxClassifier
 
 __all__ = ["MODEL_KINDS", "build_model", "parse_group"]
 
+def _class(impl: str) -> type[nn.Module]:
+    module, name = impl.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+#: Model kind -> class, from the catalogue (:mod:`latticeml.catalog.models`).
 MODEL_KINDS: dict[str, type[nn.Module]] = {
-    "lcnn": LCNN, "gauge_net": GaugeNet, "cnn": BaselineCNN, "eq": EQ, "st": ST, "fl": FL,
-    "flux": FluxClassifier,
+    kind: _class(m.impl) for kind, m in model_catalog.MODEL_KINDS.items()
 }
 _GAUGE_KINDS = model_catalog.kinds("gauge")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64,
