@@ -115,7 +115,9 @@ def _package_all(init: Path) -> list[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    dicts[target.id] = [ast.literal_eval(k) for k in node.value.keys]
+                    # (a ``**mapping`` entry has no key: its names are listed elsewhere)
+                    dicts[target.id] = [ast.literal_eval(k) for k in node.value.keys
+                                        if k is not None]
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
