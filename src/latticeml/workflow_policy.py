@@ -1,5 +1,7 @@
 """Decisions the Snakemake rules delegate to the package: job threads, model preset names.
 
+The thread policy is declared in :mod:`latticeml.catalog.policy` and re-exported here.
+
 The rule files (``workflow/rules/*.smk``) hold target lists, seeds and paths; policies live
 here. This module imports neither numpy, torch nor numba, so that Snakemake parses the
 workflow quickly and in its own environment (``--sdm conda`` included).
@@ -8,29 +10,12 @@ workflow quickly and in its own environment (``--sdm conda`` included).
 from __future__ import annotations
 
 import importlib.util
-import math
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
+from latticeml.catalog.policy import MIN_SITES_PER_THREAD, gauge_job_threads
+
 __all__ = ["MIN_SITES_PER_THREAD", "gauge_job_threads", "preset_names"]
-
-#: Sites per checkerboard substep below which a second thread costs more than it saves: the
-#: gauge generator's own default (``latticeml.gauge.chain.MIN_SITES_PER_THREAD``; a test keeps
-#: the two equal, since this module must not import numba).
-MIN_SITES_PER_THREAD = 1024
-
-
-def gauge_job_threads(shape: Sequence[int], max_threads: int) -> int:
-    """Threads of a gauge generation job.
-
-    At most ``max_threads`` (the config's ``threads``) and one per :data:`MIN_SITES_PER_THREAD`
-    sites of a checkerboard substep (half the lattice), at least one, so that small lattices do
-    not hold cores they would leave idle. The ensemble does not depend on the choice.
-    """
-    sites = math.prod(int(s) for s in shape)
-    return max(1, min(int(max_threads), sites // 2 // MIN_SITES_PER_THREAD))
-
 
 def preset_names() -> tuple[str, ...]:
     """Names of the model presets (:data:`latticeml.nn.presets.PRESETS`), without torch.

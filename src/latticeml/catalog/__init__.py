@@ -1,4 +1,5 @@
-"""Light facts every layer reads instead of copying: targets, model kinds, figure stems.
+"""Light facts every layer reads instead of copying: targets, model kinds, figure stems, the
+thread policy.
 
 Pure Python: importable by the Snakemake workflow without numpy, torch or numba.
 """

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from latticeml._numba import threads as numba_threads
+from latticeml.catalog.policy import MIN_SITES_PER_THREAD, gauge_threads
 from latticeml.checks import check_choice
 from latticeml.errors import ParameterError
 from latticeml.gauge import _kernels
@@ -23,11 +24,6 @@ from latticeml.lattice import neighbour_table, parity
 
 __all__ = ["MIN_SITES_PER_THREAD", "auto_threads", "GaugeChain"]
 
-#: Sites per checkerboard substep below which a second thread costs more than it saves
-#: (thread start and barrier per substep; measured: 8^4 and 64^2 gain ~1.7x, 8x8 loses).
-MIN_SITES_PER_THREAD = 1024
-
-
 def auto_threads(n_sites: int) -> int:
     """Default number of Numba threads for a lattice of ``n_sites`` sites.
 
@@ -36,7 +32,7 @@ def auto_threads(n_sites: int) -> int:
     """
     import numba
 
-    return max(1, min(numba.config.NUMBA_NUM_THREADS, (n_sites // 2) // MIN_SITES_PER_THREAD))
+    return gauge_threads(n_sites, numba.config.NUMBA_NUM_THREADS)
 
 
 class GaugeChain:
