@@ -1,7 +1,7 @@
-"""Light facts every layer reads instead of copying: targets, model kinds, figure stems, the
-thread policy.
+"""Light facts every layer reads instead of copying.
 
-Pure Python: importable by the Snakemake workflow without numpy, torch or numba.
+Targets, model kinds, figure stems, the thread policy. Pure Python: importable by the
+Snakemake workflow without numpy, torch or numba.
 """
 
 from latticeml.catalog.models import MODEL_KINDS, ModelKind, family_of, kind_of, kinds, model_kind
