@@ -68,7 +68,7 @@ def test_trained_su2_w2x2_computes_the_2x2_loop_up_to_identities(su2_table):
     assert e.max_imag < 1e-12
     top = e.contributions.iloc[0]
     assert top["identity"].startswith("ReTr[") and abs(top["alpha"]) == pytest.approx(1, 1e-9)
-    # one of the leading identities is the four-term Mandelstam relation (README)
+    # one of the leading identities is the four-term Mandelstam relation (docs/loops.md)
     ident = e.contributions.set_index("word").at["bbaBBabAbaBABA", "identity"]
     assert ident == ("ReTr[bbaBBabAbaBABA] = +1 ReTr[aabbAABB](x) +1 ReTr[abaBAbabAABB](x) "
                      "-1 ReTr[bbaBaBAbbaBABA](x)")

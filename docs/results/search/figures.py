@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 #: Validation loss of the conditional mean E[W_2x2 | β] (per-β mean of the 1000 evenly spaced
 #: training samples the trials train on, per-site MSE on the validation set divided by the
 #: variance of those training samples: the normalisation of the search objective), measured on
-#: the PRL-protocol 8×8 sets (README.md, "Baselines").
+#: the PRL-protocol 8×8 sets (this folder's README.md).
 CONDITIONAL_MEAN_W2X2 = 0.946
 PANELS = {
     "W2x2": ("W_2x2 (SU(2), 8×8)", {"CNN": "cnn_W2x2", "L-CNN": "lcnn_W2x2"},
