@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_evaluate.py [--n 64] [--threads 1]
 
-For each model: configurations per second of ``latticeml evaluate``'s prediction path
+For each model: configurations per second of ``latticeml model evaluate``'s prediction path
 (``Regressor`` forward, no grad) with batch 32, side by side with the same model fed one
 configuration at a time (batch 1, the baseline), complex64, and the relative gauge change
 measured on the same batch.  Wall time, best of 3 repeats; the load average is printed before

@@ -40,7 +40,7 @@ def _dataset(tmp: Path, split: str, n: int, seed: int) -> Path:
                     str(seed + i), "--threads", "1", "--no-progress", "--out", str(out)]) == 0
         files.append(str(out))
     out = tmp / f"{split}.h5"
-    assert cli(["dataset", "gauge", "--inputs", *files, "--loops", "2x2", "--no-progress",
+    assert cli(["dataset", "build", "--inputs", *files, "--loops", "2x2", "--no-progress",
                 "--out", str(out)]) == 0
     return out
 
@@ -49,7 +49,7 @@ def _study(tmp: Path, name: str, workers: int, args, train: Path, val: Path) -> 
     out = tmp / name
     out.mkdir()
     argv = [sys.executable, "-m", "latticeml", "search", "run", "--space", json.dumps(SPACE),
-            "--train", str(train), "--val", str(val), "--target", "W_2x2", "--out", str(out),
+            "--train", str(train), "--val", str(val), "--target", "W_2x2", "--out-dir", str(out),
             "--n-trials", str(args.trials), "--epochs", str(args.epochs), "--patience", "0",
             "--pruner", "none", "--batch-size", "20", "--threads", "1", "--device", "cpu",
             "--no-progress"]

@@ -85,7 +85,7 @@ def _generate(tmp, shape, beta, n, seed, name):
 def _dataset(tmp, shape, n, seed, name):
     files = [_generate(tmp, shape, beta, n, seed + i, name) for i, beta in enumerate((1.0, 4.0))]
     out = tmp / f"{name}.h5"
-    assert main(["dataset", "gauge", "--inputs", *map(str, files), "--loops", "1x1,1x2",
+    assert main(["dataset", "build", "--inputs", *map(str, files), "--loops", "1x1,1x2",
                  "--no-progress", "--out", str(out)]) == 0
     return out
 
@@ -121,7 +121,7 @@ def _scalar_dataset(tmp, shape, mus, worms, n, seed, name):
     out = tmp / name / "test.h5" if name.startswith("test") else tmp / f"{name}.h5"
     out.parent.mkdir(exist_ok=True)
     files = _scalar_files(tmp, shape, mus, worms, n, seed, name)
-    assert main(["dataset", "scalar", "--inputs", *map(str, files), "--no-progress",
+    assert main(["dataset", "build", "--inputs", *map(str, files), "--no-progress",
                  "--out", str(out)]) == 0
     return out
 

@@ -44,7 +44,7 @@ def _pause(what):
     os.kill(os.getpid(), signal.SIGSTOP)
 
 
-if _TRAIN_EPOCH and _STAGE[:1] in (["train"], ["search"]):
+if _TRAIN_EPOCH and (_STAGE == ["model", "train"] or _STAGE[:1] in (["train"], ["search"])):
     import latticeml.train
     import latticeml.train.fit as _fit
 

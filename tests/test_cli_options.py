@@ -13,8 +13,8 @@ from latticeml.fields import cli_options
 COMMANDS = {
     ("gauge", "generate"): "latticeml.gauge.params:GaugeParams",
     ("scalar", "generate"): "latticeml.scalar.params:ScalarParams",
-    ("train",): "latticeml.train.params:TrainParams",
-    ("evaluate",): "latticeml.evaluate.params:EvaluateParams",
+    ("model", "train"): "latticeml.train.params:TrainParams",
+    ("model", "evaluate"): "latticeml.evaluate.params:EvaluateParams",
 }
 
 

@@ -564,7 +564,8 @@ def test_flux_controls_reach_the_dataset_job(tmp_path):
                      f"{res}/datasets/scalar/{name}/train.h5",
                      f"{res}/datasets/scalar/{name}/val.h5")
     assert out.returncode == 0, out.stderr[-2000:]
-    cmds = [line for line in out.stdout.splitlines() if "dataset scalar" in line]
+    cmds = [line for line in out.stdout.splitlines()
+            if "dataset build" in line and "/scalar/" in line]
     train = next(c for c in cmds if f"{name}/train.h5" in c.split("--out ")[1])
     val = next(c for c in cmds if f"{name}/val.h5" in c.split("--out ")[1])
     assert "--flux-controls 3 --controls-seed 0 --controls-max-k 8" in train

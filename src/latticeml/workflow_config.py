@@ -35,7 +35,7 @@ __all__ = [
     "fmt_mu",
 ]
 
-#: Targets of every scalar dataset (what ``latticeml dataset scalar`` writes).
+#: Targets of every scalar dataset (what ``latticeml dataset build`` writes).
 SCALAR_TARGETS = catalog.SCALAR_TARGETS
 
 

@@ -119,7 +119,7 @@ def test_correlator_dataset_cli_reader_and_tamper_check(tmp_path, capsys):
     src = tmp_path / "e.h5"
     links = _ensemble(src, beta=0.01, n=6, shape=(4, 6), seed=3)
     out = tmp_path / "d.h5"
-    assert main(["dataset", "gauge", "--inputs", str(src), "--loops", "1x1",
+    assert main(["dataset", "build", "--inputs", str(src), "--loops", "1x1",
                  "--polyakov-separations", "1,3", "--no-progress", "--out", str(out)]) == 0
     with h5py.File(out) as f:
         stored = f["targets/polyakov_corr_r3"][()]
@@ -139,13 +139,13 @@ def test_correlator_dataset_cli_reader_and_tamper_check(tmp_path, capsys):
     with pytest.raises(FileFormatError, match="polyakov_corr_r1"):
         load_gauge_split(out, "polyakov_corr_r1", dtype="float64")
     # a separation that does not fit: one line, before any file is written
-    code = main(["dataset", "gauge", "--inputs", str(src), "--polyakov-separations", "3,4",
+    code = main(["dataset", "build", "--inputs", str(src), "--polyakov-separations", "3,4",
                  "--out", str(tmp_path / "x.h5")])
     err = capsys.readouterr().err
     assert code != 0 and "--polyakov-separations" in err and "r <= 3" in err
     assert not (tmp_path / "x.h5").exists()
     with pytest.raises(SystemExit) as exit_:  # argparse: usage line, exit status 2
-        main(["dataset", "gauge", "--inputs", str(src), "--polyakov-separations", "1x2",
+        main(["dataset", "build", "--inputs", str(src), "--polyakov-separations", "1x2",
               "--out", str(tmp_path / "x.h5")])
     assert exit_.value.code == 2 and "integers like" in capsys.readouterr().err
 

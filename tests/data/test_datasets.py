@@ -294,7 +294,7 @@ def test_cli_dataset_gauge(tmp_path, gauge_files, capsys):
     code = main(
         [
             "dataset",
-            "gauge",
+            "build",
             "--inputs",
             *map(str, sources),
             "--loops",
@@ -309,12 +309,12 @@ def test_cli_dataset_gauge(tmp_path, gauge_files, capsys):
     assert main(["dataset", "inspect", str(out)]) == 0
     text = capsys.readouterr().out
     assert "W_2x1" in text and "beta 0.01" in text and "beta 0.02" in text
-    assert main(["dataset", "gauge", "--inputs", str(sources[0]), "--out", str(out)]) != 0
+    assert main(["dataset", "build", "--inputs", str(sources[0]), "--out", str(out)]) != 0
     assert "--force" in capsys.readouterr().err
     code = main(
         [
             "dataset",
-            "gauge",
+            "build",
             "--inputs",
             str(sources[0]),
             "--loops",

@@ -154,7 +154,7 @@ def test_select_best_and_cli_pipeline(gauge_data, trained, tmp_path, capsys):
     assert winner == str(trained[("cnn", 0)])  # the 1x1 kernel without plaquettes is worse
     assert spec["channels"] == [4] and "dtype" not in spec
     out = tmp_path / "best.yaml"
-    assert main(["select", "--models", *paths, "--out", str(out)]) == 0
+    assert main(["model", "select", "--models", *paths, "--out", str(out)]) == 0
     res = train(TrainParams(train=str(gauge_data["train"]), val=str(gauge_data["val"]),
                             target="W_1x1", model=__import__("latticeml").train.parse_model_spec(
                                 str(out)), epochs=1, out=str(tmp_path / "again"), threads=1),
@@ -162,19 +162,21 @@ def test_select_best_and_cli_pipeline(gauge_data, trained, tmp_path, capsys):
     assert res.model_path.exists()
     ev, pr, sm = (tmp_path / f for f in ("e.csv", "p.csv", "s.csv"))
     models = [str(v) for v in trained.values()]
-    argv = ["evaluate", "--models", *models, "--test", str(gauge_data["test"]),
+    argv = ["model", "evaluate", "--models", *models, "--test", str(gauge_data["test"]),
             "--train-set", str(gauge_data["train"]), "--out", str(ev), "--predictions", str(pr),
             "--gauge-configs", "2", "--adversarial-steps", "2", "--batch-size", "3",
             "--no-progress"]
     assert main(argv) == 0
-    assert main(["summarize", "--evaluations", str(ev), "--out", str(sm), "--predictions",
+    assert main(["results", "summarize", "--evaluations", str(ev), "--out", str(sm),
+                 "--predictions",
                  str(pr), "--best-predictions", str(tmp_path / "best.csv")]) == 0
     best = pd.read_csv(tmp_path / "best.csv")
     assert best.groupby("experiment")["replica"].nunique().max() == 1
     capsys.readouterr()
     assert main(argv) == 2  # outputs exist, no --force
     assert "exists" in capsys.readouterr().err
-    assert main(["plot", "--evaluation", str(ev), "--predictions", str(tmp_path / "best.csv"),
+    assert main(["results", "plot", "--evaluation", str(ev), "--predictions",
+                 str(tmp_path / "best.csv"),
                  "--out-dir", str(tmp_path / "fig")]) == 0
     assert (tmp_path / "fig/error_vs_size.pdf").stat().st_size > 0
     assert (tmp_path / "fig/gauge_robustness.png").stat().st_size > 0
@@ -182,12 +184,13 @@ def test_select_best_and_cli_pipeline(gauge_data, trained, tmp_path, capsys):
 
 def test_evaluate_bad_input(gauge_data, trained, tmp_path, capsys):
     model = str(trained[("lcnn", 0)])
-    base = ["evaluate", "--models", model, "--out", str(tmp_path / "e.csv"), "--no-progress"]
+    base = ["model", "evaluate", "--models", model, "--out", str(tmp_path / "e.csv"),
+            "--no-progress"]
     assert main([*base, "--test", str(tmp_path / "missing.h5")]) == 2
     assert main([*base, "--test", model]) == 2  # a model file is not a dataset
     bad = tmp_path / "corrupt.pt"
     bad.write_bytes(b"not a model")
-    assert main(["evaluate", "--models", str(bad), "--test", str(gauge_data["test"]),
+    assert main(["model", "evaluate", "--models", str(bad), "--test", str(gauge_data["test"]),
                  "--out", str(tmp_path / "e.csv")]) == 2
     assert main([*base, "--test", str(gauge_data["test"]), "--out", model]) == 2  # input
     foreign = tmp_path / "foreign.pt"
@@ -195,7 +198,7 @@ def test_evaluate_bad_input(gauge_data, trained, tmp_path, capsys):
     content["package_version"] = "9.9.9"
     content["checksum"] = model_checksum(content)
     atomic_torch_save(content, foreign)
-    assert main(["evaluate", "--models", str(foreign), "--test", str(gauge_data["test"]),
+    assert main(["model", "evaluate", "--models", str(foreign), "--test", str(gauge_data["test"]),
                  "--out", str(tmp_path / "e.csv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 5 and all(line.startswith("latticeml: error:") for line in err)

@@ -194,10 +194,10 @@ def test_cli_explain_typed_errors(tmp_path, capsys):
 
 
 def test_cli_draw(tmp_path, capsys):
-    assert main(["loops", "draw", "aabbAABB", "--out", str(tmp_path / "w")]) == 0
+    assert main(["loops", "draw", "aabbAABB", "--out", str(tmp_path / "w.png")]) == 0
     assert (tmp_path / "w.png").exists() and (tmp_path / "w.pdf").exists()
-    assert main(["loops", "draw", "aabbAABB", "--out", str(tmp_path / "w")]) == 2
-    assert main(["loops", "draw", "aab", "--out", str(tmp_path / "x")]) == 2  # not closed
+    assert main(["loops", "draw", "aabbAABB", "--out", str(tmp_path / "w.png")]) == 2
+    assert main(["loops", "draw", "aab", "--out", str(tmp_path / "x.png")]) == 2  # not closed
     capsys.readouterr()
     assert np.isfinite((tmp_path / "w.png").stat().st_size)
 

@@ -21,6 +21,7 @@ from latticeml.plots import (
     save_figure,
     training_curves,
 )
+from latticeml.plots import request as plot_request
 
 TARGETS = ("W_2x2", "W_1x1")  # deliberately unsorted
 LS = (8, 16, 32)
@@ -385,7 +386,7 @@ def _write_inputs(tmp_path):
 def _run(argv):
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    plot_cli.register(sub)
+    plot_cli.add(sub)
     args = parser.parse_args(["plot", *argv])
     return args.func(args)
 
@@ -410,9 +411,9 @@ def test_cli_writes_files_and_refuses_overwrite(tmp_path, capsys):
 
 def test_cli_labels_runs_after_their_directory(tmp_path, monkeypatch):
     _, _, metrics = _write_inputs(tmp_path)
-    assert list(plot_cli._run_labels(metrics)) == ["W2x2_W2x2-small/r0", "W2x2_W2x2-small/r1"]
+    assert list(plot_request._run_labels(metrics)) == ["W2x2_W2x2-small/r0", "W2x2_W2x2-small/r1"]
     with pytest.raises(ParameterError, match="--metrics"):
-        plot_cli._run_labels([metrics[0], metrics[0]])
+        plot_request._run_labels([metrics[0], metrics[0]])
 
 
 def test_cli_bad_inputs(tmp_path):

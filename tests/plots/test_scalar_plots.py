@@ -387,7 +387,7 @@ def test_make_scalar_all_skips_and_validates_first(tmp_path):
 def _run(argv):
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    plot_cli.register(sub)
+    plot_cli.add(sub)
     args = parser.parse_args(["plot", *argv])
     return args.func(args)
 
@@ -423,7 +423,7 @@ def test_cli_module_writes_png_and_pdf(tmp_path):
     _predictions().to_csv(predictions, index=False)
     model, data = _write_feature_inputs(tmp_path)
     out = tmp_path / "figures"
-    argv = [sys.executable, "-m", "latticeml", "plot", "--evaluation", str(evaluation),
+    argv = [sys.executable, "-m", "latticeml", "results", "plot", "--evaluation", str(evaluation),
             "--predictions", str(predictions), "--out-dir", str(out),
             "--extrapolation-sets", "s12x4_extrap", "--mu-range", "0.9", "1.0",
             "--feature-models", model, "--feature-data", data]

@@ -21,9 +21,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
     assert run(gauge_argv("g3.h5", beta=3.0, seed=2), cwd=d) == 0
     assert run(scalar_argv("s_open.h5", mu=1.0, seed=3, worms=1), cwd=d) == 0
     assert run(scalar_argv("s_closed.h5", mu=1.2, seed=4), cwd=d) == 0
-    assert run(["dataset", "gauge", "--inputs", "g2.h5", "g3.h5", "--loops", "1x1,1x2",
+    assert run(["dataset", "build", "--inputs", "g2.h5", "g3.h5", "--loops", "1x1,1x2",
                 "--no-progress", "--out", "dg.h5"], cwd=d) == 0
-    assert run(["dataset", "scalar", "--inputs", "s_open.h5", "s_closed.h5", "--no-progress",
+    assert run(["dataset", "build", "--inputs", "s_open.h5", "s_closed.h5", "--no-progress",
                 "--out", "ds.h5"], cwd=d) == 0
     return {
         "gauge": d / "g2.h5",

@@ -120,13 +120,13 @@ READERS = {
     "gauge": {
         "read_gauge_ensemble": lambda p, tmp: lambda: read_gauge_ensemble(p),
         "cli gauge inspect": lambda p, tmp: ["gauge", "inspect", p],
-        "cli dataset gauge": lambda p, tmp: ["dataset", "gauge", "--inputs", p,
+        "cli dataset gauge": lambda p, tmp: ["dataset", "build", "--inputs", p,
                                              "--no-progress", "--out", tmp / "out.h5"],
     },
     "scalar": {
         "read_scalar_ensemble": lambda p, tmp: lambda: read_scalar_ensemble(p),
         "cli scalar inspect": lambda p, tmp: ["scalar", "inspect", p],
-        "cli dataset scalar": lambda p, tmp: ["dataset", "scalar", "--inputs", p,
+        "cli dataset scalar": lambda p, tmp: ["dataset", "build", "--inputs", p,
                                               "--no-progress", "--out", tmp / "out.h5"],
     },
     "gauge_dataset": {
@@ -191,7 +191,7 @@ def test_why3_flipped_bytes_in_links(copy_of, tmp_path, capsys):
         path = copy_of("gauge", f"g{offset}.h5")
         flip(path, chunk(path, "links")[0] + offset, mask)
         for argv in (["gauge", "inspect", path],
-                     ["dataset", "gauge", "--inputs", path, "--out", tmp_path / "d.h5"]):
+                     ["dataset", "build", "--inputs", path, "--out", tmp_path / "d.h5"]):
             capsys.readouterr()
             assert run(argv) == 2
             err = capsys.readouterr().err

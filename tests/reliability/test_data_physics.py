@@ -64,8 +64,8 @@ def test_impossible_gauge_dataset_is_refused(copy_of, tmp_path, capsys, case):
         load_gauge_split(d, target)
     # training and evaluation read through the same reader: one line, nothing written
     val = copy_of("gauge_dataset", "val.h5")
-    assert run(["train", "--train", d, "--val", val, "--target", target, "--model", "W1x1",
-                "--epochs", "1", "--no-progress", "--out", tmp_path / "run"]) == 2
+    assert run(["model", "train", "--train", d, "--val", val, "--target", target, "--model", "W1x1",
+                "--epochs", "1", "--no-progress", "--out-dir", tmp_path / "run"]) == 2
     assert not (tmp_path / "run").exists()
 
 
@@ -124,7 +124,7 @@ def test_impossible_ensemble_is_refused_by_inspect_and_dataset(thermal, tmp_path
     assert run(["gauge", "inspect", e]) == 2
     first = capsys.readouterr().err.strip()
     assert first.startswith("latticeml: error:") and "\n" not in first
-    assert run(["dataset", "gauge", "--inputs", e, "--loops", "1x1", "--no-progress",
+    assert run(["dataset", "build", "--inputs", e, "--loops", "1x1", "--no-progress",
                 "--out", tmp_path / "d.h5"]) == 2
     assert capsys.readouterr().err.strip() == first.replace(str(e), str(e))
     assert not (tmp_path / "d.h5").exists()
@@ -133,5 +133,5 @@ def test_impossible_ensemble_is_refused_by_inspect_and_dataset(thermal, tmp_path
 def test_the_thermal_ensemble_passes_both(thermal, tmp_path):
     e = _ensemble_copy(thermal, tmp_path)
     assert run(["gauge", "inspect", e]) == 0
-    assert run(["dataset", "gauge", "--inputs", e, "--loops", "1x1", "--no-progress",
+    assert run(["dataset", "build", "--inputs", e, "--loops", "1x1", "--no-progress",
                 "--out", tmp_path / "d.h5"]) == 0

@@ -72,7 +72,7 @@ def test_gauge_generate_on_a_full_disk(full_disk):
 
 def test_dataset_gauge_on_a_full_disk(full_disk, files):
     d = full_disk(16 * 1024)
-    res = _cli(["dataset", "gauge", "--inputs", files["gauge"], files["gauge3"], "--loops",
+    res = _cli(["dataset", "build", "--inputs", files["gauge"], files["gauge3"], "--loops",
                 "1x1,1x2", "--no-progress", "--out", d / "dg.h5"])
     assert "free" in _one_line(res)
     assert _leftovers(d) == []
@@ -82,9 +82,10 @@ def test_train_on_a_full_disk(full_disk, files, tmp_path):
     d = full_disk(0)
     val = tmp_path / "val.h5"
     shutil.copyfile(files["gauge_dataset"], val)
-    res = _cli(["train", "--train", files["gauge_dataset"], "--val", val, "--target", "W_1x1",
+    res = _cli(["model", "train", "--train", files["gauge_dataset"], "--val", val, "--target",
+                "W_1x1",
                 "--model", "W1x1", "--epochs", "2", "--batch-size", "2", "--threads", "1",
-                "--no-progress", "--out", d / "run"])
+                "--no-progress", "--out-dir", d / "run"])
     _one_line(res)
     run_dir = d / "run"
     assert not (run_dir / "model.pt").exists()

@@ -33,9 +33,9 @@ def work(files, tmp_path):
 def test_loop_larger_than_the_lattice(work, capsys):
     """``--loops 9x9`` on a 4x4 lattice (the issue: 9x9 on 8x8) was accepted."""
     for loops in ("9x9", "1x1,5x1", "1x5"):
-        _refused(capsys, ["dataset", "gauge", "--inputs", "g.h5", "--loops", loops,
+        _refused(capsys, ["dataset", "build", "--inputs", "g.h5", "--loops", loops,
                           "--out", "d.h5"], work, "--loops", "4x4")
-    assert run(["dataset", "gauge", "--inputs", "g.h5", "--loops", "4x4", "--no-progress",
+    assert run(["dataset", "build", "--inputs", "g.h5", "--loops", "4x4", "--no-progress",
                 "--out", "d.h5"], cwd=work) == 0  # a loop around the whole lattice is fine
     assert not (work / "e.h5").exists()
 
@@ -47,21 +47,21 @@ def test_the_same_input_twice(work, capsys, command):
     shutil.copyfile(work / src, work / "copy.h5")
     os.symlink(src, work / "link.h5")
     for second in (src, f"./{src}", "link.h5", "copy.h5"):
-        _refused(capsys, ["dataset", command, "--inputs", src, second, "--out", "d.h5"],
+        _refused(capsys, ["dataset", "build", "--inputs", src, second, "--out", "d.h5"],
                  work, "--inputs", "duplicated")
     assert not (work / "d.h5").exists()
 
 
 def test_duplicate_loops(work, capsys):
-    _refused(capsys, ["dataset", "gauge", "--inputs", "g.h5", "--loops", "1x1,2x1,1x1",
+    _refused(capsys, ["dataset", "build", "--inputs", "g.h5", "--loops", "1x1,2x1,1x1",
                       "--out", "d.h5"], work, "--loops", "1x1")
 
 
 def test_mixed_lattices_are_refused(work, capsys):
     assert run(scalar_argv("wide.h5", shape="8,4", seed=9), cwd=work) == 0
-    _refused(capsys, ["dataset", "scalar", "--inputs", "s.h5", "wide.h5", "--out", "d.h5"],
+    _refused(capsys, ["dataset", "build", "--inputs", "s.h5", "wide.h5", "--out", "d.h5"],
              work, "wide.h5", "lattice")
-    _refused(capsys, ["dataset", "gauge", "--inputs", "g.h5", "s.h5", "--out", "d.h5"],
+    _refused(capsys, ["dataset", "build", "--inputs", "g.h5", "s.h5", "--out", "d.h5"],
              work, "s.h5", "kind")
     assert not (work / "d.h5").exists()
 
@@ -69,7 +69,7 @@ def test_mixed_lattices_are_refused(work, capsys):
 def test_mixed_open_worm_counts_are_recorded(work):
     """By design one scalar dataset mixes mu and open-worm counts; it records both."""
     assert run(scalar_argv("m2.h5", mu=1.1, worms=2, seed=8, shape="8,2"), cwd=work) == 0
-    assert run(["dataset", "scalar", "--inputs", "s.h5", "c.h5", "m2.h5", "--no-progress",
+    assert run(["dataset", "build", "--inputs", "s.h5", "c.h5", "m2.h5", "--no-progress",
                 "--out", "d.h5"], cwd=work) == 0
     with h5py.File(work / "d.h5") as f:
         m = f["targets/open_worms"][()]

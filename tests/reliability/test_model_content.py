@@ -68,7 +68,7 @@ def test_resealed_bad_content_is_refused(model, tmp_path, capsys, case):
     atomic_torch_save(content, bad)
     with pytest.raises(FileFormatError):
         load_model(bad)
-    argv = ["evaluate", "--models", str(bad), "--test", str(model.parents[1] / "val.h5"),
+    argv = ["model", "evaluate", "--models", str(bad), "--test", str(model.parents[1] / "val.h5"),
             "--out", str(tmp_path / "eval.csv"), "--no-progress"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -81,7 +81,8 @@ def test_the_untouched_model_loads(model):
 
 
 def test_evaluate_refuses_an_unknown_device_in_one_line(model, tmp_path, capsys):
-    code = main(["evaluate", "--models", str(model), "--test", str(model.parents[1] / "val.h5"),
+    code = main(["model", "evaluate", "--models", str(model), "--test",
+                 str(model.parents[1] / "val.h5"),
                  "--device", "tpu", "--out", str(tmp_path / "e.csv")])
     assert code == 2  # refused by EvaluateParams before any work
     err = capsys.readouterr().err.strip()
@@ -91,9 +92,9 @@ def test_evaluate_refuses_an_unknown_device_in_one_line(model, tmp_path, capsys)
 
 def test_training_from_an_hdf5_file_is_refused_in_one_line(model, files, tmp_path, capsys):
     val = model.parents[1] / "val.h5"
-    argv = ["train", "--train", str(files["gauge_dataset"]), "--val", str(val), "--target",
+    argv = ["model", "train", "--train", str(files["gauge_dataset"]), "--val", str(val), "--target",
             "W_1x1", "--model", "W1x1", "--training-from", str(val), "--no-progress",
-            "--out", str(tmp_path / "run")]
+            "--out-dir", str(tmp_path / "run")]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("latticeml: error: --training-from") and "\n" not in err
@@ -105,7 +106,8 @@ def test_summarize_refuses_non_finite_numbers(tmp_path, capsys, extra):
     ev = tmp_path / "e.csv"
     ev.write_text("model,test\n")
     with pytest.raises(SystemExit) as exc:
-        main(["summarize", "--evaluations", str(ev), "--out", str(tmp_path / "s.csv"), *extra])
+        main(["results", "summarize", "--evaluations", str(ev), "--out",
+              str(tmp_path / "s.csv"), *extra])
     assert exc.value.code == 2 and "finite" in capsys.readouterr().err
     assert not (tmp_path / "s.csv").exists()
 
@@ -114,7 +116,7 @@ def test_summarize_refuses_one_file_for_two_outputs(tmp_path, capsys):
     ev = tmp_path / "e.csv"
     ev.write_text("model,test\n")
     x = tmp_path / "x.csv"
-    assert main(["summarize", "--evaluations", str(ev), "--out", str(x), "--markdown",
+    assert main(["results", "summarize", "--evaluations", str(ev), "--out", str(x), "--markdown",
                  str(x)]) == 2
     assert "named twice" in capsys.readouterr().err
     assert not x.exists()

@@ -35,9 +35,9 @@ def _commands(inputs):
     return {
         "gauge generate": lambda out, force: gauge_argv(out, extra=["--force"] * force),
         "scalar generate": lambda out, force: scalar_argv(out, extra=["--force"] * force),
-        "dataset gauge": lambda out, force: ["dataset", "gauge", "--inputs", g, "--no-progress",
+        "dataset gauge": lambda out, force: ["dataset", "build", "--inputs", g, "--no-progress",
                                              *["--force"] * force, "--out", out],
-        "dataset scalar": lambda out, force: ["dataset", "scalar", "--inputs", s,
+        "dataset scalar": lambda out, force: ["dataset", "build", "--inputs", s,
                                               "--no-progress", *["--force"] * force,
                                               "--out", out],
     }
@@ -91,8 +91,7 @@ def test_output_equal_to_an_input_is_refused(files, tmp_path, capsys, command, h
     if how == "hardlink":
         os.link(work / src, work / "hard.h5")
     before = (work / src).read_bytes()
-    kind = command.split()[1]
-    argv = ["dataset", kind, "--inputs", src, "--no-progress", "--force", "--out", out]
+    argv = ["dataset", "build", "--inputs", src, "--no-progress", "--force", "--out", out]
     capsys.readouterr()
     assert run(argv, cwd=work) == 2
     err = capsys.readouterr().err
@@ -135,7 +134,7 @@ def test_existing_file_still_needs_force_and_force_replaces_it(files, tmp_path, 
     work = tmp_path
     shutil.copyfile(files["gauge"], work / "g.h5")
     (work / "out.h5").write_text("old")
-    argv = ["dataset", "gauge", "--inputs", "g.h5", "--no-progress", "--out", "out.h5"]
+    argv = ["dataset", "build", "--inputs", "g.h5", "--no-progress", "--out", "out.h5"]
     assert run(argv, cwd=work) == 2
     assert "--force" in capsys.readouterr().err
     assert (work / "out.h5").read_text() == "old"

@@ -53,12 +53,12 @@ def _copy_inputs(files, names):
 
 
 def test_datasets_are_byte_identical(files, tmp_path):
-    g = _twice(tmp_path / "g", lambda out: ["dataset", "gauge", "--inputs", "g2.h5", "g3.h5",
+    g = _twice(tmp_path / "g", lambda out: ["dataset", "build", "--inputs", "g2.h5", "g3.h5",
                                            "--loops", "1x1,2x1", "--plaquette-channels",
                                            "--polyakov-channels", "--no-progress", "--out", out],
                setup=_copy_inputs(files, {"gauge": "g2.h5", "gauge3": "g3.h5"}))
     assert g[0] == g[1]
-    s = _twice(tmp_path / "s", lambda out: ["dataset", "scalar", "--inputs", "o.h5", "c.h5",
+    s = _twice(tmp_path / "s", lambda out: ["dataset", "build", "--inputs", "o.h5", "c.h5",
                                            "--no-progress", "--out", out],
                setup=_copy_inputs(files, {"scalar": "o.h5", "scalar_closed": "c.h5"}))
     assert s[0] == s[1]
@@ -72,7 +72,7 @@ def test_rebuilt_ensembles_give_the_same_dataset(files, tmp_path):
         d = tmp_path / name
         d.mkdir()
         assert run(gauge_argv("e.h5"), cwd=d) == 0
-        assert run(["dataset", "gauge", "--inputs", "e.h5", "--no-progress", "--out", "d.h5"],
+        assert run(["dataset", "build", "--inputs", "e.h5", "--no-progress", "--out", "d.h5"],
                    cwd=d) == 0
         outs.append((d / "d.h5").read_bytes())
     assert outs[0] == outs[1]
@@ -86,7 +86,7 @@ def test_trained_models_are_byte_identical(files, tmp_path):
     d = tmp_path / "data"
     d.mkdir()
     for name in ("train", "val"):
-        assert run(["dataset", "gauge", "--inputs", files["gauge"], files["gauge3"],
+        assert run(["dataset", "build", "--inputs", files["gauge"], files["gauge3"],
                     "--loops", "1x1", "--no-progress", "--out", d / f"{name}.h5"]) == 0
     outs = []
     for run_name in ("a", "b"):

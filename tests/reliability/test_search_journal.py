@@ -72,7 +72,7 @@ def test_killed_and_restarted_worker_does_not_replay(data, tmp_path):
     hook = PauseHook(tmp_path / "hook", train_epoch=1)
     argv = [sys.executable, "-m", "latticeml", "search", "run", "--space", str(SPACE).replace(
         "'", '"'), "--train", data["train"], "--val", data["val"], "--target", "W_1x1",
-        "--out", str(out), "--n-trials", "4", "--epochs", "1", "--batch-size", "4",
+        "--out-dir", str(out), "--n-trials", "4", "--epochs", "1", "--batch-size", "4",
         "--pruner", "none", "--threads", "1", "--device", "cpu", "--stale-after", "2",
         "--no-progress"]
     proc = subprocess.Popen(argv, env=hook.env(), stdout=subprocess.DEVNULL,
@@ -109,7 +109,7 @@ def test_torn_last_line_is_set_aside_and_never_appended_to(data, tmp_path):
     assert len([t for t in study.get_trials() if t.state == TrialState.COMPLETE]) == 3
     export_study(study, out)
     run_search(_params(data, out, n_trials=4), progress=False, log=lambda m: None)
-    assert main(["search", "export", "--out", str(out)]) == 0
+    assert main(["search", "export", "--out-dir", str(out)]) == 0
 
 
 def test_journal_appended_after_a_tear_keeps_its_records(data, tmp_path):
@@ -148,7 +148,7 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_alone(data, tmp_path, 
     out = tmp_path / "s"
     out.mkdir()
     argv = ["search", "run", "--space", str(SPACE).replace("'", '"'), "--train", data["train"],
-            "--val", data["val"], "--target", "W_1x1", "--out", str(out), "--storage",
+            "--val", data["val"], "--target", "W_1x1", "--out-dir", str(out), "--storage",
             str(other), "--n-trials", "1", "--epochs", "1", "--no-progress"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

@@ -15,7 +15,7 @@ from latticeml.errors import ParameterError
 
 
 def test_plot_of_a_device_is_refused_at_once(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "latticeml", "plot", "--evaluation",
+    res = subprocess.run([sys.executable, "-m", "latticeml", "results", "plot", "--evaluation",
                           "/dev/zero", "--out-dir", str(tmp_path / "figs")],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, res.stderr[-1000:]
@@ -28,8 +28,8 @@ def test_a_table_cut_short_is_refused(tmp_path, capsys, command):
     whole = "experiment,family,metric,value\na,L-CNN,mse_mean,0.1\nb,L-CNN,mse_mean,0.2\n"
     cut = tmp_path / "cut.csv"
     cut.write_text(whole[:-9])  # the last row lost its end
-    argv = {"plot": ["plot", "--evaluation", str(cut), "--out-dir", str(tmp_path / "f")],
-            "summarize": ["summarize", "--evaluations", str(cut), "--out",
+    argv = {"plot": ["results", "plot", "--evaluation", str(cut), "--out-dir", str(tmp_path / "f")],
+            "summarize": ["results", "summarize", "--evaluations", str(cut), "--out",
                           str(tmp_path / "s.csv")]}[command]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -47,7 +47,7 @@ def test_a_refused_plot_leaves_no_empty_folder(tmp_path):
     table.to_csv(evaluation, index=False)
     out = tmp_path / "figs"
     with pytest.raises(ParameterError):
-        main_raise(["plot", "--evaluation", str(evaluation), "--out-dir", str(out),
+        main_raise(["results", "plot", "--evaluation", str(evaluation), "--out-dir", str(out),
                     "--figures", "observable_vs_mu"])
     assert not out.exists()
 
@@ -67,7 +67,7 @@ def test_loops_commands_have_bounds(tmp_path, capsys):
         main(["loops", "can-express", "--loop", "1000000x1000000", "--model", "W2x2-small"])
     assert exc.value.code == 2 and "up to 128" in capsys.readouterr().err
     word = "ab" * 3000 + "AB" * 3000
-    assert main(["loops", "draw", word, "--out", str(tmp_path / "w")]) == 2
+    assert main(["loops", "draw", word, "--out", str(tmp_path / "w.png")]) == 2
     assert "at most 512 steps" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 

@@ -53,7 +53,7 @@ def _params(data, out, **kw):
 
 def _cli_args(data, out, **kw):
     args = {"--space": json.dumps(CNN_SPACE), "--train": str(data["train"]),
-            "--val": str(data["val"]), "--target": "W_1x1", "--out": str(out),
+            "--val": str(data["val"]), "--target": "W_1x1", "--out-dir": str(out),
             "--n-trials": "4", "--epochs": "2", "--batch-size": "16", "--pruner": "none",
             "--threads": "1", "--device": "cpu", "--stale-after": "5"}
     args.update({k: str(v) for k, v in kw.items()})
@@ -120,10 +120,11 @@ def test_four_trial_study_exports_a_spec_that_trains(gauge_data, tmp_path):
     assert spec == best["model"]
     # the exported spec is what `latticeml train --model` takes, unchanged
     run = tmp_path / "retrain"
-    assert main(["train", "--train", str(gauge_data["train"]), "--val", str(gauge_data["val"]),
+    assert main(["model", "train", "--train", str(gauge_data["train"]), "--val",
+                 str(gauge_data["val"]),
                  "--target", "W_1x1", "--model", str(out / "best_model.yaml"), "--epochs", "1",
                  "--threads", "1", "--device", "cpu", "--no-progress",
-                 "--out", str(run)]) == 0
+                 "--out-dir", str(run)]) == 0
     assert (run / "model.pt").is_file()
 
 
@@ -245,7 +246,7 @@ def test_cli_bad_input_is_one_line(gauge_data, tmp_path, capsys):
         gauge_data, tmp_path / "d", **{"--storage": "postgresql://nobody@127.0.0.1:1/x"})],
         capsys)
     assert "--storage" in err
-    err = _one_line_error(["search", "export", "--out", str(tmp_path / "none")], capsys)
+    err = _one_line_error(["search", "export", "--out-dir", str(tmp_path / "none")], capsys)
     assert "--storage" in err
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
 

@@ -26,10 +26,10 @@ TORCHRUN = Path(sys.executable).with_name("torchrun")
 
 
 def _argv(data, out, *extra, batch=7):
-    return ["train", "--train", str(data["train"]), "--val", str(data["val"]),
+    return ["model", "train", "--train", str(data["train"]), "--val", str(data["val"]),
             "--target", "W_1x2", "--model", "W1x2-small", "--epochs", "3",
             "--batch-size", str(batch), "--lr", "1e-2", "--seed", "4", "--dtype", "float64",
-            "--threads", "1", "--patience", "0", "--no-progress", "--out", str(out), *extra]
+            "--threads", "1", "--patience", "0", "--no-progress", "--out-dir", str(out), *extra]
 
 
 def _torchrun(argv, n, tmp_path):

@@ -55,7 +55,7 @@ def test_options_are_generated_from_the_fields():
 
 def test_every_train_option_is_a_flag_of_the_command(capsys):
     with pytest.raises(SystemExit):
-        main(["train", "--help"])
+        main(["model", "train", "--help"])
     text = capsys.readouterr().out
     for o in cli_options(TrainParams):
         assert o.flag in text, o.flag
@@ -88,8 +88,9 @@ def test_training_from_refuses_the_flags_it_sets(tmp_path, capsys):
     best = tmp_path / "best.yaml"
     best.write_text(yaml.safe_dump({"model": {"kind": "cnn"}, "training": {"lr": 0.003,
                                                                             "batch_size": 8}}))
-    code = main(["train", "--train", "a.h5", "--val", "b.h5", "--target", "W_1x1", "--model",
-                 "W1x1", "--training-from", str(best), "--lr", "0.1", "--out", str(tmp_path)])
+    code = main(["model", "train", "--train", "a.h5", "--val", "b.h5", "--target", "W_1x1",
+                 "--model",
+                 "W1x1", "--training-from", str(best), "--lr", "0.1", "--out-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code != 0 and err.startswith("latticeml: error: --training-from")
     assert "--lr" in err and "\n" not in err.strip()
@@ -97,7 +98,7 @@ def test_training_from_refuses_the_flags_it_sets(tmp_path, capsys):
 
 def test_the_train_command_line_loads_without_torch():
     code = ("import sys; from latticeml.cli import main\n"
-            "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+            "try:\n    main(['model', 'train', '--help'])\nexcept SystemExit:\n    pass\n"
             "import latticeml.train.params\n"
             "print('torch' in sys.modules, file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

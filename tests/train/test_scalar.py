@@ -307,20 +307,23 @@ def test_metric_helpers_on_hand_made_numbers():
 # ---- command line ---------------------------------------------------------------------------
 def test_cli_evaluate_and_summarize_scalar(models, scalar_data, tmp_path, capsys):
     ev, pr = tmp_path / "ev.csv", tmp_path / "pr.csv"
-    assert main(["evaluate", "--models", str(models["eq"]), str(models["st"]), "--test",
+    assert main(["model", "evaluate", "--models", str(models["eq"]), str(models["st"]), "--test",
                  str(scalar_data["test"]), str(scalar_data["test16"]), "--out", str(ev),
                  "--predictions", str(pr), "--threads", "1", "--no-progress"]) == 0
     su, md, best = tmp_path / "su.csv", tmp_path / "su.md", tmp_path / "best.csv"
-    assert main(["summarize", "--evaluations", str(ev), "--out", str(su), "--markdown", str(md),
+    assert main(["results", "summarize", "--evaluations", str(ev), "--out", str(su),
+                 "--markdown", str(md),
                  "--predictions", str(pr), "--best-predictions", str(best),
                  "--mu-range", "0.9", "1.1"]) == 0
     assert "n_st" in md.read_text() and len(pd.read_csv(best)) > 0
     # gauge-only options are refused for scalar test sets, before any work
-    code = main(["evaluate", "--models", str(models["eq"]), "--test", str(scalar_data["test"]),
+    code = main(["model", "evaluate", "--models", str(models["eq"]), "--test",
+                 str(scalar_data["test"]),
                  "--train-set", str(scalar_data["train"]), "--out", str(tmp_path / "x.csv")])
     assert code != 0 and not (tmp_path / "x.csv").exists()
     assert "--train-set" in capsys.readouterr().err
-    code = main(["evaluate", "--models", str(models["eq"]), "--test", str(scalar_data["test"]),
+    code = main(["model", "evaluate", "--models", str(models["eq"]), "--test",
+                 str(scalar_data["test"]),
                  "--gauge-configs", "2", "--alphas", "0.1", "--out", str(tmp_path / "x.csv")])
     err = capsys.readouterr().err
     assert code == 2 and "--gauge-configs" in err and "--alphas" in err and err.count("\n") == 1

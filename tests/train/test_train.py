@@ -118,9 +118,10 @@ def test_sigkill_during_training_then_rerun(gauge_data, tmp_path, capsys):
             "--target", "W_1x2", "--model", "W1x2-medium", "--epochs", "12", "--batch-size", "4",
             "--seed", "5", "--threads", "1", "--no-progress", "--patience", "0"]
     args += ["--name", "exp"]
-    assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
+    assert main(["model", "train", *args, "--out-dir", str(tmp_path / "full")]) == 0
     hook = PauseHook(tmp_path / "hook", train_epoch=3)
-    cmd = [sys.executable, "-m", "latticeml", "train", *args, "--out", str(tmp_path / "killed")]
+    cmd = [sys.executable, "-m", "latticeml", "model", "train", *args, "--out-dir",
+           str(tmp_path / "killed")]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=hook.env())
     try:
         assert hook.wait_paused(proc) == [proc.pid]
@@ -131,7 +132,7 @@ def test_sigkill_during_training_then_rerun(gauge_data, tmp_path, capsys):
     assert (tmp_path / "killed/checkpoint.pt").is_file()
     assert not (tmp_path / "killed/model.pt").exists()
     capsys.readouterr()
-    assert main(["train", *args, "--out", str(tmp_path / "killed")]) == 0
+    assert main(["model", "train", *args, "--out-dir", str(tmp_path / "killed")]) == 0
     assert "from the checkpoint of epoch 3" in capsys.readouterr().err
     assert ((tmp_path / "killed/model.pt").read_bytes()
             == (tmp_path / "full/model.pt").read_bytes())
@@ -224,26 +225,26 @@ def _cli(capsys, *argv):
     ],
 )
 def test_cli_bad_input_is_one_line(gauge_data, tmp_path, capsys, extra, needle):
-    code, err = _cli(capsys, "train", "--train", str(gauge_data["train"]), "--val",
-                     str(gauge_data["val"]), *extra, "--out", str(tmp_path / "o"),
+    code, err = _cli(capsys, "model", "train", "--train", str(gauge_data["train"]), "--val",
+                     str(gauge_data["val"]), *extra, "--out-dir", str(tmp_path / "o"),
                      "--no-progress")
     assert code == 2 and len(err) == 1 and needle in err[0], err
     assert not (tmp_path / "o").exists()  # no output directory on bad input
 
 
 def test_cli_refuses_train_as_val_and_existing_output(gauge_data, tmp_path, capsys):
-    code, err = _cli(capsys, "train", "--train", str(gauge_data["train"]), "--val",
+    code, err = _cli(capsys, "model", "train", "--train", str(gauge_data["train"]), "--val",
                      str(gauge_data["train"]), "--target", "W_1x1", "--model", "W1x1",
-                     "--out", str(tmp_path / "o"))
+                     "--out-dir", str(tmp_path / "o"))
     assert code == 2 and "--val" in err[0]
     (tmp_path / "o").mkdir()
     (tmp_path / "o/model.pt").write_bytes(b"x")
     with pytest.raises(OutputExistsError):
         train(_params(gauge_data, tmp_path / "o"), progress=False)
     assert (tmp_path / "o/model.pt").read_bytes() == b"x"
-    code, err = _cli(capsys, "train", "--train", str(gauge_data["train"]), "--val",
+    code, err = _cli(capsys, "model", "train", "--train", str(gauge_data["train"]), "--val",
                      str(gauge_data["val"]), "--target", "W_1x1", "--model", "W1x1",
-                     "--out", str(tmp_path / "nodir/deeper"))
+                     "--out-dir", str(tmp_path / "nodir/deeper"))
     assert code == 2 and "parent" in err[0]
 
 

@@ -124,9 +124,9 @@ def test_bad_stage_options_are_refused(gauge_data, tmp_path, key, value):
 
 
 def test_cli_refuses_bad_option_in_one_line(gauge_data, tmp_path, capsys):
-    argv = ["train", "--train", str(gauge_data["train"]), "--val", str(gauge_data["val"]),
+    argv = ["model", "train", "--train", str(gauge_data["train"]), "--val", str(gauge_data["val"]),
             "--target", "W_1x1", "--model", "W1x1", "--lbfgs-max-iter", "0",
-            "--out", str(tmp_path / "o")]
+            "--out-dir", str(tmp_path / "o")]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("latticeml: error:") and "--lbfgs-max-iter" in err and "\n" not in err

@@ -338,7 +338,7 @@ def evaluate_inputs(w):
 
 
 def evaluate_flags(w):
-    """The `latticeml evaluate` options of an experiment (gauge or scalar)."""
+    """The `latticeml model evaluate` options of an experiment (gauge or scalar)."""
     ens = EXPERIMENTS[w.exp]["ensemble"]
     e = EVALUATION
     if is_scalar(ens):

@@ -28,7 +28,7 @@ rule dataset_gauge:
             if on
         ),
     shell:
-        f"{LATTICEML} dataset gauge"
+        f"{LATTICEML} dataset build"
         " --inputs {input:q} {params.targets} {params.channels}"
         " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
@@ -53,7 +53,7 @@ rule dataset_scalar:
         controls_seed=lambda w: ("train", "val", "test").index(w.split),
         controls_max_k=lambda w: SCALAR_ENS[w.ensemble].get("flux_controls_max_k", 8),
     shell:
-        f"{LATTICEML} dataset scalar"
+        f"{LATTICEML} dataset build"
         " --inputs {input:q} --flux-controls {params.controls}"
         " --controls-seed {params.controls_seed} --controls-max-k {params.controls_max_k}"
         " --no-progress --force --out {output:q}"

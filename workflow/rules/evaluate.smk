@@ -24,7 +24,7 @@ rule evaluate:
         flags=evaluate_flags,
         device=lambda w: training_value(w.exp, "device"),
     shell:
-        f"{LATTICEML} evaluate --models {{input.models:q}} --test {{input.test:q}}"
+        f"{LATTICEML} model evaluate --models {{input.models:q}} --test {{input.test:q}}"
         " --out {output.table:q} --predictions {output.predictions:q} {params.flags}"
         " --device {params.device} --threads {threads} --force --no-progress > {log:q} 2>&1"
 
@@ -60,6 +60,6 @@ rule summarize:
             else ""
         ),
     shell:
-        f"{LATTICEML} summarize --evaluations {{input.tables:q}} --out {{output.summary:q}}"
+        f"{LATTICEML} results summarize --evaluations {{input.tables:q}} --out {{output.summary:q}}"
         " --merged {output.merged:q} --predictions {input.predictions:q}"
         " --best-predictions {output.predictions:q} --markdown {output.markdown:q} --failure-ratio {params.ratio} {params.scalar} --force > {log:q} 2>&1"

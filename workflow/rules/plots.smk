@@ -26,7 +26,7 @@ rule plots:
         out=lambda w: f"{RESULTS}/plots/{w.study}",
         published=(f"--published {EVALUATION['published']}" if EVALUATION.get("published") else ""),
     shell:
-        f"{LATTICEML} plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
+        f"{LATTICEML} results plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
         " --metrics {input.metrics:q} --out-dir {params.out:q} {params.published}"
         " --force > {log:q} 2>&1"
 
@@ -38,7 +38,7 @@ SCALAR_PLOT_INPUT = dict(
     predictions=f"{RESULTS}/evaluation/{{study}}/predictions_best.csv",
 )
 SCALAR_PLOT = (
-    f"{LATTICEML} plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
+    f"{LATTICEML} results plot --evaluation {{input.evaluation:q}} --predictions {{input.predictions:q}}"
     " --out-dir {params.out:q} --figures {params.figures} --mu-range {params.mu_range}"
 )
 

@@ -30,7 +30,7 @@ rule search_worker:
     shell:
         f"{LATTICEML} search run --space {{params.space}} --train {{input.train:q}}"
         " --val {input.val:q} --target {params.target} --plane {params.s[plane]}"
-        " --out {params.out:q} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
+        " --out-dir {params.out:q} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
         " --timeout {params.s[timeout]} --seeds {params.s[seeds]} --seed {params.seed}"
         " --worker {wildcards.worker} --epochs {params.s[epochs]}"
         " --patience {params.s[patience]} --batch-size {params.s[batch_size]}"
@@ -69,4 +69,4 @@ rule search_best:
         out=lambda w: f"{search_dir(w.search)}/best",
     shell:
         f"{LATTICEML} search export --storage {{params.storage:q}} --study-name {{wildcards.search}}"
-        " --out {params.out:q} --figures > {log:q} 2>&1"
+        " --out-dir {params.out:q} --figures > {log:q} 2>&1"

@@ -32,9 +32,9 @@ rule train:
         out=lambda w: train_dir(w.exp, w.replica),
         extra=train_extra_flags,
     shell:
-        f"{LATTICEML_TRAIN} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
+        f"{LATTICEML_TRAIN} model train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
-        + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out {params.out:q}"
+        + "{params.extra} --name {wildcards.exp} --replica {wildcards.replica} --out-dir {params.out:q}"
         " --force --no-progress > {log:q} 2>&1"
 
 
@@ -67,9 +67,9 @@ rule train_grid:
         seed=lambda w: derive_seed("grid", w.exp, w.point),
         out=lambda w: f"{RESULTS}/train/{w.exp}/grid/g{w.point}",
     shell:
-        f"{LATTICEML_TRAIN} train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
+        f"{LATTICEML_TRAIN} model train --train {{input.train:q}} --val {{input.val:q}} --model {{params.model}}"
         + TRAIN_FLAGS
-        + " --name {wildcards.exp}-g{wildcards.point} --out {params.out:q}"
+        + " --name {wildcards.exp}-g{wildcards.point} --out-dir {params.out:q}"
         " --force --no-progress > {log:q} 2>&1"
 
 
@@ -87,5 +87,5 @@ rule select_grid:
         ENV
     threads: 1
     shell:
-        f"{LATTICEML} select --models {{input:q}} --out {{output.spec:q}} --table {{output.table:q}}"
+        f"{LATTICEML} model select --models {{input:q}} --out {{output.spec:q}} --table {{output.table:q}}"
         " --force > {log:q} 2>&1"

@@ -1,6 +1,6 @@
 """The figures of a study, declared once: file stem, field, group, report caption and labels.
 
-``latticeml plot`` writes them (:mod:`latticeml.plots.make`), the workflow's plot rules list
+``latticeml results plot`` writes them (:mod:`latticeml.plots.make`), the workflow's plot rules list
 them as outputs and report entries, and the workflow's target list asks for the groups a
 study's experiments support. A group is drawn by one rule: ``gauge`` (every gauge study),
 ``regression``, ``training``, ``extrapolation`` and ``detector`` (scalar studies).
@@ -43,7 +43,7 @@ class FigureEntry:
     label: str
 
 
-#: Every study figure, in the order ``latticeml plot`` writes them.
+#: Every study figure, in the order ``latticeml results plot`` writes them.
 FIGURES: tuple[FigureEntry, ...] = (
     FigureEntry("error_vs_size", "gauge", "gauge", "gauge_error_vs_size", "Generalisation",
                 "error vs L"),

@@ -67,12 +67,12 @@ class TargetFamily:
         Values must lie in ``[lo, hi]`` (checked when a dataset is read).
     compute : str or None
         ``"module:function"`` computing it from links ``(B, *shape, D, N, N)`` and the
-        parameters (gauge families built by ``latticeml dataset gauge``).
+        parameters (gauge families built by ``latticeml dataset build``).
     option : str or None
         Config key under ``datasets.gauge`` and field of ``GaugeDatasetParams`` listing the
         members to build (each a tuple of the parameters).
     flag : str or None
-        The ``latticeml dataset gauge`` flag of ``option``.
+        The ``latticeml dataset build`` flag of ``option``.
     sort_rank : int
         Figures order targets by family rank, then parameters.
     noun : str
@@ -211,7 +211,7 @@ OPEN_WORMS = TargetFamily(
 #: Every family, in figure order.
 FAMILIES: tuple[TargetFamily, ...] = (WILSON_LOOP, POLYAKOV_CORRELATOR, POLYAKOV_LOOP,
                                       TOPOLOGICAL, N, PHI2, FLUX_VIOLATED, OPEN_WORMS)
-#: Gauge families built from a list of members (``option``) by ``latticeml dataset gauge``.
+#: Gauge families built from a list of members (``option``) by ``latticeml dataset build``.
 GAUGE_FAMILIES: tuple[TargetFamily, ...] = tuple(f for f in FAMILIES if f.option)
 #: What every scalar dataset holds.
 SCALAR_TARGETS: tuple[str, ...] = tuple(f.template for f in FAMILIES if f.field == "scalar")
@@ -278,7 +278,7 @@ def gauge_dataset_targets(options: Mapping, dim: int, *, polyakov: bool = True,
     dim : int
         Number of lattice dimensions.
     polyakov : bool
-        The Polyakov loop is stored (``latticeml dataset gauge`` default).
+        The Polyakov loop is stored (``latticeml dataset build`` default).
     topological : bool or None
         The topological charge density is stored; ``None``: in 4D.
     """
@@ -304,7 +304,7 @@ def misfits(options: Mapping, shape: Sequence[int]) -> list[tuple[TargetFamily, 
 
 
 def gauge_option_flags(options: Mapping) -> list[str]:
-    """``latticeml dataset gauge`` flags for the families listed in ``options``.
+    """``latticeml dataset build`` flags for the families listed in ``options``.
 
     ``{"loops": [[1, 1], [2, 2]], "polyakov_separations": [1]}`` gives
     ``["--loops", "1x1,2x2", "--polyakov-separations", "1"]``; empty lists give no flag.

@@ -1,9 +1,14 @@
-"""Command-line interface ``latticeml``: one sub-command per pipeline stage.
+"""Command-line interface ``latticeml``: ``latticeml NOUN VERB [options]``.
 
-Each stage module registers its sub-commands with :func:`register`; a command function
-receives the parsed arguments, builds the frozen parameter dataclass of the library and calls
-it. Errors of type :class:`~latticeml.errors.LatticeMLError` become one line on stderr and
-exit code 2; no physics lives here.
+The nouns are what a command works on -- ``gauge`` and ``scalar`` (ensembles), ``dataset``,
+``model``, ``search``, ``results``, ``loops`` -- and the verbs what it does (``generate``,
+``build``, ``train``, ``evaluate``, ``plot``, ...). ``--out`` always names a file and
+``--out-dir`` a folder; every on/off option is ``--flag`` / ``--no-flag``. Each module
+registers its noun with :func:`register`; a command function receives the parsed arguments,
+builds the frozen parameter dataclass of the library and calls it. The spellings of the
+previous release (``latticeml train``, ``latticeml dataset gauge``, ``--out DIR``, ...) still
+work and print a deprecation line. Errors of type :class:`~latticeml.errors.LatticeMLError`
+become one line on stderr and exit code 2; no physics lives here.
 """
 
 from __future__ import annotations
@@ -27,20 +32,22 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _stage_modules():
-    from latticeml.cli import (
-        dataset,
-        evaluate,
-        gauge,
-        loops,
-        plot,
-        results,
-        scalar,
-        search,
-        train,
-    )
+def _noun_modules():
+    from latticeml.cli import dataset, gauge, loops, model, results, scalar, search
 
-    return [gauge, scalar, dataset, train, search, results, evaluate, plot, loops]
+    return [gauge, scalar, dataset, model, search, results, loops]
+
+
+def _old_spellings(sub: argparse._SubParsersAction) -> None:
+    """Add the top-level verbs of the previous release, hidden and deprecated."""
+    from latticeml.cli import evaluate, plot, results, train
+
+    for old, new, add in (("train", "model train", train.add),
+                          ("evaluate", "model evaluate", evaluate.add),
+                          ("select", "model select", results.add_select),
+                          ("summarize", "results summarize", results.add_summarize),
+                          ("plot", "results plot", plot.add)):
+        add(sub, old, replacement=new)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latticeml {latticeml.__version__}")
     sub = parser.add_subparsers(
-        title="stages", metavar="STAGE", dest="stage", parser_class=OneLineArgumentParser
+        title="commands", metavar="NOUN", dest="noun", parser_class=OneLineArgumentParser
     )
     sub.required = True
-    for module in _stage_modules():
+    for module in _noun_modules():
         module.register(sub)
+    _old_spellings(sub)
     return parser
 
 
@@ -74,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "deprecated", None):
+        print(f"latticeml: warning: this spelling is deprecated and will be removed in the "
+              f"next release; use `latticeml {args.deprecated}`", file=sys.stderr)
     try:
         return int(args.func(args) or 0)
     except LatticeMLError as exc:

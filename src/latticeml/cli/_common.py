@@ -7,7 +7,8 @@ import math
 
 from latticeml.lattice import parse_shape
 
-__all__ = ["shape_arg", "int_arg", "float_arg", "add_output_args"]
+__all__ = ["shape_arg", "int_arg", "float_arg", "add_output_args", "add_switch", "add_command",
+           "add_out_dir", "resolve_out_dir"]
 
 
 def shape_arg(text: str) -> tuple[int, ...]:
@@ -37,10 +38,72 @@ def float_arg(text: str) -> float:
     return value
 
 
+def add_switch(p, flag: str, help: str, *, default: bool | None = False,
+               dest: str | None = None) -> None:
+    """Add an on/off option in the one style of this CLI: ``--flag`` / ``--no-flag``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+    flag : str
+        The positive spelling (``--progress``); ``--no-progress`` is added with it.
+    help : str
+        What the switch turns on; the default is appended.
+    default : bool or None
+        ``None`` means "decided by the library" (e.g. a target that depends on the lattice).
+    dest : str, optional
+        Attribute name (default: from ``flag``).
+    """
+    shown = {True: "on", False: "off", None: "automatic"}[default]
+    kwargs = {"dest": dest} if dest else {}
+    p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                   help=f"{help} (default {shown})", **kwargs)
+
+
 def add_output_args(p: argparse.ArgumentParser) -> None:
-    """Add ``--out``, ``--force`` and ``--no-progress``."""
+    """Add ``--out`` (a file), ``--force`` and ``--progress``."""
     p.add_argument("--out", required=True, metavar="F.h5", help="output HDF5 file")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    p.add_argument(
-        "--no-progress", action="store_true", help="do not show a progress bar on stderr"
-    )
+    add_switch(p, "--force", "overwrite an existing output file")
+    add_switch(p, "--progress", "show a progress bar on stderr", default=True)
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, *, help: str,
+                replacement: str | None = None, **kwargs) -> argparse.ArgumentParser:
+    """Add a sub-command, or its old spelling kept for one release.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+    name : str
+        The command's name at this level.
+    help : str
+        One line for the listing of commands.
+    replacement : str, optional
+        For an old spelling: the new command (``"model train"``). The parser is then left out
+        of the listing, and :func:`latticeml.cli.main` prints a deprecation line before running.
+    **kwargs
+        Passed to ``add_parser`` (``description``).
+    """
+    if replacement is None:
+        return sub.add_parser(name, help=help, **kwargs)
+    p = sub.add_parser(name, **kwargs)  # no help: not listed
+    p.set_defaults(deprecated=replacement)
+    return p
+
+
+def add_out_dir(p: argparse.ArgumentParser, help: str) -> None:
+    """Add ``--out-dir DIR`` and the old spelling ``--out DIR`` (deprecated, hidden)."""
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--out-dir", metavar="DIR", help=help)
+    g.add_argument("--out", dest="old_out_dir", metavar="DIR", help=argparse.SUPPRESS)
+
+
+def resolve_out_dir(args: argparse.Namespace) -> str:
+    """Return ``--out-dir`` (or the deprecated ``--out DIR``, with a line on stderr)."""
+    if getattr(args, "old_out_dir", None) is not None:
+        import sys
+
+        print("latticeml: warning: --out DIR is deprecated here and will be removed in the "
+              "next release; use --out-dir DIR (--out always names a file)", file=sys.stderr)
+        args.out_dir = args.old_out_dir
+    return args.out_dir

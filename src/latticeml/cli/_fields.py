@@ -56,8 +56,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *,
             continue
         metavar = opt.metavar or opt.flag[2:].upper().replace("-", "_")
         kwargs: dict = {"dest": opt.name, "metavar": metavar}
-        if opt.type == "bool":
-            kwargs = {"dest": opt.name, "action": "store_true"}
+        if opt.type == "bool":  # the CLI's one switch style: --flag / --no-flag
+            kwargs = {"dest": opt.name, "action": argparse.BooleanOptionalAction}
         elif opt.type in _LISTS:
             kwargs["type"] = _LISTS[opt.type]
             kwargs["nargs"] = "+" if opt.required else "*"

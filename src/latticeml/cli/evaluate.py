@@ -1,4 +1,4 @@
-"""``latticeml evaluate``: trained models x test sets -> tidy CSV tables (stage 4)."""
+"""``latticeml model evaluate``: trained models x test sets -> tidy CSV tables (stage 4)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import float_arg
+from latticeml.cli._common import add_command, add_switch, float_arg
 
-__all__ = ["register"]
+__all__ = ["add"]
 
 
 class _Every:
@@ -21,10 +21,11 @@ class _Every:
 _EVERY = _Every()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``evaluate`` command to ``sub``."""
-    p = sub.add_parser(
-        "evaluate",
+def add(sub: argparse._SubParsersAction, name: str = "evaluate", *,
+        replacement: str | None = None) -> None:
+    """Add the evaluate command to ``sub`` (``replacement``: see :func:`add_command`)."""
+    p = add_command(
+        sub, name, replacement=replacement,
         help="evaluate trained models on test sets (stage 4)",
         description="Evaluate model files on gauge test sets: the published metric (MSE of "
         "lattice averages), per-site MSE, normalised MSE (per-site MSE / Var(target | beta)) "
@@ -52,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--failure-ratio", type=float_arg, default=0.5,
                    help="a replica fails when its per-site MSE is at least this fraction of "
                    "the conditional-mean predictor's (default 0.5)")
-    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_switch(p, "--force", "overwrite existing outputs")
+    add_switch(p, "--progress", "show a progress bar", default=True)
     p.set_defaults(func=_evaluate)
 
 
@@ -86,7 +87,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if kinds == {"scalar"}:
         return _evaluate_scalar(args)
     params = EvaluateParams(**given_options(args, EvaluateParams))
-    table, preds = evaluate(params, progress=not args.no_progress)
+    table, preds = evaluate(params, progress=args.progress)
     summary = summarize(table, failure_ratio=args.failure_ratio) if args.summary else None
     return _write_outputs(args, table, preds, summary)
 
@@ -108,7 +109,7 @@ def _evaluate_scalar(args: argparse.Namespace) -> int:
             ", ".join(flags[k] for k in gauge_only), "no gauge-only option for scalar test sets",
             "given", "the conditional mean and the gauge robustness tests need gauge data")
     params = ScalarEvaluateParams(**{k: v for k, v in given.items() if k in shared})
-    table, preds = evaluate_scalar(params, progress=not args.no_progress)
+    table, preds = evaluate_scalar(params, progress=args.progress)
     summary = (summarize_scalar(table, failure_ratio=args.failure_ratio) if args.summary
                else None)
     return _write_outputs(args, table, preds, summary)

@@ -42,7 +42,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     params = GaugeParams(**given_options(args, GaugeParams))
     check_output_path(args.out, force=args.force)
-    ens = generate_ensemble(params, progress=not args.no_progress)
+    ens = generate_ensemble(params, progress=args.progress)
     save_gauge_ensemble(args.out, ens, force=args.force)
     msg = f"wrote {args.out}: {ens.links.shape[0]} configurations"
     if ens.plaquette_stats is not None:

@@ -1,4 +1,4 @@
-"""``latticeml select`` and ``latticeml summarize``: small steps between the stages."""
+"""``latticeml results`` (``summarize``, ``plot``) and ``latticeml model select``."""
 
 from __future__ import annotations
 
@@ -6,38 +6,54 @@ import argparse
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import float_arg
+from latticeml.cli._common import add_command, add_switch, float_arg
 
-__all__ = ["register"]
+__all__ = ["register", "add_select", "add_summarize"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``select`` and ``summarize`` commands to ``sub``."""
-    s = sub.add_parser(
-        "select",
+    """Add the ``results`` noun (``summarize``, ``plot``) to ``sub``."""
+    from latticeml.cli import plot
+
+    p = sub.add_parser("results", help="summarise evaluation tables and draw figures (stage 5)")
+    rsub = p.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    rsub.required = True
+    add_summarize(rsub)
+    plot.add(rsub)
+
+
+def add_select(sub: argparse._SubParsersAction, name: str = "select", *,
+               replacement: str | None = None) -> None:
+    """Add the select command to ``sub`` (``replacement``: see :func:`add_command`)."""
+    s = add_command(
+        sub, name, replacement=replacement,
         help="pick the best trained model on validation loss; write its spec as YAML",
         description="Compare model files trained on the same data and target (e.g. a CNN "
         "architecture grid) by their best validation loss and write the winner's model spec "
-        "(a YAML file that `latticeml train --model` takes) and a CSV of all candidates.",
+        "(a YAML file that `latticeml model train --model` takes) and a CSV of all candidates.",
     )
     s.add_argument("--models", nargs="+", required=True, metavar="model.pt")
     s.add_argument("--out", required=True, metavar="F.yaml", help="the winner's spec")
     s.add_argument("--table", default="", metavar="F.csv", help="all candidates, ranked")
-    s.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    add_switch(s, "--force", "overwrite existing outputs")
     s.set_defaults(func=_select)
 
-    m = sub.add_parser(
-        "summarize",
+
+def add_summarize(sub: argparse._SubParsersAction, name: str = "summarize", *,
+                  replacement: str | None = None) -> None:
+    """Add the summarize command to ``sub`` (``replacement``: see :func:`add_command`)."""
+    m = add_command(
+        sub, name, replacement=replacement,
         help="merge evaluation tables and summarise them over replicas",
-        description="Concatenate evaluation CSVs (`latticeml evaluate --out`), drop duplicate "
-        "baseline rows and write the summary over replicas: median, best on validation, worst, "
-        "failure rate.",
+        description="Concatenate evaluation CSVs (`latticeml model evaluate --out`), drop "
+        "duplicate baseline rows and write the summary over replicas: median, best on "
+        "validation, worst, failure rate.",
     )
     m.add_argument("--evaluations", nargs="+", required=True, metavar="F.csv")
     m.add_argument("--out", required=True, metavar="F.csv", help="summary table")
     m.add_argument("--merged", default="", metavar="F.csv", help="also write the merged table")
     m.add_argument("--predictions", nargs="*", default=(), metavar="F.csv",
-                   help="per-configuration predictions (`latticeml evaluate --predictions`)")
+                   help="per-configuration predictions (`latticeml model evaluate --predictions`)")
     m.add_argument("--best-predictions", default="", metavar="F.csv",
                    help="write the predictions of each experiment's best replica (lowest "
                    "validation loss)")
@@ -55,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--mu-range", type=float_arg, nargs=2, default=None, metavar=("LO", "HI"),
                    help="scalar regressors: the Markdown table's largest relative error is taken "
                    "over these mu (default: all)")
-    m.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    add_switch(m, "--force", "overwrite existing outputs")
     m.set_defaults(func=_summarize)
 
 

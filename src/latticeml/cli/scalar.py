@@ -44,7 +44,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     params = ScalarParams(**given_options(args, ScalarParams))
     check_output_path(args.out, force=args.force)
-    ens = generate_scalar_ensemble(params, progress=not args.no_progress)
+    ens = generate_scalar_ensemble(params, progress=args.progress)
     save_scalar_ensemble(args.out, ens, force=args.force)
     msg = f"wrote {args.out}: {ens.k.shape[0]} configurations"
     if "n" in ens.stats:

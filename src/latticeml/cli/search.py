@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import float_arg, int_arg
+from latticeml.cli._common import add_out_dir, add_switch, float_arg, int_arg, resolve_out_dir
 
 __all__ = ["register"]
 
@@ -25,15 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "validation loss of the first feeds the pruner), tell the mean best validation loss, "
         "until the study holds N-TRIALS finished trials or TIMEOUT seconds have passed. Workers "
         "sharing --storage and --study-name together finish exactly N-TRIALS trials; a killed "
-        "worker's trial is queued again. Writes OUT/trials.csv, OUT/best.yaml, "
-        "OUT/best_model.yaml and, with --summary, a JSON record of this worker.")
+        "worker's trial is queued again. Writes DIR/trials.csv, DIR/best.yaml, "
+        "DIR/best_model.yaml and, with --summary, a JSON record of this worker.")
     r.add_argument("--space", required=True, metavar="SPACE.yaml",
                    help="search space (YAML file or inline mapping; see latticeml.search.space)")
     r.add_argument("--train", required=True, metavar="F.h5", help="training dataset")
     r.add_argument("--val", required=True, metavar="F.h5", help="validation dataset")
     r.add_argument("--target", required=True, help="target, e.g. W_2x2 or n")
     r.add_argument("--plane", type=int_arg, default=0, help="plane of Wilson loops (0)")
-    r.add_argument("--out", required=True, metavar="DIR", help="study directory")
+    add_out_dir(r, "study directory")
     r.add_argument("--storage", default="",
                    help="journal file (*.log), SQLite file (*.db) or Optuna storage URL "
                    "(default: DIR/study.log)")
@@ -69,24 +69,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "as '{layers: 2, channels_0: 2, channels_1: 2, lr: 0.01}'; repeatable): a "
                    "reference architecture measured under the search's budget")
     r.add_argument("--summary", metavar="F.json", help="write this worker's record here")
-    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_switch(r, "--progress", "show a progress bar", default=True)
     r.set_defaults(func=_run)
 
     e = ssub.add_parser(
         "export", help="trial table, best architecture and figures of a study",
-        description="Write OUT/trials.csv, OUT/best.yaml (spec, training parameters, "
-        "objective), OUT/best_model.yaml (what latticeml train --model takes) and with "
+        description="Write DIR/trials.csv, DIR/best.yaml (spec, training parameters, "
+        "objective), DIR/best_model.yaml (what latticeml model train --model takes) and with "
         "--figures history, importances and loss_vs_parameters as PNG and PDF.")
-    e.add_argument("--out", required=True, metavar="DIR", help="study directory")
+    add_out_dir(e, "study directory")
     e.add_argument("--storage", default="", help="as for 'run' (default: DIR/study.log)")
     e.add_argument("--study-name", default="search", help="study name (default 'search')")
-    e.add_argument("--figures", action="store_true", help="also draw the figures")
+    add_switch(e, "--figures", "also draw the figures")
     e.set_defaults(func=_export)
 
 
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
+    out_dir = resolve_out_dir(args)
     from latticeml.errors import ParameterError
     from latticeml.search import SearchParams, export_study, parse_space, run_search
 
@@ -103,19 +104,19 @@ def _run(args: argparse.Namespace) -> int:
                                  str(exc).splitlines()[0]) from None
     params = SearchParams(
         space=parse_space(args.space), train=args.train, val=args.val, target=args.target,
-        out=args.out, storage=args.storage, study_name=args.study_name,
+        out=out_dir, storage=args.storage, study_name=args.study_name,
         n_trials=args.n_trials, timeout=args.timeout, seeds=args.seeds, seed=args.seed,
         worker=args.worker, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, patience=args.patience, loss=args.loss, schedule=args.schedule,
         dtype=args.dtype, threads=args.threads, train_limit=args.train_limit,
         pruner=args.pruner, device=args.device, stale_after=args.stale_after,
         enqueue=tuple(refs))
-    result = run_search(params, progress=not args.no_progress)
+    result = run_search(params, progress=args.progress)
     from latticeml.search.storage import load_study
 
-    study = load_study(args.storage, args.study_name, args.out)
+    study = load_study(args.storage, args.study_name, out_dir)
     if result.best_trial >= 0:
-        export_study(study, args.out)
+        export_study(study, out_dir)
     if args.summary:
         record = {"study": result.study_name, "worker": args.worker,
                   "trials_run": result.trials_run, "finished": result.finished,
@@ -132,11 +133,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    out_dir = resolve_out_dir(args)
     from latticeml.search import export_study
     from latticeml.search.storage import load_study
 
-    study = load_study(args.storage, args.study_name, args.out)
-    best = export_study(study, args.out, figures=args.figures)
-    print(f"wrote {Path(args.out) / 'best_model.yaml'} (trial {best['trial']}, "
+    study = load_study(args.storage, args.study_name, out_dir)
+    best = export_study(study, out_dir, figures=args.figures)
+    print(f"wrote {Path(out_dir) / 'best_model.yaml'} (trial {best['trial']}, "
           f"{best['value']:.4e})", file=sys.stderr)
     return 0

@@ -1,22 +1,26 @@
-"""``latticeml train``: train one model on a gauge dataset (stage 3)."""
+"""``latticeml model train``: train one model on a gauge or scalar dataset (stage 3)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-__all__ = ["register"]
+from latticeml.cli._common import add_command, add_out_dir, add_switch, resolve_out_dir
+
+__all__ = ["add"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``train`` command to ``sub``."""
-    p = sub.add_parser(
-        "train",
-        help="train an L-CNN or CNN on a gauge dataset (stage 3)",
-        description="Train one model (AdamW with amsgrad, early stopping on the validation "
-        "loss). Writes OUT/model.pt (best-on-validation weights), OUT/checkpoint.pt after every "
-        "epoch and OUT/metrics.csv. Running the same command after a kill resumes from the "
-        "checkpoint and ends with the same weights.",
+def add(sub: argparse._SubParsersAction, name: str = "train", *,
+        replacement: str | None = None) -> None:
+    """Add the train command to ``sub`` (``replacement``: see :func:`add_command`)."""
+    p = add_command(
+        sub, name, replacement=replacement,
+        help="train an L-CNN or CNN on a dataset (stage 3)",
+        description="Train one model (AdamW with amsgrad, a schedule, early stopping on the "
+        "validation curve, optionally full-batch L-BFGS). Writes DIR/model.pt "
+        "(best-on-validation weights), DIR/checkpoint.pt after every epoch and "
+        "DIR/metrics.csv. Running the same command after a kill resumes from the checkpoint "
+        "and ends with the same weights.",
     )
     from latticeml.catalog.training import SEARCHED_TRAINING
     from latticeml.cli._fields import add_options
@@ -30,12 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--training-from", metavar="best.yaml",
                    help="take lr, batch size, weight decay and schedule from the training block "
                    "of a search's best.yaml (then those flags may not be given)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--force", action="store_true", help="replace an existing DIR/model.pt")
-    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--keep-checkpoint", action="store_true",
-                   help="keep DIR/checkpoint.pt after a successful run (default: remove it)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_out_dir(p, "output directory (model.pt, metrics.csv, checkpoint.pt)")
+    add_switch(p, "--force", "replace an existing DIR/model.pt")
+    add_switch(p, "--restart", "ignore an existing checkpoint")
+    add_switch(p, "--keep-checkpoint", "keep DIR/checkpoint.pt after a successful run")
+    add_switch(p, "--progress", "show a progress bar", default=True)
     p.set_defaults(func=_train)
 
 
@@ -45,6 +48,7 @@ def _train(args: argparse.Namespace) -> int:
     from latticeml.errors import ParameterError
     from latticeml.train import TrainParams, parse_model_spec, train
 
+    out_dir = resolve_out_dir(args)
     values = given_options(args, TrainParams)
     if args.training_from:
         from latticeml.search.export import read_best_training
@@ -56,7 +60,7 @@ def _train(args: argparse.Namespace) -> int:
                 + " beside it (best.yaml sets them)", args.training_from,
                 "drop those flags, or drop --training-from to choose them yourself")
         values.update(read_best_training(args.training_from))
-    params = TrainParams(model=parse_model_spec(args.model), out=args.out, **values)
+    params = TrainParams(model=parse_model_spec(args.model), out=out_dir, **values)
     from latticeml.errors import LatticeMLError
     from latticeml.nn.build import build_model
 
@@ -70,7 +74,7 @@ def _train(args: argparse.Namespace) -> int:
     except (TypeError, ValueError, KeyError) as exc:
         raise ParameterError("--model", "a valid model spec", args.model,
                              str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    result = train(params, progress=not args.no_progress, force=args.force,
+    result = train(params, progress=args.progress, force=args.force,
                    restart=args.restart, keep_checkpoint=args.keep_checkpoint)
     print(f"wrote {result.model_path} (best epoch {result.best_epoch} of {result.epochs_run}, "
           f"val loss {result.best_val_loss:.4e}, ended by {result.ended_by})", file=sys.stderr)

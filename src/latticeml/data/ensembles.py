@@ -42,6 +42,7 @@ __all__ = [
     "write_scalar_ensemble",
     "read_scalar_ensemble",
     "read_ensemble_attrs",
+    "ensemble_kind",
     "ensemble_size",
 ]
 
@@ -286,6 +287,28 @@ def read_ensemble_attrs(path: PathLike, kind: str | None = None) -> dict[str, An
             required = GAUGE_ATTRS if kind == GAUGE_KIND else SCALAR_ATTRS
             _guard(path, "cannot read the attributes", _check, f, path, kind, wanted, required)
         return _guard(path, "cannot read the attributes", attrs_dict, f)
+
+
+def ensemble_kind(path: PathLike) -> str:
+    """Return ``"gauge"`` or ``"scalar"``: the kind of an ensemble file, from its attributes.
+
+    Raises
+    ------
+    FileFormatError
+        If the file is missing, damaged or not an ensemble (a dataset file, say).
+    """
+    with open_h5(path) as f:
+        kind = _guard(path, "cannot read the attributes", lambda: f.attrs.get("kind"))
+    if isinstance(kind, bytes):
+        kind = kind.decode()
+    kinds = {GAUGE_KIND: "gauge", SCALAR_KIND: "scalar"}
+    if kind not in kinds:
+        hint = ""
+        if isinstance(kind, str) and kind.endswith("-dataset"):
+            hint = " (a dataset file: see `latticeml dataset inspect`)"
+        raise FileFormatError(path, f"expected an ensemble (kind={GAUGE_KIND!r} or "
+                              f"{SCALAR_KIND!r}), found kind={kind!r}{hint}")
+    return kinds[kind]
 
 
 def ensemble_size(path: PathLike, array: str) -> int:

@@ -205,7 +205,7 @@ class GaugeDataset(_H5Dataset):
     Parameters
     ----------
     path : path-like
-        A file made by ``latticeml dataset gauge``.
+        A file made by ``latticeml dataset build``.
     targets : sequence of str
         Target names, e.g. ``("W_1x1",)``; see :attr:`DatasetInfo.targets`.
     inputs : sequence of str
@@ -269,7 +269,7 @@ class ScalarDataset(_H5Dataset):
     Parameters
     ----------
     path : path-like
-        A file made by ``latticeml dataset scalar``.
+        A file made by ``latticeml dataset build``.
     targets : sequence of str
         Among ``n``, ``phi2``, ``flux_violated``, ``open_worms``.
     dtype : torch.dtype

@@ -4,7 +4,7 @@
 the requested arrays checked against their SHA-256 (whole arrays are verified even when only
 some rows are kept) and selects one target (and one plane of a per-plane target). Training
 (:func:`latticeml.train.data.load_scalar_split`), the evaluation of gauge and scalar models and
-``latticeml plot``'s feature maps read their arrays here, so they all get the same checks.
+``latticeml results plot``'s feature maps read their arrays here, so they all get the same checks.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def read_split(path: str | os.PathLike, target: str, *, plane: int | None = None
     Parameters
     ----------
     path : path-like
-        A file of ``latticeml dataset gauge|scalar``.
+        A file of ``latticeml dataset build``.
     target : str
         A target it holds.
     plane : int, optional

@@ -1,4 +1,4 @@
-"""Parameters of a gauge evaluation, declared once (the ``latticeml evaluate`` options).
+"""Parameters of a gauge evaluation, declared once (the ``latticeml model evaluate`` options).
 
 Light (no torch): the command line is built from these fields.
 """

@@ -30,6 +30,8 @@ explain
     SU(2)); ``target_residual``.
 report
     ``explain_model_file``: expansion, verification and explanation of one model file.
+output
+    What ``latticeml loops explain`` prints and writes; ``draw_loop`` (one loop as PNG + PDF).
 pictures
     Loops drawn on the lattice, a model's top loops, loop-count histograms.
 """

@@ -217,7 +217,7 @@ def read_model_file(path: str | os.PathLike, *, check_version: bool = True) -> d
     """
     path = Path(path)
     if not path.is_file():
-        raise FileFormatError(path, "no such model file; train one with `latticeml train`")
+        raise FileFormatError(path, "no such model file; train one with `latticeml model train`")
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -256,7 +256,7 @@ def _check_content(path, content: Mapping) -> None:
     for key in ("spec", "info", "state_dict"):
         if not isinstance(content[key], Mapping):
             raise FileFormatError(path, f"{key} is a {type(content[key]).__name__}, expected a "
-                                  "mapping; the file was not written by latticeml train")
+                                  "mapping; the file was not written by latticeml model train")
     for name, value in content["state_dict"].items():
         if not isinstance(value, torch.Tensor):
             raise FileFormatError(path, f"weight {name!r} is a {type(value).__name__}, expected "
@@ -285,7 +285,7 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
     Parameters
     ----------
     path : path-like
-        A ``model.pt`` written by ``latticeml train``.
+        A ``model.pt`` written by ``latticeml model train``.
     device : str or torch.device
         Where to put the weights.
     check_version : bool

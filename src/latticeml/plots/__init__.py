@@ -2,7 +2,8 @@
 
 The builders do no file I/O; :func:`make_all` builds every figure the inputs allow and saves
 it with :func:`save_figure` (PNG at 300 dpi and PDF, written atomically). No pyplot state is
-used, so the module works headless without selecting a backend.
+used, so the module works headless without selecting a backend. :mod:`latticeml.plots.request`
+is ``latticeml results plot`` as a library call (files in, figures out).
 """
 
 from latticeml.plots.detector import classifier_accuracy, feature_maps

@@ -3,7 +3,7 @@
 ``latticeml search run`` (:func:`run_search`) is one worker on a study; any number of workers
 (processes, SLURM jobs) share a study through its storage. ``latticeml search export``
 (:func:`export_study`) writes the trial table, the best architecture as a model spec that
-``latticeml train --model`` takes unchanged, and figures.
+``latticeml model train --model`` takes unchanged, and figures.
 
 Example::
 

@@ -2,7 +2,7 @@
 
 * ``trials.csv``: one row per trial (number, state, value, n_params, seconds, epochs, worker,
   note, retry_of, and one ``param_<name>`` column per searched parameter);
-* ``best_model.yaml``: the best complete trial's model spec — ``latticeml train --model
+* ``best_model.yaml``: the best complete trial's model spec — ``latticeml model train --model
   best_model.yaml`` takes it unchanged;
 * ``best.yaml``: the same spec with the trial's training parameters, objective and study;
 * figures (``latticeml search export --figures``): optimisation history, parameter
@@ -103,7 +103,7 @@ def export_study(study, out: str | os.PathLike, *, figures: bool = False) -> dic
     best = best_trial_spec(study)
     header = (f"# best architecture of study {best['study']} (trial {best['trial']}, "
               f"objective {best['value']:.6g}: {best['objective']})\n"
-              f"# use: latticeml train --model {out / 'best_model.yaml'} ...\n")
+              f"# use: latticeml model train --model {out / 'best_model.yaml'} ...\n")
     _atomic_write(out / "best_model.yaml",
                   header + yaml.safe_dump(best["model"], sort_keys=True))
     _atomic_write(out / "best.yaml", yaml.safe_dump(best, sort_keys=False))

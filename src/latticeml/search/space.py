@@ -266,7 +266,7 @@ def sample(trial, space: SearchSpace) -> tuple[dict, dict]:
     Returns
     -------
     spec : dict
-        A ``build_model`` spec (what ``latticeml train --model`` takes).
+        A ``build_model`` spec (what ``latticeml model train --model`` takes).
     training : dict
         TrainParams overrides (``lr``, ``batch_size``, ...).
     """

@@ -155,7 +155,7 @@ def load_scalar_split(path: str | os.PathLike, target: str, *, dtype: str = "flo
     Parameters
     ----------
     path : path-like
-        A file made by ``latticeml dataset scalar``.
+        A file made by ``latticeml dataset build``.
     target : str
         ``n``, ``phi2`` (regression on the closed configurations) or ``flux_violated``
         (classification on every configuration).
@@ -215,7 +215,7 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
     Parameters
     ----------
     path : path-like
-        A file made by ``latticeml dataset gauge``.
+        A file made by ``latticeml dataset build``.
     target : str
         Target name (``W_1x1``, ``W_2x2``, ``polyakov_loop``, ...).
     plane : int

@@ -1,6 +1,6 @@
 """Data-parallel training with ``torch.distributed``: the process group of a ``torchrun`` launch.
 
-``torchrun --nproc-per-node N -m latticeml train ...`` (or across nodes with a rendezvous
+``torchrun --nproc-per-node N -m latticeml model train ...`` (or across nodes with a rendezvous
 endpoint) starts N copies of the same command; each holds the whole model and optimiser and
 processes a contiguous share of every global batch. The share's loss is weighted by its part
 of the batch, the gradients are summed over processes (``all_reduce``), and every process then

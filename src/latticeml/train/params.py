@@ -94,7 +94,7 @@ class TrainParams:
     Attributes
     ----------
     train, val : str
-        Dataset files (``latticeml dataset gauge``) for training and validation.
+        Dataset files (``latticeml dataset build``) for training and validation.
     target : str
         Target name in the dataset, e.g. ``W_2x2``.
     model : dict

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 
@@ -11,7 +12,7 @@ import pandas as pd
 from latticeml.errors import ParameterError
 from latticeml.nn.modelfile import read_model_file
 
-__all__ = ["select_best"]
+__all__ = ["select_best", "best_model_file"]
 
 
 def select_best(models: Sequence[str | os.PathLike]) -> tuple[dict, pd.DataFrame]:
@@ -55,3 +56,27 @@ def select_best(models: Sequence[str | os.PathLike]) -> tuple[dict, pd.DataFrame
     table["selected"] = [i == 0 for i in range(len(table))]
     spec = {k: v for k, v in specs[table["model"].iloc[0]].items() if k != "dtype"}
     return spec, table.drop(columns=["train_sha256"])
+
+
+def best_model_file(models: Sequence[str | os.PathLike]) -> tuple[str, float]:
+    """Return the model file with the lowest recorded validation loss, and that loss.
+
+    The rule of every "best replica" in this package: lowest ``best_val_loss``, ties to the
+    first file given. Unlike :func:`select_best`, the files may differ in target and data.
+
+    Raises
+    ------
+    ParameterError
+        If no file is given, or a file records no finite validation loss.
+    """
+    if not models:
+        raise ParameterError("MODEL.pt", "at least one model file", "none")
+    losses = []
+    for path in models:
+        loss = read_model_file(path)["info"].get("best_val_loss")
+        if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
+            raise ParameterError("MODEL.pt", "model files that record a validation loss",
+                                 str(path))
+        losses.append(float(loss))
+    best = min(range(len(losses)), key=lambda i: (losses[i], i))
+    return str(models[best]), losses[best]
