@@ -6,7 +6,8 @@ GaugeParams, GROUPS, ALGORITHMS, STARTS
     Validated, keyword-only parameters of a generation (:mod:`latticeml.gauge.params`).
 GaugeChain, auto_threads
     The Markov chain with heat-bath, overrelaxation and Metropolis sweeps
-    (:mod:`latticeml.gauge.chain`).
+    (:mod:`latticeml.gauge.chain`); its updates are the updaters of
+    :mod:`latticeml.gauge.updaters`, its driver :func:`latticeml.montecarlo.run_chain`.
 GaugeEnsemble, generate_ensemble
     The driver: thermalise, save every ``n_skip``-th configuration, analyse
     (:mod:`latticeml.gauge.generate`).

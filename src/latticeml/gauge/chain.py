@@ -3,8 +3,9 @@
 :class:`GaugeChain` owns the links in the fast internal layout (quaternions ``(V, D, 4)`` for
 SU(2), float64 ``(V, D, 18)`` for SU(3)), the neighbour tables and the checkerboard site lists,
 and calls the Numba sweep kernels of its backend (:mod:`latticeml.gauge._kernels`) under the
-thread policy of :func:`auto_threads`. The driver that saves configurations is
-:func:`latticeml.gauge.generate_ensemble`.
+thread policy of :func:`auto_threads`. A sweep is the chain's sequence of updaters
+(:mod:`latticeml.gauge.updaters`); the chain is a :class:`latticeml.montecarlo.MarkovChain`,
+run by :func:`latticeml.montecarlo.run_chain` (through :func:`latticeml.gauge.generate_ensemble`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from latticeml.errors import ParameterError
 from latticeml.gauge import _kernels
 from latticeml.gauge._kernels import UpdateKind, su2
 from latticeml.gauge.params import STARTS, ChainParams, GaugeParams
+from latticeml.gauge.updaters import sweep_of
 from latticeml.lattice import neighbour_table, parity
 
 __all__ = ["MIN_SITES_PER_THREAD", "auto_threads", "GaugeChain"]
@@ -137,6 +139,8 @@ class GaugeChain:
         self._u = np.zeros((self.V, self.D, width), dtype=np.float64)
         self._kernel = _kernels.kernels(self.backend, self.n_colors).sweep
         self._plaquette_sites = _kernels.plaquette_sites(self.n_colors)
+        #: The updaters of one sweep (:mod:`latticeml.gauge.updaters`).
+        self.updaters = sweep_of(self.params)
         self.reset(p.start)
 
     # -- state ---------------------------------------------------------------------------
@@ -186,7 +190,15 @@ class GaugeChain:
             flat[...] = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3)
 
     # -- updates -------------------------------------------------------------------------
-    def _elementary(self, kind: UpdateKind, n: int) -> None:
+    def elementary(self, kind: UpdateKind, n: int, *, hits: int | None = None,
+                   step: float | None = None) -> None:
+        """Run ``n`` elementary sweeps of one kernel (what the updaters call).
+
+        ``hits`` and ``step`` are the Metropolis proposals per link and their amplitude
+        (default: the chain's parameters; the other kernels ignore them).
+        """
+        hits = self.metropolis_hits if hits is None else int(hits)
+        step = self.metropolis_step if step is None else float(step)
         with numba_threads(self.threads):
             for _ in range(n):
                 if kind == UpdateKind.METROPOLIS:
@@ -194,34 +206,47 @@ class GaugeChain:
                 self._kernel(
                     self._u, self._up, self._dn, self._sites, self._seed,
                     np.uint64(self.n_elementary), int(kind), float(self.beta),
-                    int(self.metropolis_hits), float(self.metropolis_step), self._acc,
+                    int(hits), float(step), self._acc,
                 )  # fmt: skip
                 self.n_elementary += 1
                 if kind == UpdateKind.METROPOLIS:
                     self.n_accepted += int(self._acc.sum())
-                    self.n_proposed += self.V * self.D * self.metropolis_hits
+                    self.n_proposed += self.V * self.D * hits
 
     def heatbath(self, n: int = 1) -> None:
         """Run ``n`` heat-bath sweeps."""
-        self._elementary(UpdateKind.HEATBATH, n)
+        self.elementary(UpdateKind.HEATBATH, n)
 
     def overrelax(self, n: int = 1) -> None:
         """Run ``n`` overrelaxation sweeps."""
-        self._elementary(UpdateKind.OVERRELAX, n)
+        self.elementary(UpdateKind.OVERRELAX, n)
 
     def metropolis(self, n: int = 1) -> None:
         """Run ``n`` multi-hit Metropolis sweeps."""
-        self._elementary(UpdateKind.METROPOLIS, n)
+        self.elementary(UpdateKind.METROPOLIS, n)
 
     def sweep(self, n: int = 1) -> None:
-        """Run ``n`` full sweeps: one heat-bath or Metropolis sweep + ``n_overrelax`` OR."""
+        """Run ``n`` sweeps, each the chain's :attr:`updaters` in order.
+
+        With the default updaters: one heat-bath or Metropolis sweep + ``n_overrelax``
+        overrelaxation sweeps.
+        """
         for _ in range(n):
-            if self.algorithm == "heatbath":
-                self.heatbath(1)
-            else:
-                self.metropolis(1)
-            if self.n_overrelax:
-                self.overrelax(self.n_overrelax)
+            for update in self.updaters:
+                update(self)
+
+    # -- the Markov-chain protocol of latticeml.montecarlo --------------------------------
+    def advance(self, n: int) -> dict[str, np.ndarray]:
+        """Run ``n`` sweeps; return ``{"plaquette": ...}`` measured after each."""
+        plaq = np.empty(n)
+        for i in range(n):
+            self.sweep(1)
+            plaq[i] = self.plaquette()
+        return {"plaquette": plaq}
+
+    def tune(self, n: int) -> dict[str, np.ndarray]:
+        """Run ``n`` sweeps (nothing of these updaters is tuned); see :meth:`advance`."""
+        return self.advance(n)
 
     # -- measurements --------------------------------------------------------------------
     def plaquette(self) -> float:

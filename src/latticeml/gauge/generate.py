@@ -43,6 +43,7 @@ import numpy as np
 from latticeml._numba import threads as numba_threads
 from latticeml.gauge.chain import GaugeChain
 from latticeml.gauge.params import GaugeParams
+from latticeml.montecarlo import RunCounts, run_chain
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
 from latticeml.progress import progress_bar
 
@@ -114,27 +115,16 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
     chain = GaugeChain.from_params(params)
     N, D = params.n_colors, len(params.shape)
     links = np.empty((params.n_configs, *params.shape, D, N, N), dtype=np.complex128)
-    plaq = np.empty(params.n_configs)
-    history = np.empty(params.n_sweeps)
     desc = f"{params.group} {'x'.join(map(str, params.shape))} beta={params.beta:g}"
+    counts = RunCounts(params.n_therm, params.n_configs, params.n_skip)
     with (
         numba_threads(chain.threads) as n_threads,
         progress_bar(params.n_sweeps, desc, enabled=progress, unit="sweep") as bar,
     ):
-        s = 0
-        for _ in range(params.n_therm):
-            chain.sweep(1)
-            history[s] = chain.plaquette()
-            s += 1
-            bar.update(1)
-        for c in range(params.n_configs):
-            for _ in range(params.n_skip):
-                chain.sweep(1)
-                history[s] = chain.plaquette()
-                s += 1
-                bar.update(1)
-            chain.write_links(links[c])
-            plaq[c] = history[s - 1]
+        run = run_chain(chain, counts, lambda c: chain.write_links(links[c]), bar=bar)
+    history = np.concatenate(run.values["plaquette"])
+    # the plaquette of each saved configuration: the last sweep before it was saved
+    plaq = history[params.n_therm + params.n_skip * np.arange(1, params.n_configs + 1) - 1]
     stats = gamma_analysis(plaq) if params.n_configs >= 2 else None
     after = history[params.n_therm :]
     tau_sweeps = gamma_analysis(after).tau_int if after.size >= 2 else float("nan")

@@ -2,7 +2,9 @@
 
 :class:`ScalarChain` owns the configuration in the kernels' layout ``(V, 2)`` and the weight
 tables, and calls the Numba kernels of :mod:`latticeml.scalar._kernels`. The driver that saves
-configurations is :func:`latticeml.scalar.generate_scalar_ensemble`.
+configurations is :func:`latticeml.montecarlo.run_chain` (through
+:func:`latticeml.scalar.generate_scalar_ensemble`); the chain is a
+:class:`latticeml.montecarlo.MarkovChain`.
 """
 
 from __future__ import annotations
@@ -128,6 +130,17 @@ class ScalarChain:
         target = AUTO_STEPS_PER_SITE * V / max(per_attempt, 1e-9)
         self.n_worms = int(min(max(round(target), 1), 4 * V))
         return self.n_worms, a, b
+
+    # -- the Markov-chain protocol of latticeml.montecarlo --------------------------------
+    def advance(self, n: int) -> dict[str, np.ndarray]:
+        """Run ``n`` sweeps; return ``{"n": ..., "phi2": ...}`` measured after each."""
+        n_values, phi2 = self.sweep(n)
+        return {"n": n_values, "phi2": phi2}
+
+    def tune(self, n: int) -> dict[str, np.ndarray]:
+        """Run ``n`` sweeps, then fix the worms per sweep (:meth:`tune_n_worms`)."""
+        _, n_values, phi2 = self.tune_n_worms(n)
+        return {"n": n_values, "phi2": phi2}
 
     def configuration(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the current ``(k, l)`` as int16 arrays of shape ``(N_t, N_x, 2)``."""

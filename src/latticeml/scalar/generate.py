@@ -33,7 +33,8 @@ open worms have been inserted (:func:`latticeml.scalar._kernels.open_worms`); th
 itself continues from the closed state, so no configuration is stored twice.
 
 Modules: :mod:`latticeml.scalar.params` (parameters), :mod:`latticeml.scalar.chain` (the
-Markov chain), this module (the driver: thermalise, tune, save, analyse).
+Markov chain), this module (the generation: :func:`latticeml.montecarlo.run_chain` thermalises,
+tunes and saves; then the analysis).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from latticeml.montecarlo import RunCounts, run_chain
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
 from latticeml.observables.scalar import scalar_observables
 from latticeml.progress import progress_bar
@@ -139,33 +141,19 @@ def generate_scalar_ensemble(params: ScalarParams, *, progress: bool = False) ->
         label = balanced_labels(p.n_configs, p.seed)
     else:
         label = np.zeros(p.n_configs, dtype=np.int8)
-    hist_n, hist_p = [], []
+
+    def save(i: int) -> None:
+        if label[i]:
+            k[i], l[i] = chain.with_open_worms(p.open_worms)
+        else:
+            k[i], l[i] = chain.configuration()
+
+    # automatic n_worms: measure the worm length in the first half of thermalisation
+    tune = max(AUTO_MIN_SWEEPS, p.n_therm // 2) if p.n_worms is None else 0
     with progress_bar(p.n_sweeps, "scalar", enabled=progress, unit="sweep") as bar:
-        left = p.n_therm
-        if p.n_worms is None:
-            # automatic n_worms: measure the worm length in the first half of thermalisation
-            m = max(AUTO_MIN_SWEEPS, p.n_therm // 2)
-            _, a, b = chain.tune_n_worms(m)
-            hist_n.append(a)
-            hist_p.append(b)
-            left -= min(m, left)
-            bar.update(min(m, p.n_therm))
-        while left > 0:
-            m = min(left, max(1, p.n_therm // 50))
-            a, b = chain.sweep(m)
-            hist_n.append(a)
-            hist_p.append(b)
-            left -= m
-            bar.update(m)
-        for i in range(p.n_configs):
-            a, b = chain.sweep(p.n_skip)
-            hist_n.append(a)
-            hist_p.append(b)
-            if label[i]:
-                k[i], l[i] = chain.with_open_worms(p.open_worms)
-            else:
-                k[i], l[i] = chain.configuration()
-            bar.update(p.n_skip)
+        run = run_chain(chain, RunCounts(p.n_therm, p.n_configs, p.n_skip), save,
+                        tune_updates=tune, therm_block=max(1, p.n_therm // 50), bar=bar)
+    hist_n, hist_p = run.values.get("n", []), run.values.get("phi2", [])
     obs = scalar_observables(k, l, chain.table.logw)
     n_hist = np.concatenate(hist_n) if hist_n else np.empty(0)
     p_hist = np.concatenate(hist_p) if hist_p else np.empty(0)

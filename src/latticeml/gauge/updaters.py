@@ -1,0 +1,84 @@
+"""The updates a gauge chain is made of: heat bath, overrelaxation, Metropolis.
+
+An *updater* changes the links of a :class:`~latticeml.gauge.chain.GaugeChain` in place and
+keeps detailed balance (or, for overrelaxation, the action) on its own; a *sweep* is a sequence
+of updaters, chosen by the ``algorithm`` of :class:`~latticeml.gauge.params.ChainParams` through
+:data:`SWEEPS`. The driver of every chain is :func:`latticeml.montecarlo.run_chain`, so a new
+algorithm (hybrid Monte Carlo next) is a new updater, its entry in :data:`SWEEPS` and its
+parameters -- nothing in the driver, the files or the workflow.
+
+The three updaters here call the Numba sweep kernels (:mod:`latticeml.gauge._kernels`), which
+visit the links in checkerboard order; every call has its own index (``n_elementary``), which
+selects its random streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from latticeml.gauge._kernels import UpdateKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from latticeml.gauge.chain import GaugeChain
+    from latticeml.gauge.params import ChainParams
+
+__all__ = ["Updater", "HeatBath", "Overrelaxation", "Metropolis", "SWEEPS", "sweep_of"]
+
+
+class Updater(Protocol):
+    """One update of all links of a chain."""
+
+    def __call__(self, chain: GaugeChain) -> None:
+        """Update ``chain``'s links in place."""
+        ...
+
+
+@dataclass(frozen=True)
+class HeatBath:
+    """``n`` heat-bath sweeps (Kennedy-Pendleton/Creutz; Cabibbo-Marinari for SU(3))."""
+
+    n: int = 1
+
+    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+        chain.elementary(UpdateKind.HEATBATH, self.n)
+
+
+@dataclass(frozen=True)
+class Overrelaxation:
+    """``n`` microcanonical overrelaxation sweeps (the action is unchanged)."""
+
+    n: int = 1
+
+    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+        chain.elementary(UpdateKind.OVERRELAX, self.n)
+
+
+@dataclass(frozen=True)
+class Metropolis:
+    """``n`` multi-hit Metropolis sweeps: ``hits`` proposals ``U -> X U`` of amplitude ``step``."""
+
+    hits: int = 10
+    step: float = 0.5
+    n: int = 1
+
+    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+        chain.elementary(UpdateKind.METROPOLIS, self.n, hits=self.hits, step=self.step)
+
+
+def _with_overrelaxation(first: Updater, p: ChainParams) -> tuple[Updater, ...]:
+    return (first, Overrelaxation(p.n_overrelax)) if p.n_overrelax else (first,)
+
+
+#: ``algorithm`` -> the updaters of one sweep, built from the chain's parameters.
+SWEEPS: dict[str, Callable[[ChainParams], tuple[Updater, ...]]] = {
+    "heatbath": lambda p: _with_overrelaxation(HeatBath(), p),
+    "metropolis": lambda p: _with_overrelaxation(
+        Metropolis(p.metropolis_hits, p.metropolis_step), p),
+}
+
+
+def sweep_of(params: ChainParams) -> tuple[Updater, ...]:
+    """Return the updaters of one sweep of the chain ``params`` describes."""
+    return SWEEPS[params.algorithm](params)
