@@ -579,3 +579,40 @@ def test_flux_controls_reach_the_dataset_job(tmp_path):
     conf = _write_config(tmp_path, cfg)
     bad = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run")
     assert bad.returncode != 0 and "flux_controls" in bad.stdout + bad.stderr
+
+
+def test_generate_commands_are_the_config_spelled_by_the_dataclasses(tmp_path):
+    """The workflow's generate commands parse back to the parameters the config declares."""
+    import shlex
+
+    from latticeml.cli import build_parser
+    from latticeml.cli._fields import given_options
+    from latticeml.gauge.params import GaugeParams
+    from latticeml.scalar.params import ScalarParams
+
+    cfg = copy.deepcopy(TINY)
+    ens = cfg["gauge"]["ensembles"][0]
+    ens.update(algorithm="metropolis", overrelax=0, metropolis_hits=3, metropolis_step=0.25)
+    conf = _write_config(tmp_path, cfg)
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                     "--rerun-triggers", "mtime", "--forceall", "--until", "generate_gauge",
+                     "generate_scalar")
+    assert out.returncode == 0, out.stderr[-2000:]
+    commands = {}
+    for line in out.stdout.splitlines():
+        words = shlex.split(line.split(">")[0]) if " generate " in line else []
+        if words:
+            start = words.index("latticeml") + 1
+            commands.setdefault(words[start], words[start:])
+    assert set(commands) == {"gauge", "scalar"}
+    gauge = given_options(build_parser().parse_args(commands["gauge"]), GaugeParams)
+    assert (gauge["group"], gauge["shape"], gauge["algorithm"], gauge["n_overrelax"],
+            gauge["metropolis_hits"], gauge["metropolis_step"], gauge["n_therm"],
+            gauge["n_skip"]) == ("su2", (4, 4), "metropolis", 0, 3, 0.25, ens["n_therm"],
+                                 ens["n_skip"])
+    assert gauge["beta"] in ens["betas"] and gauge["n_configs"] in ens["splits"].values()
+    GaugeParams(**gauge)  # a valid parameter set
+    sc = cfg["scalar"]["ensembles"][0]
+    scalar = given_options(build_parser().parse_args(commands["scalar"]), ScalarParams)
+    assert scalar["shape"] == tuple(sc["shape"]) and scalar["n_configs"] in sc["splits"].values()
+    ScalarParams(**scalar)

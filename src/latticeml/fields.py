@@ -12,11 +12,11 @@ Pure Python (no numpy, no torch).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass
 from typing import Any
 
-__all__ = ["Option", "cli_options", "flag_name", "option"]
+__all__ = ["Option", "cli_options", "command_flags", "flag_name", "option"]
 
 _KEY = "latticeml.cli"
 
@@ -83,3 +83,43 @@ def cli_options(cls: type) -> list[Option]:
                           default=default, help=meta["help"], metavar=meta["metavar"],
                           choices=meta["choices"], required=required))
     return out
+
+
+#: Option types given as several words after the flag (the others are one comma-joined word).
+LIST_TYPES = ("tuple[str, ...]",)
+
+
+def command_flags(cls: type, values: Mapping[str, object]) -> str:
+    """Return the command-line flags of ``values`` (field name -> value), shell-quoted.
+
+    The inverse of the parsers generated from ``cls``: the workflow turns a config section into
+    a command with it, so a parameter is spelled once, on its dataclass field. Flags come in the
+    order of the fields; ``None`` values are left out (the command's default applies); booleans
+    become ``--flag`` / ``--no-flag``; tuples one comma-joined word (several words for
+    :data:`LIST_TYPES`).
+
+    Raises
+    ------
+    KeyError
+        If a name of ``values`` is not an option of ``cls``.
+    """
+    import shlex
+
+    options = cli_options(cls)
+    unknown = sorted(set(values) - {o.name for o in options})
+    if unknown:
+        raise KeyError(f"not options of {cls.__name__}: {', '.join(unknown)}")
+    words: list[str] = []
+    for o in options:
+        value = values.get(o.name)
+        if o.name not in values or value is None:
+            continue
+        if o.type == "bool":
+            words.append(o.flag if value else f"--no-{o.flag[2:]}")
+        elif isinstance(value, (tuple, list)) and o.type in LIST_TYPES:
+            words += [o.flag, *(shlex.quote(str(v)) for v in value)]
+        elif isinstance(value, (tuple, list)):
+            words += [o.flag, shlex.quote(",".join(map(str, value)))]
+        else:
+            words += [o.flag, shlex.quote(str(value))]
+    return " ".join(words)

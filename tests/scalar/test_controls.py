@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latticeml.errors import ParameterError
-from latticeml.scalar.controls import (
+from latticeml.observables.flux_controls import (
     flux_controls,
     is_violated,
     open_string,

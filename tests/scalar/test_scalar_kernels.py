@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from latticeml.lattice import neighbour_table
+from latticeml.observables.flux import check_flux, divergence, slice_flux
 from latticeml.observables.scalar import charge_density, phi2, site_flux
-from latticeml.scalar import ScalarChain, ScalarParams, check_flux, divergence, slice_flux
+from latticeml.scalar import ScalarChain, ScalarParams
 from latticeml.scalar import _kernels as K
 from tests.scalar.reference import divergence_ref, site_flux_ref, xoshiro256ss_ref
 

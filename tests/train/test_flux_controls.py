@@ -18,8 +18,8 @@ from latticeml.evaluate.scalar import CONTROL_METRICS, control_metrics
 from latticeml.evaluate.scalar_summary import summarize_scalar
 from latticeml.nn import build_model
 from latticeml.nn.modelfile import Detector
+from latticeml.observables.flux_controls import flux_controls
 from latticeml.plots.detector import classifier_accuracy
-from latticeml.scalar.controls import flux_controls
 from latticeml.train import TrainParams, train
 
 

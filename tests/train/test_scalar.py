@@ -26,7 +26,7 @@ from latticeml.evaluate.scalar import (
 )
 from latticeml.nn import build_model, load_model
 from latticeml.nn.modelfile import Detector
-from latticeml.scalar.flux import divergence
+from latticeml.observables.flux import divergence
 from latticeml.testing import assert_translation_equivariant
 from latticeml.train import TrainParams, train
 from latticeml.train.data import load_scalar_split

@@ -24,7 +24,9 @@ from latticeml.catalog import models as model_catalog
 from latticeml.catalog import targets as catalog
 from latticeml.catalog.figures import figure_stems, figures
 from latticeml.catalog.training import SEARCHED_TRAINING
-from latticeml.fields import cli_options
+from latticeml.fields import cli_options, command_flags
+from latticeml.gauge.params import GaugeParams
+from latticeml.scalar.params import ScalarParams
 from latticeml.train.params import TrainParams
 
 # which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
@@ -107,6 +109,44 @@ SCALAR_ENS = {e["name"]: e for e in SCALAR["ensembles"]}
 def scalar_setting(name, key):
     """A scalar ensemble's setting: its own value, else the scalar section's default."""
     return SCALAR_ENS[name].get(key, SCALAR.get(key))
+
+
+def gauge_generate_flags(w):
+    """`latticeml gauge generate` options of one file, spelled by GaugeParams' fields."""
+    e = GAUGE[w.ensemble]
+    values = {
+        "group": e["group"],
+        "shape": e["shape"],
+        "beta": w.beta,
+        "seed": derive_seed("gauge", w.ensemble, w.beta, w.split),
+        "algorithm": e["algorithm"],
+        "n_overrelax": e["overrelax"],
+        "metropolis_hits": e["metropolis_hits"],
+        "metropolis_step": e["metropolis_step"],
+        "start": e["start"],
+        "backend": config["gauge"]["backend"],
+        "n_configs": e["splits"][w.split],
+        "n_therm": e["n_therm"],
+        "n_skip": e["n_skip"],
+    }
+    return command_flags(GaugeParams, values)
+
+
+def scalar_generate_flags(w):
+    """`latticeml scalar generate` options of one file, spelled by ScalarParams' fields."""
+    values = {
+        "shape": SCALAR_ENS[w.ensemble]["shape"],
+        "mu": w.mu,
+        "eta": SCALAR["eta"],
+        "lam": SCALAR["lam"],
+        "n_configs": SCALAR_ENS[w.ensemble]["splits"][w.split],
+        "n_therm": scalar_setting(w.ensemble, "n_therm"),
+        "n_skip": scalar_setting(w.ensemble, "n_skip"),
+        "seed": derive_seed("scalar", w.ensemble, w.mu, w.worms, w.split),
+        "n_worms": scalar_setting(w.ensemble, "n_worms") or None,
+        "open_worms": w.worms,
+    }
+    return command_flags(ScalarParams, values)
 
 
 def scalar_ensemble_path(name, mu, worms, split):
@@ -395,11 +435,8 @@ TRAIN_KEYS = tuple(k for k in TRAINING if k in TRAIN_OPTIONS and k != "threads")
 
 def training_settings(w):
     skip = SEARCHED_TRAINING if searched(w.exp) else ()
-    return "".join(
-        f" {TRAIN_OPTIONS[k]} {shlex.quote(str(training_value(w.exp, k)))}"
-        for k in TRAIN_KEYS
-        if k not in skip
-    )
+    values = {k: training_value(w.exp, k) for k in TRAIN_KEYS if k not in skip}
+    return " " + command_flags(TrainParams, values)
 
 
 # ---- searches -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Collection
 
 from latticeml.cli._common import float_arg, int_arg, shape_arg
-from latticeml.fields import cli_options
+from latticeml.fields import LIST_TYPES, cli_options
 
 __all__ = ["UNSET", "add_options", "given_options"]
 
@@ -23,7 +23,7 @@ _TYPES = {"int": int_arg, "int | None": int_arg, "float": float_arg, "str": str,
           "tuple[int, ...]": shape_arg, "tuple[int, int]": shape_arg,
           "tuple[float, ...]": _floats}
 #: Types given as several words after the flag.
-_LISTS = {"tuple[str, ...]": str}
+_LISTS = dict.fromkeys(LIST_TYPES, str)
 
 
 class _Unset:

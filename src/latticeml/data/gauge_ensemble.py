@@ -22,7 +22,7 @@ from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
 from latticeml.data.physics import PLAQUETTE_TOL
 from latticeml.data.provenance import machine_record
 
-if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
+if TYPE_CHECKING:  # annotations only: data/ imports no Monte Carlo package
     from latticeml.gauge import GaugeEnsemble
 
 __all__ = ["PLAQUETTE_TOL", "gauge_ensemble_contents", "save_gauge_ensemble",
@@ -114,7 +114,7 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
         Naming the file and the problem.
     """
     from latticeml.data.physics import check_gauge_ensemble_physics
-    from latticeml.gauge import unitarity_violation
+    from latticeml.observables.wilson import unitarity_violation
     arrays, attrs = read_gauge_ensemble(path)
     links, plaq = arrays["links"], arrays["plaquette"]
     recomputed = check_gauge_ensemble_physics(path, arrays, attrs)

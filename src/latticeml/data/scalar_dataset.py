@@ -45,7 +45,7 @@ class ScalarDatasetParams:
     sources : tuple of str
         Scalar ensemble files (e.g. one per mu), all on the same lattice.
     flux_controls : int
-        Sets of synthetic flux controls (:func:`latticeml.scalar.controls.flux_controls`,
+        Sets of synthetic flux controls (:func:`latticeml.observables.flux_controls.flux_controls`,
         built from the divergence, not from a chain) appended to the dataset as training
         augmentation for flux detectors (0: none). Each set adds about 120 closed and 180
         open configurations; their ``n`` and ``phi2`` are NaN (regressors skip them),
@@ -53,7 +53,7 @@ class ScalarDatasetParams:
         configuration they were built around, ``source_index`` and ``config_index`` are -1.
     controls_seed : int
         Seed of the augmentation (set ``i`` uses seed ``10**6 + 1000 * controls_seed + i``,
-        never the evaluation's :data:`~latticeml.scalar.controls.CONTROL_SEED`).
+        never the evaluation's :data:`~latticeml.observables.flux_controls.CONTROL_SEED`).
     controls_max_k : int
         Keep only augmentation configurations with ``max |k| <= controls_max_k`` (huge
         ``|k|`` make the squared features of a fresh network explode during training).
@@ -108,7 +108,7 @@ def _labels(arrays: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _control_part(params: ScalarDatasetParams, parts: list[dict], shape) -> dict:
     """Build the synthetic flux controls appended by ``params.flux_controls``."""
-    from latticeml.scalar.controls import flux_controls
+    from latticeml.observables.flux_controls import flux_controls
 
     kl = np.concatenate([p["kl"] for p in parts])
     mu = np.concatenate([p["mu"] for p in parts])

@@ -19,7 +19,7 @@ from latticeml.data.ensembles import read_scalar_ensemble, write_scalar_ensemble
 from latticeml.data.provenance import machine_record
 from latticeml.errors import FileFormatError
 
-if TYPE_CHECKING:  # the Monte Carlo package is imported only by the functions that need it
+if TYPE_CHECKING:  # annotations only: data/ imports no Monte Carlo package
     from latticeml.scalar import ScalarEnsemble
 
 __all__ = ["scalar_ensemble_contents", "save_scalar_ensemble", "describe_scalar_ensemble"]
@@ -118,7 +118,7 @@ def describe_scalar_ensemble(path: str | os.PathLike) -> str:
         Naming the file and the problem.
     """
     from latticeml.observables import gamma_analysis
-    from latticeml.scalar import check_flux
+    from latticeml.observables.flux import check_flux
 
     arrays, attrs = read_scalar_ensemble(path)
     k, l = arrays["k"], arrays["l"]

@@ -28,12 +28,12 @@ fraction of single-link defects found when one unit of flux is added to one link
 configuration (two violating sites, its ends), for every link of the lattice in turn, the
 links that cross the periodic boundary included.
 
-Flux controls of detectors (``mu`` and ``open_worms`` NaN), built from the divergence, not
-from a chain (:func:`latticeml.scalar.controls.flux_controls` on the test set's lattice, seed
-``control_seed``, around the first 8 closed configurations of the test set): closed windings,
-loops and curl superpositions (also with large ``|k|`` and random ``l``) as negatives, the same
-with one or several open strings as positives. ``control_accuracy`` (all controls),
-``control_accuracy_closed`` (negatives), ``control_accuracy_open`` (positives),
+Flux controls of detectors (``mu`` and ``open_worms`` NaN), built from the divergence, not from
+a chain (:func:`latticeml.observables.flux_controls.flux_controls` on the test set's lattice,
+seed ``control_seed``, around the first 8 closed configurations of the test set): closed
+windings, loops and curl superpositions (also with large ``|k|`` and random ``l``) as
+negatives, the same with one or several open strings as positives. ``control_accuracy`` (all
+controls), ``control_accuracy_closed`` (negatives), ``control_accuracy_open`` (positives),
 ``n_controls_closed``, ``n_controls_open``, and the worst probabilities
 ``control_max_p_closed`` (largest p(violated) of a negative) and ``control_min_p_open``
 (smallest of a positive). A detector of flux violation gets 1, 1, 1, and p near 0 and 1;
@@ -67,8 +67,8 @@ from latticeml.errors import ParameterError
 from latticeml.evaluate.params import check_model_and_test_files
 from latticeml.evaluate.run import evaluation_bar, label_test_sets
 from latticeml.observables.autocorr import gamma_analysis
-from latticeml.scalar.controls import CONTROL_SEED, FluxControls, flux_controls
-from latticeml.scalar.flux import divergence
+from latticeml.observables.flux import divergence
+from latticeml.observables.flux_controls import CONTROL_SEED, FluxControls, flux_controls
 from latticeml.train.fit import resolve_device
 
 __all__ = ["ScalarEvaluateParams", "evaluate_scalar", "planted_violations", "planted_detection",
@@ -113,7 +113,7 @@ class ScalarEvaluateParams:
     controls : bool
         Evaluate detectors on the flux controls (module docstring).
     control_seed : int
-        Seed of the controls (default :data:`~latticeml.scalar.controls.CONTROL_SEED`).
+        Seed of the controls (default :data:`~latticeml.observables.flux_controls.CONTROL_SEED`).
     """
 
     models: tuple[str, ...]

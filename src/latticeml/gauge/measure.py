@@ -1,5 +1,7 @@
 """Measurements on gauge configurations in the contract layout ``(..., *shape, D, N, N)``.
 
+:func:`unitarity_violation` is :func:`latticeml.observables.wilson.unitarity_violation`.
+
 One plaquette function per layout: :func:`plaquette` here for complex link arrays (any batch
 axes), :meth:`latticeml.gauge.GaugeChain.plaquette` for the chain's internal layout. Both sum
 the per-site values with the same kernels and ``math.fsum``, so they agree to the last bit.
@@ -14,7 +16,7 @@ import numpy as np
 from latticeml.errors import ParameterError
 from latticeml.gauge._kernels import plaquette_sites, su2
 from latticeml.lattice import neighbour_table
-from latticeml.observables.wilson import validate_links
+from latticeml.observables.wilson import unitarity_violation, validate_links
 
 __all__ = ["plaquette", "unitarity_violation"]
 
@@ -57,24 +59,3 @@ def plaquette(links: np.ndarray) -> np.ndarray:
         kernel(u, up, buf)
         out[b] = math.fsum(buf) / (V * n_planes)
     return out.reshape(batch)
-
-
-def unitarity_violation(links: np.ndarray) -> tuple[float, float]:
-    """Largest deviations from SU(N): ``max |U U^dagger - 1|`` and ``max |det U - 1|``.
-
-    Parameters
-    ----------
-    links : ndarray, complex, shape (..., N, N)
-        Any stack of matrices.
-
-    Returns
-    -------
-    (float, float)
-        Max-norm of ``U U^dagger - 1`` over all elements and of ``det U - 1``.
-    """
-    u = np.asarray(links, dtype=np.complex128)
-    N = u.shape[-1]
-    uu = u @ np.conj(np.swapaxes(u, -1, -2))
-    unit = float(np.max(np.abs(uu - np.eye(N)))) if u.size else 0.0
-    det = float(np.max(np.abs(np.linalg.det(u) - 1.0))) if u.size else 0.0
-    return unit, det

@@ -29,6 +29,7 @@ from latticeml.errors import ParameterError
 from latticeml.lattice import link_layout
 
 __all__ = [
+    "unitarity_violation",
     "plaquette_field",
     "wilson_loop_matrices",
     "wilson_loops",
@@ -275,3 +276,24 @@ def _plane_matrices(la, lb, shape, strides, a, b, fs, out):
                             acc += fs[c, x, 0, i, k] * np.conj(fs[c, x, 1, j, k])
                         out[c, p, x, i, j] = acc
                 p += 1
+
+
+def unitarity_violation(links: np.ndarray) -> tuple[float, float]:
+    """Largest deviations from SU(N): ``max |U U^dagger - 1|`` and ``max |det U - 1|``.
+
+    Parameters
+    ----------
+    links : ndarray, complex, shape (..., N, N)
+        Any stack of matrices.
+
+    Returns
+    -------
+    (float, float)
+        Max-norm of ``U U^dagger - 1`` over all elements and of ``det U - 1``.
+    """
+    u = np.asarray(links, dtype=np.complex128)
+    N = u.shape[-1]
+    uu = u @ np.conj(np.swapaxes(u, -1, -2))
+    unit = float(np.max(np.abs(uu - np.eye(N)))) if u.size else 0.0
+    det = float(np.max(np.abs(np.linalg.det(u) - 1.0))) if u.size else 0.0
+    return unit, det

@@ -238,7 +238,7 @@ def feature_maps(models: Mapping[str, Any], x: Any, defects: Any = None) -> Figu
         One configuration, channels ``(k_t, k_x, l_t, l_x)``.
     defects : array-like of int, shape (n, 2), optional
         ``(t, x)`` sites to mark; default: the sites where the divergence of ``k = x[:2]``
-        (computed with :func:`latticeml.scalar.flux.divergence`) is non-zero.
+        (computed with :func:`latticeml.observables.flux.divergence`) is non-zero.
 
     Returns
     -------
@@ -253,7 +253,7 @@ def feature_maps(models: Mapping[str, Any], x: Any, defects: Any = None) -> Figu
         ``defects`` is not a list of sites on the lattice.
     """
     config, convs = _check_feature_inputs(models, x)
-    from latticeml.scalar.flux import divergence
+    from latticeml.observables.flux import divergence
 
     n_t, n_x = config.shape[1:]
     k = np.rint(np.moveaxis(config[:2].numpy(), 0, -1)).astype(np.int64)

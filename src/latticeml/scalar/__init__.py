@@ -11,8 +11,10 @@ ScalarChain, default_n_worms
     :mod:`latticeml.scalar._kernels`).
 ScalarEnsemble, generate_scalar_ensemble
     The ensemble driver (:mod:`latticeml.scalar.generate`).
-divergence, slice_flux, n_defects, check_flux, FluxCheck, balanced_labels
-    Flux conservation checks and flux-violation labels (:mod:`latticeml.scalar.flux`).
+
+The flux checks (``divergence``, ``slice_flux``, ``n_defects``, ``check_flux``, ``FluxCheck``,
+``balanced_labels``) live in :mod:`latticeml.observables.flux`; they can still be imported
+from here, as in earlier releases.
 """
 
 from latticeml.scalar.params import ScalarParams
@@ -23,8 +25,9 @@ from latticeml.scalar.weights import DEFAULT_F_MAX, WeightTable, log_w_quadratur
 _LAZY = {
     **dict.fromkeys(("AUTO_STEPS_PER_SITE", "LOG_K", "OPEN_WORM_MIN_STEPS", "P_CLOSE",
                      "ScalarChain", "default_n_worms"), "latticeml.scalar.chain"),
+    # moved to latticeml.observables.flux (data/ reads them without the Monte Carlo package)
     **dict.fromkeys(("FluxCheck", "balanced_labels", "check_flux", "divergence", "n_defects",
-                     "slice_flux"), "latticeml.scalar.flux"),
+                     "slice_flux"), "latticeml.observables.flux"),
     **dict.fromkeys(("AUTO_MIN_SWEEPS", "ScalarEnsemble", "generate_scalar_ensemble"),
                     "latticeml.scalar.generate"),
 }
@@ -53,10 +56,4 @@ __all__ = [
     "ScalarParams",
     "default_n_worms",
     "generate_scalar_ensemble",
-    "FluxCheck",
-    "balanced_labels",
-    "check_flux",
-    "divergence",
-    "n_defects",
-    "slice_flux",
 ]

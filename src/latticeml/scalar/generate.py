@@ -46,10 +46,10 @@ import numpy as np
 
 from latticeml.montecarlo import RunCounts, run_chain
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
+from latticeml.observables.flux import balanced_labels, n_defects
 from latticeml.observables.scalar import scalar_observables
 from latticeml.progress import progress_bar
 from latticeml.scalar.chain import ScalarChain
-from latticeml.scalar.flux import balanced_labels, n_defects
 from latticeml.scalar.params import ScalarParams
 
 __all__ = ["AUTO_MIN_SWEEPS", "ScalarEnsemble", "generate_scalar_ensemble"]

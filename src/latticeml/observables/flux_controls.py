@@ -1,9 +1,10 @@
 """Control configurations of flux-violation detectors, built from the flux definition.
 
-A configuration is closed iff ``div k = 0`` at every site (:func:`latticeml.scalar.flux.divergence`,
-outflow convention). The controls here are made from that definition alone, not from Markov
-chains, so a detector that learned a proxy of its training distribution (typical ``k`` and
-``l`` values, winding numbers, densities) fails them while an exact detector cannot.
+A configuration is closed iff ``div k = 0`` at every site
+(:func:`latticeml.observables.flux.divergence`, outflow convention). The controls here are made
+from that definition alone, not from Markov chains, so a detector that learned a proxy of its
+training distribution (typical ``k`` and ``l`` values, winding numbers, densities) fails them
+while an exact detector cannot.
 
 Negative controls (closed, label 0):
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latticeml.errors import ParameterError
-from latticeml.scalar.flux import divergence
+from latticeml.observables.flux import divergence
 
 __all__ = ["FluxControls", "flux_controls", "is_violated", "plaquette_curl", "open_string",
            "CONTROL_SEED"]
