@@ -27,6 +27,7 @@ from latticeml.catalog.training import SEARCHED_TRAINING
 from latticeml.fields import cli_options, command_flags
 from latticeml.gauge.params import GaugeParams
 from latticeml.scalar.params import ScalarParams
+from latticeml.search.params import SearchParams
 from latticeml.train.params import TrainParams
 
 # which file each top-level key comes from (a --configfile stands alone; see the Snakefile)
@@ -436,7 +437,7 @@ TRAIN_KEYS = tuple(k for k in TRAINING if k in TRAIN_OPTIONS and k != "threads")
 def training_settings(w):
     skip = SEARCHED_TRAINING if searched(w.exp) else ()
     values = {k: training_value(w.exp, k) for k in TRAIN_KEYS if k not in skip}
-    return " " + command_flags(TrainParams, values)
+    return f" {command_flags(TrainParams, values)}"
 
 
 # ---- searches -------------------------------------------------------------------------------
@@ -453,25 +454,25 @@ def search_space_arg(name):
     return shlex.quote(space) if isinstance(space, str) else model_arg(space)
 
 
-SEARCH_KEYS = (
-    "n_trials",
-    "seeds",
-    "epochs",
-    "patience",
-    "batch_size",
-    "lr",
-    "loss",
-    "schedule",
-    "dtype",
-    "train_limit",
-    "pruner",
-    "timeout",
-    "plane",
-)
+# A search worker's settings: every key of its config entry that is a SearchParams option
+# (latticeml.fields), spelled by that option's flag; the data, the study name, the seeds and the
+# threads are per job.
+SEARCH_PER_JOB = ("train", "val", "study_name", "seed", "worker", "threads", "storage")
 
 
 def search_settings(w):
-    return {k: SEARCHES[w.search][k] for k in SEARCH_KEYS}
+    entry = SEARCHES[w.search]
+    values = {
+        o.name: entry[o.name]
+        for o in cli_options(SearchParams)
+        if o.name in entry and o.name not in SEARCH_PER_JOB
+    }
+    values.update(
+        study_name=w.search,
+        seed=derive_seed("search", w.search),
+        worker=int(w.worker),
+    )
+    return command_flags(SearchParams, values)
 
 
 def search_worker_targets(name):

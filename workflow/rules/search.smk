@@ -23,21 +23,12 @@ rule search_worker:
         gpu=lambda w: SEARCHES[w.search]["gpu"],
     params:
         space=lambda w: search_space_arg(w.search),
-        target=lambda w: SEARCHES[w.search]["target"],
-        s=search_settings,
-        seed=lambda w: derive_seed("search", w.search),
+        flags=search_settings,
         out=lambda w: search_dir(w.search),
     shell:
         f"{LATTICEML} search run --space {{params.space}} --train {{input.train:q}}"
-        " --val {input.val:q} --target {params.target} --plane {params.s[plane]}"
-        " --out-dir {params.out:q} --study-name {wildcards.search} --n-trials {params.s[n_trials]}"
-        " --timeout {params.s[timeout]} --seeds {params.s[seeds]} --seed {params.seed}"
-        " --worker {wildcards.worker} --epochs {params.s[epochs]}"
-        " --patience {params.s[patience]} --batch-size {params.s[batch_size]}"
-        " --lr {params.s[lr]} --loss {params.s[loss]} --schedule {params.s[schedule]}"
-        " --train-limit {params.s[train_limit]} --pruner {params.s[pruner]}"
-        " --dtype {params.s[dtype]} --threads {threads} --summary {output:q}"
-        " --no-progress > {log:q} 2>&1"
+        " --val {input.val:q} {params.flags} --threads {threads}"
+        " --out-dir {params.out:q} --summary {output:q} --no-progress > {log:q} 2>&1"
 
 
 rule search_best:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from latticeml.cli._common import add_out_dir, add_switch, float_arg, int_arg, resolve_out_dir
+from latticeml.cli._common import add_out_dir, add_switch, resolve_out_dir
 
 __all__ = ["register"]
 
@@ -29,41 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "DIR/best_model.yaml and, with --summary, a JSON record of this worker.")
     r.add_argument("--space", required=True, metavar="SPACE.yaml",
                    help="search space (YAML file or inline mapping; see latticeml.search.space)")
-    r.add_argument("--train", required=True, metavar="F.h5", help="training dataset")
-    r.add_argument("--val", required=True, metavar="F.h5", help="validation dataset")
-    r.add_argument("--target", required=True, help="target, e.g. W_2x2 or n")
-    r.add_argument("--plane", type=int_arg, default=0, help="plane of Wilson loops (0)")
+    from latticeml.cli._fields import add_options
+    from latticeml.search.params import SearchParams
+
+    # every run parameter is declared once, on SearchParams (latticeml.fields.option)
+    add_options(r, SearchParams)
     add_out_dir(r, "study directory")
-    r.add_argument("--storage", default="",
-                   help="journal file (*.log), SQLite file (*.db) or Optuna storage URL "
-                   "(default: DIR/study.log)")
-    r.add_argument("--study-name", default="search", help="study name (default 'search')")
-    r.add_argument("--n-trials", type=int_arg, default=20,
-                   help="finished trials the study should hold (default 20)")
-    r.add_argument("--timeout", type=float_arg, default=0.0,
-                   help="start no trial after this many seconds (default 0 = no limit)")
-    r.add_argument("--seeds", type=int_arg, default=1, help="replicas per trial (default 1)")
-    r.add_argument("--seed", type=int_arg, default=0, help="replica seeds start here (0)")
-    r.add_argument("--worker", type=int_arg, default=0,
-                   help="index of this worker (decorrelates parallel samplers; default 0)")
-    r.add_argument("--epochs", type=int_arg, default=20, help="epochs per trial (default 20)")
-    r.add_argument("--patience", type=int_arg, default=5, help="early stopping (default 5)")
-    r.add_argument("--batch-size", type=int_arg, default=25,
-                   help="default batch size when the space does not search it (25)")
-    r.add_argument("--lr", type=float_arg, default=1e-2,
-                   help="default learning rate when the space does not search it (1e-2)")
-    r.add_argument("--loss", default="site", help="site (default) or mean")
-    r.add_argument("--schedule", default="none", help="none (default), cosine or plateau")
-    r.add_argument("--train-limit", type=int_arg, default=0, metavar="N",
-                   help="train each trial on N evenly spaced training samples (0 = all)")
-    r.add_argument("--pruner", default="median", help="median (default) or none")
-    r.add_argument("--dtype", default="float32", help="float32 (default) or float64")
-    r.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    r.add_argument("--threads", type=int_arg, default=0, help="torch CPU threads (default: "
-                   "torch's choice)")
-    r.add_argument("--stale-after", type=float_arg, default=600.0,
-                   help="seconds without heartbeat after which another worker's running trial "
-                   "is queued again (default 600)")
     r.add_argument("--enqueue", action="append", default=[], metavar="PARAMS",
                    help="a parameter set to run first, once per study (JSON/YAML mapping such "
                    "as '{layers: 2, channels_0: 2, channels_1: 2, lr: 0.01}'; repeatable): a "
@@ -102,15 +73,10 @@ def _run(args: argparse.Namespace) -> int:
         except yaml.YAMLError as exc:
             raise ParameterError("--enqueue", "a YAML/JSON mapping", text,
                                  str(exc).splitlines()[0]) from None
-    params = SearchParams(
-        space=parse_space(args.space), train=args.train, val=args.val, target=args.target,
-        out=out_dir, storage=args.storage, study_name=args.study_name,
-        n_trials=args.n_trials, timeout=args.timeout, seeds=args.seeds, seed=args.seed,
-        worker=args.worker, plane=args.plane, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, patience=args.patience, loss=args.loss, schedule=args.schedule,
-        dtype=args.dtype, threads=args.threads, train_limit=args.train_limit,
-        pruner=args.pruner, device=args.device, stale_after=args.stale_after,
-        enqueue=tuple(refs))
+    from latticeml.cli._fields import given_options
+
+    params = SearchParams(space=parse_space(args.space), out=out_dir, enqueue=tuple(refs),
+                          **given_options(args, SearchParams))
     result = run_search(params, progress=args.progress)
     from latticeml.search.storage import load_study
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from latticeml.checks import check_int_fields
 from latticeml.errors import ParameterError
+from latticeml.fields import option
 from latticeml.search.space import SearchSpace, spec_from_params
 from latticeml.train.params import DTYPES, LOSSES, SCHEDULES
 
@@ -68,30 +69,34 @@ class SearchParams:
     """
 
     space: SearchSpace
-    train: str
-    val: str
-    target: str
+    train: str = option(help="training dataset", metavar="F.h5")
+    val: str = option(help="validation dataset", metavar="F.h5")
+    target: str = option(help="target, e.g. W_2x2 or n")
     out: str
-    storage: str = ""
-    study_name: str = "search"
-    n_trials: int = 20
-    timeout: float = 0.0
-    seeds: int = 1
-    seed: int = 0
-    worker: int = 0
-    plane: int = 0
-    epochs: int = 20
-    batch_size: int = 25
-    lr: float = 1e-2
-    patience: int = 5
-    loss: str = "site"
-    schedule: str = "none"
-    dtype: str = "float32"
-    threads: int = 0
-    train_limit: int = 0
-    pruner: str = "median"
-    device: str = "auto"
-    stale_after: float = 600.0
+    storage: str = option("", "journal file (*.log), SQLite file (*.db) or Optuna storage URL "
+                          "(none: DIR/study.log)")
+    study_name: str = option("search", "study name")
+    n_trials: int = option(20, "finished trials the study should hold")
+    timeout: float = option(0.0, "start no trial after this many seconds (0 = no limit)")
+    seeds: int = option(1, "replicas per trial")
+    seed: int = option(0, "replica seeds start here")
+    worker: int = option(0, "index of this worker (decorrelates parallel samplers)")
+    plane: int = option(0, "plane of Wilson loops")
+    epochs: int = option(10, "epochs per trial")
+    batch_size: int = option(20, "batch size when the space does not search it")
+    lr: float = option(1e-2, "learning rate when the space does not search it")
+    patience: int = option(3, "early stopping")
+    loss: str = option("site", "training loss", choices=LOSSES)
+    schedule: str = option("none", "learning-rate schedule", choices=SCHEDULES)
+    dtype: str = option("float32", "training precision", choices=DTYPES)
+    threads: int = option(0, "torch CPU threads (0: torch's choice)")
+    train_limit: int = option(0, "train each trial on this many evenly spaced training "
+                              "samples (0 = all)", metavar="N")
+    pruner: str = option("median", "pruning of trials on the first replica's validation curve",
+                         choices=PRUNERS)
+    device: str = option("auto", "torch device: auto (CUDA when available), cpu or cuda")
+    stale_after: float = option(600.0, "seconds without heartbeat after which another "
+                                "worker's running trial is queued again")
     enqueue: tuple = ()
 
     def __post_init__(self) -> None:
