@@ -1,11 +1,11 @@
-"""``latticeml gauge``: generate and inspect SU(N) gauge ensembles."""
+"""``latticeml gauge``: generate, inspect, import and export SU(N) gauge ensembles."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from latticeml.cli._common import add_output_args
+from latticeml.cli._common import add_output_args, add_switch, float_arg, int_arg, shape_arg
 
 __all__ = ["register"]
 
@@ -34,6 +34,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("path", metavar="F.h5", help="gauge ensemble file")
     i.set_defaults(func=_inspect)
 
+    im = gsub.add_parser(
+        "import", help="ILDG, NERSC or openQCD files -> an ensemble",
+        description="Read external gauge configurations (one per file, one lattice, group and "
+        "coupling) and write them as a stage-1 ensemble: links in this package's layout, the "
+        "recomputed plaquettes, and per source file its SHA-256, what was verified "
+        "(checksum, header plaquette, unitarity) and what was assumed. Every file is read "
+        "and checked before the output is written.")
+    im.add_argument("files", nargs="+", metavar="FILE", help="configuration files")
+    from latticeml.io import FORMATS
+
+    im.add_argument("--format", required=True, choices=FORMATS, help="file format")
+    im.add_argument("--beta", required=True, type=float_arg,
+                    help="coupling the configurations were generated at (datasets group by it)")
+    im.add_argument("--shape", type=shape_arg, metavar="T,X,Y,Z",
+                    help="ILDG files without an ildg-format record: the extents (time first)")
+    im.add_argument("--group", choices=("su2", "su3"), help="ILDG without a format record")
+    im.add_argument("--precision", type=int_arg, choices=(32, 64),
+                    help="ILDG without a format record: bits per real number")
+    add_output_args(im)
+    im.set_defaults(func=_import)
+
+    ex = gsub.add_parser(
+        "export", help="an ensemble -> ILDG, NERSC or openQCD files",
+        description="Write every configuration of a 4D gauge ensemble as a file of the given "
+        "format; --out names the file, with {i} or {i:04d} numbering the configurations.")
+    ex.add_argument("ensemble", metavar="ENS.h5", help="gauge ensemble file")
+    ex.add_argument("--format", required=True, choices=FORMATS, help="file format")
+    ex.add_argument("--out", required=True, metavar="F", help="output file, e.g. "
+                    "conf_{i:04d}.ildg")
+    ex.add_argument("--precision", type=int_arg, choices=(32, 64), default=64,
+                    help="ILDG and NERSC: bits per real number (default 64)")
+    add_switch(ex, "--two-rows", "NERSC: store two rows of each SU(3) matrix (4D_SU3_GAUGE)")
+    add_switch(ex, "--big-endian", "NERSC: IEEE..BIG (--no-big-endian: IEEE..LITTLE)",
+               default=True)
+    add_switch(ex, "--force", "overwrite existing files")
+    add_switch(ex, "--progress", "show a progress bar on stderr", default=True)
+    ex.set_defaults(func=_export)
+
 
 def _generate(args: argparse.Namespace) -> int:
     from latticeml.cli._fields import given_options
@@ -58,4 +96,27 @@ def _inspect(args: argparse.Namespace) -> int:
     from latticeml.data import describe_gauge_ensemble
 
     print(describe_gauge_ensemble(args.path))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from latticeml.io.ensembles import ImportParams, import_ensemble
+
+    params = ImportParams(sources=tuple(args.files), format=args.format, beta=args.beta,
+                          shape=args.shape, group=args.group, precision=args.precision)
+    import_ensemble(params, args.out, force=args.force, progress=args.progress)
+    from latticeml.data import describe_gauge_ensemble
+
+    print(describe_gauge_ensemble(args.out), file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from latticeml.io.ensembles import export_ensemble
+
+    written = export_ensemble(args.ensemble, args.format, args.out, precision=args.precision,
+                              two_rows=args.two_rows, big_endian=args.big_endian,
+                              force=args.force, progress=args.progress)
+    print(f"wrote {len(written)} {args.format} file(s): {written[0]}"
+          + (f" ... {written[-1]}" if len(written) > 1 else ""), file=sys.stderr)
     return 0
