@@ -616,3 +616,33 @@ def test_generate_commands_are_the_config_spelled_by_the_dataclasses(tmp_path):
     scalar = given_options(build_parser().parse_args(commands["scalar"]), ScalarParams)
     assert scalar["shape"] == tuple(sc["shape"]) and scalar["n_configs"] in sc["splits"].values()
     ScalarParams(**scalar)
+
+
+def test_an_imported_ensemble_becomes_a_dataset(tmp_path):
+    """A config declares external files as an ensemble: import, then the dataset stage."""
+    import shutil
+
+    fixture = ROOT / "tests" / "io" / "fixtures" / "conf_08080808.ildg"
+    (tmp_path / "external").mkdir()
+    shutil.copyfile(fixture, tmp_path / "external" / "conf_0001.ildg")
+    cfg = copy.deepcopy(TINY)
+    cfg["gauge"]["ensembles"].append(
+        {"name": "ext", "group": "su3", "shape": [8, 8, 8, 8], "betas": [5.7],
+         "splits": {"test": 1},
+         "import": {"format": "ildg", "precision": 64,
+                    "files": {"test": "external/*.ildg"}}})
+    conf = _write_config(tmp_path, cfg)
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "1",
+                     "results/datasets/gauge/ext/test.h5")
+    assert out.returncode == 0, out.stderr[-3000:]
+    import h5py
+
+    with h5py.File(tmp_path / "results/datasets/gauge/ext/test.h5") as f:
+        assert abs(f["targets/W_1x1"][...].mean() - 0.555243594507) < 5e-13
+    log = (tmp_path / "results/logs/import_gauge/ext/beta5.7000_test.log").read_text()
+    assert "imported" in log
+    # a glob that matches another count than the split's is a config error, before any job
+    cfg["gauge"]["ensembles"][-1]["splits"] = {"test": 2}
+    conf = _write_config(tmp_path, cfg)
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run")
+    assert out.returncode != 0 and "matches 1" in out.stdout + out.stderr

@@ -25,6 +25,7 @@ __all__ = [
     "SCALAR_TARGETS",
     "ConfigError",
     "check_config",
+    "imported_files",
     "check_finite",
     "check_results_path",
     "config_origins",
@@ -227,6 +228,8 @@ def _check_ensembles(config: Mapping) -> None:
         _check_unique(g["betas"], f"{key}.betas", "beta", fmt=fmt_beta)
         for fam, why in catalog.misfits(config["datasets"]["gauge"], g["shape"])[:1]:
             raise ConfigError(f"datasets.gauge.{fam.option}", f"{why}, for {key}")
+        if "import" in g:
+            _check_import(g, key)
     for i, s in enumerate(config["scalar"]["ensembles"]):
         key = f"scalar.ensembles[{i}] ({s['name']})"
         _check_unique(s["mu"], f"{key}.mu", "mu", fmt=fmt_mu)
@@ -238,6 +241,32 @@ def _check_ensembles(config: Mapping) -> None:
                 f"at most V/4 = {volume // 4} open worms on the lattice "
                 f"{s['shape'][0]}x{s['shape'][1]}, got {max(s['open_worms'])}",
             )
+
+
+def imported_files(pattern: str) -> list[str]:
+    """Return the files of an imported split: the glob's matches, sorted (cwd-relative)."""
+    import glob
+
+    return sorted(glob.glob(pattern))
+
+
+def _check_import(g: Mapping, key: str) -> None:
+    """Check an imported ensemble: 4D, one beta, a glob per split matching its count."""
+    imp = g["import"]
+    if len(g["shape"]) != 4:
+        raise ConfigError(f"{key}.import", f"a 4D ensemble (the formats are 4D), got shape "
+                          f"{g['shape']}")
+    if len(g["betas"]) != 1:
+        raise ConfigError(f"{key}.betas", f"one beta for imported files, got {g['betas']}")
+    if set(imp["files"]) != set(g["splits"]):
+        raise ConfigError(f"{key}.import.files", f"a glob for each split "
+                          f"({', '.join(g['splits'])}), got {', '.join(imp['files'])}")
+    for split, pattern in imp["files"].items():
+        found = imported_files(pattern)
+        if len(found) != g["splits"][split]:
+            raise ConfigError(f"{key}.import.files.{split}", f"{g['splits'][split]} files (the "
+                              f"split's count), {pattern!r} matches {len(found)} in the working "
+                              "directory")
 
 
 def _check_init_from(e: Mapping, config: Mapping, key: str) -> None:

@@ -18,6 +18,7 @@ from latticeml.workflow_config import (
     config_origins,
     fmt_beta,
     fmt_mu,
+    imported_files,
 )
 from latticeml.workflow_policy import gauge_job_threads
 from latticeml.catalog import models as model_catalog
@@ -110,6 +111,33 @@ SCALAR_ENS = {e["name"]: e for e in SCALAR["ensembles"]}
 def scalar_setting(name, key):
     """A scalar ensemble's setting: its own value, else the scalar section's default."""
     return SCALAR_ENS[name].get(key, SCALAR.get(key))
+
+
+# ensembles of external files (`import:`) come from `latticeml gauge import`, the others from
+# the generator; the two rules write the same paths, told apart by the ensemble's name
+IMPORTED_GAUGE = [n for n, e in GAUGE.items() if "import" in e]
+GENERATED_GAUGE = [n for n, e in GAUGE.items() if "import" not in e]
+
+
+def names_regex(names):
+    """A wildcard constraint matching exactly these names (none: matches nothing)."""
+    return "|".join(re.escape(n) for n in names) if names else "(?!)"
+
+
+def imported_inputs(w):
+    return imported_files(GAUGE[w.ensemble]["import"]["files"][w.split])
+
+
+def gauge_import_flags(w):
+    """`latticeml gauge import` options of one imported split."""
+    e = GAUGE[w.ensemble]
+    imp = e["import"]
+    flags = ["--format", imp["format"], "--beta", w.beta]
+    if imp["format"] == "ildg":  # files without a format record need these; checked otherwise
+        flags += ["--shape", ",".join(map(str, e["shape"])), "--group", e["group"]]
+        if "precision" in imp:
+            flags += ["--precision", str(imp["precision"])]
+    return shlex.join(flags)
 
 
 def gauge_generate_flags(w):

@@ -8,6 +8,8 @@ rule generate_gauge:
         f"{RESULTS}/logs/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_gauge/{{ensemble}}/beta{{beta}}_{{split}}.tsv"
+    wildcard_constraints:
+        ensemble=names_regex(GENERATED_GAUGE),
     conda:
         ENV
     threads: gauge_threads
@@ -18,6 +20,28 @@ rule generate_gauge:
         flags=gauge_generate_flags,
     shell:
         f"{LATTICEML} gauge generate {{params.flags}} --threads {{threads}}"
+        " --no-progress --force --out {output:q} > {log:q} 2>&1"
+
+
+rule import_gauge:
+    input:
+        imported_inputs,
+    output:
+        f"{RESULTS}/ensembles/gauge/{{ensemble}}/beta{{beta}}_{{split}}.h5",
+    log:
+        f"{RESULTS}/logs/import_gauge/{{ensemble}}/beta{{beta}}_{{split}}.log",
+    wildcard_constraints:
+        ensemble=names_regex(IMPORTED_GAUGE),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        flags=gauge_import_flags,
+    shell:
+        f"{LATTICEML} gauge import {{input:q}} {{params.flags}}"
         " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
 
