@@ -102,11 +102,24 @@ def test_stop_rule_ends_a_flat_curve_early(gauge_data, tmp_path):
     assert window_stop(vals, 2, 0.3) and not window_stop(vals[:-1], 2, 0.3)
 
 
+def test_min_epochs_holds_the_stop_rule_and_patience_back(gauge_data, tmp_path):
+    """A rule that would end the run at once (100 % improvement wanted) waits for min_epochs."""
+    quick = train(_params(gauge_data, tmp_path / "q", epochs=20, stop_window=1,
+                          stop_min_improvement=1.0), progress=False)
+    assert quick.ended_by == "stop rule" and quick.epochs_run == 2
+    held = train(_params(gauge_data, tmp_path / "h", epochs=20, stop_window=1,
+                         stop_min_improvement=1.0, min_epochs=5), progress=False)
+    assert held.ended_by == "stop rule" and held.epochs_run == 5
+    patient = train(_params(gauge_data, tmp_path / "p", epochs=20, patience=1, lr=1e-9,
+                            min_epochs=4), progress=False)
+    assert patient.epochs_run >= 4
+
+
 def test_new_options_keep_the_fingerprint_of_runs_without_them(gauge_data, tmp_path):
     plain = _params(gauge_data, tmp_path / "a")
     assert set(plain.fingerprint_dict()).isdisjoint(
         {"warmup_epochs", "clip_grad_norm", "stop_window", "stop_min_improvement",
-         "time_budget", "lbfgs_steps", "lbfgs_max_iter", "lbfgs_samples"})
+         "min_epochs", "time_budget", "lbfgs_steps", "lbfgs_max_iter", "lbfgs_samples"})
     assert _params(gauge_data, tmp_path / "a", time_budget=60).fingerprint_dict() \
         == plain.fingerprint_dict()
     assert _params(gauge_data, tmp_path / "a", lbfgs_steps=2).fingerprint_dict() \
@@ -116,6 +129,7 @@ def test_new_options_keep_the_fingerprint_of_runs_without_them(gauge_data, tmp_p
 @pytest.mark.parametrize("key, value", [
     ("warmup_epochs", -1), ("clip_grad_norm", -0.1), ("clip_grad_norm", math.inf),
     ("stop_window", 1.5), ("stop_min_improvement", math.nan), ("time_budget", -5.0),
+    ("min_epochs", -1),
     ("lbfgs_steps", -2), ("lbfgs_max_iter", 0), ("lbfgs_samples", -1),
 ])
 def test_bad_stage_options_are_refused(gauge_data, tmp_path, key, value):

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(checksum, header plaquette, unitarity) and what was assumed. Every file is read "
         "and checked before the output is written.")
     im.add_argument("files", nargs="+", metavar="FILE", help="configuration files")
-    from latticeml.io import FORMATS
+    from latticeml.io.external import FORMATS
 
     im.add_argument("--format", required=True, choices=FORMATS, help="file format")
     im.add_argument("--beta", required=True, type=float_arg,
@@ -61,8 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "format; --out names the file, with {i} or {i:04d} numbering the configurations.")
     ex.add_argument("ensemble", metavar="ENS.h5", help="gauge ensemble file")
     ex.add_argument("--format", required=True, choices=FORMATS, help="file format")
-    ex.add_argument("--out", required=True, metavar="F", help="output file, e.g. "
-                    "conf_{i:04d}.ildg")
+    ex.add_argument("--out", required=True, metavar="CONF_{i}.EXT", help="output file, e.g. "
+                    "conf_{i:04d}.ildg ({i} numbers the configurations)")
     ex.add_argument("--precision", type=int_arg, choices=(32, 64), default=64,
                     help="ILDG and NERSC: bits per real number (default 64)")
     add_switch(ex, "--two-rows", "NERSC: store two rows of each SU(3) matrix (4D_SU3_GAUGE)")

@@ -22,8 +22,7 @@ from latticeml.data.atomic import check_output_path
 from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
 from latticeml.data.provenance import distinct_sources, sha256_file
 from latticeml.errors import FileFormatError, ParameterError
-from latticeml.io import READERS, WRITERS
-from latticeml.io.external import ExternalConfig
+from latticeml.io.external import FORMATS, ExternalConfig
 from latticeml.progress import progress_bar
 
 __all__ = ["ImportParams", "import_ensemble", "export_ensemble", "output_names"]
@@ -63,8 +62,8 @@ class ImportParams:
     def __post_init__(self) -> None:
         if not self.sources:
             raise ParameterError("FILE", "at least one configuration file", "none")
-        if self.format not in READERS:
-            raise ParameterError("--format", " or ".join(READERS), self.format)
+        if self.format not in FORMATS:
+            raise ParameterError("--format", " or ".join(FORMATS), self.format)
         if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not (
                 math.isfinite(self.beta) and self.beta > 0):
             raise ParameterError("--beta", "a positive finite coupling", self.beta)
@@ -79,10 +78,12 @@ class ImportParams:
 
 
 def _read(params: ImportParams, path: str) -> ExternalConfig:
+    from latticeml import io
+
     if params.format == "ildg":
-        return READERS["ildg"](path, shape=params.shape, group=params.group,
-                               precision=params.precision)
-    return READERS[params.format](path)
+        return io.read_ildg(path, shape=params.shape, group=params.group,
+                            precision=params.precision)
+    return io.READERS[params.format](path)
 
 
 def import_ensemble(params: ImportParams, out: str | os.PathLike, *, force: bool = False,
@@ -183,8 +184,8 @@ def export_ensemble(ensemble: str | os.PathLike, format: str, out: str, *,
     list of Path
         The files written.
     """
-    if format not in WRITERS:
-        raise ParameterError("--format", " or ".join(WRITERS), format)
+    if format not in FORMATS:
+        raise ParameterError("--format", " or ".join(FORMATS), format)
     if format == "openqcd" and precision != 64:
         raise ParameterError("--precision", "64 for openqcd", precision)
     if format != "nersc" and (two_rows or not big_endian):
@@ -200,6 +201,8 @@ def export_ensemble(ensemble: str | os.PathLike, format: str, out: str, *,
         check_output_path(name, force=force)
         if Path(name).resolve() == resolved:
             raise ParameterError("--out", "a file that is not the input", name)
+    from latticeml import io
+
     kwargs = {"precision": precision} if format != "openqcd" else {}
     if format == "nersc":
         kwargs.update(two_rows=two_rows, big_endian=big_endian, sequence_number=0)
@@ -208,7 +211,7 @@ def export_ensemble(ensemble: str | os.PathLike, format: str, out: str, *,
         for i, name in enumerate(names):
             if format == "nersc":
                 kwargs["sequence_number"] = i
-            WRITERS[format](name, links[i], force=force, **kwargs)
+            io.WRITERS[format](name, links[i], force=force, **kwargs)
             written.append(Path(name))
             bar.update(1)
     return written

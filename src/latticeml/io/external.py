@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ExternalConfig", "GROUP_OF_N", "N_OF_GROUP"]
+__all__ = ["ExternalConfig", "FORMATS", "GROUP_OF_N", "N_OF_GROUP"]
+
+#: The file formats (readers and writers in the modules of the same names).
+FORMATS = ("ildg", "nersc", "openqcd")
 
 #: Gauge groups by number of colours, and back.
 GROUP_OF_N = {2: "su2", 3: "su3"}

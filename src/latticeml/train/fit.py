@@ -517,10 +517,11 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
                 sched.step(val_loss) if params.schedule == "plateau" else sched.step()
             record(val_loss, train_loss, lr,
                    world.from_main(time.perf_counter() - t0, device), norms / n_batches)
-            if params.patience and state["bad"] >= params.patience:
+            may_stop = state["epoch"] >= params.min_epochs
+            if may_stop and params.patience and state["bad"] >= params.patience:
                 state.update(stopped=True, ended_by="patience")
-            elif window_stop([r["val_loss"] for r in state["history"]], params.stop_window,
-                             params.stop_min_improvement):
+            elif may_stop and window_stop([r["val_loss"] for r in state["history"]],
+                                          params.stop_window, params.stop_min_improvement):
                 state.update(stopped=True, ended_by="stop rule")
             elif budget_1 and state["elapsed"] >= budget_1:
                 state.update(stopped=True, ended_by="time budget")

@@ -82,7 +82,7 @@ def _positive(name: str, value, *, integer: bool = True, allow_zero: bool = Fals
 
 # options added after models were published with this package: left out of a run's fingerprint
 # at these values, so that earlier runs (and their checkpoints) keep their identity
-_NEW_DEFAULTS = {"warmup_epochs": 0, "clip_grad_norm": 0.0, "stop_window": 0,
+_NEW_DEFAULTS = {"warmup_epochs": 0, "clip_grad_norm": 0.0, "stop_window": 0, "min_epochs": 0,
                  "stop_min_improvement": 0.01, "lbfgs_steps": 0, "lbfgs_max_iter": 20,
                  "lbfgs_samples": 0, "init_from": ""}
 
@@ -135,6 +135,9 @@ class TrainParams:
     clip_grad_norm : float
         Clip the gradient's global 2-norm to this value before every AdamW step (0: no
         clipping; the norm is logged either way).
+    min_epochs : int
+        Neither ``patience`` nor the stop rule ends the first stage before this epoch (a
+        network that starts on a plateau at the trivial predictor is not stopped there).
     stop_window, stop_min_improvement : int, float
         Stop rule on the validation curve: end the first stage when the best validation
         loss of the last ``stop_window`` epochs is less than ``stop_min_improvement``
@@ -194,6 +197,8 @@ class TrainParams:
                               metavar="W")
     stop_min_improvement: float = option(0.01, "relative improvement over --stop-window epochs "
                                          "that goes on", metavar="R")
+    min_epochs: int = option(0, "neither --patience nor the stop rule ends the first stage "
+                             "before epoch E", metavar="E")
     time_budget: float = option(0.0, "wall-clock budget of the run, resumed runs included "
                                 "(0 = none; with --lbfgs-steps, half of it is L-BFGS's)",
                                 metavar="SECONDS")
@@ -210,7 +215,7 @@ class TrainParams:
         for key in ("epochs", "batch_size"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key))
         for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane",
-                    "train_limit", "warmup_epochs", "stop_window", "lbfgs_steps",
+                    "train_limit", "warmup_epochs", "stop_window", "min_epochs", "lbfgs_steps",
                     "lbfgs_samples"):
             _positive(f"--{key.replace('_', '-')}", getattr(self, key), allow_zero=True)
         _positive("--lbfgs-max-iter", self.lbfgs_max_iter)
