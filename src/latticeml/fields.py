@@ -86,7 +86,7 @@ def cli_options(cls: type) -> list[Option]:
 
 
 #: Option types given as several words after the flag (the others are one comma-joined word).
-LIST_TYPES = ("tuple[str, ...]",)
+LIST_TYPES = ("tuple[str, ...]", "tuple[str, ...] | None", "tuple[float, float] | None")
 
 
 def command_flags(cls: type, values: Mapping[str, object]) -> str:

@@ -79,8 +79,9 @@ def test_the_cli_package_holds_no_library_work():
 
     import latticeml.cli.loops as loops
     import latticeml.cli.plot as plot
+    import latticeml.cli.results as results
 
-    for module in (loops, plot):
+    for module in (loops, plot, results):
         source = inspect.getsource(module)
         for word in ("to_csv", "read_csv", "save_figure", "atomic_path", "load_model(",
                      "check_table", "mkdir"):

@@ -15,6 +15,10 @@ COMMANDS = {
     ("scalar", "generate"): "latticeml.scalar.params:ScalarParams",
     ("model", "train"): "latticeml.train.params:TrainParams",
     ("model", "evaluate"): "latticeml.evaluate.params:EvaluateParams",
+    ("search", "run"): "latticeml.search.params:SearchParams",
+    ("results", "plot"): "latticeml.plots.request:PlotRequest",
+    ("results", "summarize"): "latticeml.evaluate.request:SummarizeRequest",
+    ("model", "select"): "latticeml.evaluate.request:SelectRequest",
 }
 
 
@@ -37,11 +41,12 @@ def test_every_field_option_is_a_flag_with_its_default(command, capsys):
             assert f"(default {shown})" in text, (o.flag, shown)
 
 
-def test_the_command_line_builds_without_numba_or_torch():
+def test_the_command_line_builds_without_numba_torch_or_matplotlib():
     code = ("import sys; from latticeml.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "import latticeml.gauge.params, latticeml.scalar.params, latticeml.train.params\n"
             "import latticeml.evaluate.params\n"
-            "print(sorted(m for m in ('numba', 'torch') if m in sys.modules), file=sys.stderr)")
+            "print(sorted(m for m in ('numba', 'torch', 'matplotlib') if m in sys.modules), "
+            "file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().endswith("[]"), out.stderr[-500:]

@@ -22,8 +22,10 @@ def _floats(text: str) -> tuple[float, ...]:
 _TYPES = {"int": int_arg, "int | None": int_arg, "float": float_arg, "str": str,
           "tuple[int, ...]": shape_arg, "tuple[int, int]": shape_arg,
           "tuple[float, ...]": _floats}
-#: Types given as several words after the flag.
-_LISTS = dict.fromkeys(LIST_TYPES, str)
+#: Types given as several words after the flag: their item type and argparse nargs.
+_LISTS = {"tuple[str, ...]": (str, "+"), "tuple[str, ...] | None": (str, "+"),
+          "tuple[float, float] | None": (float_arg, 2)}
+assert set(_LISTS) == set(LIST_TYPES)
 
 
 class _Unset:
@@ -59,8 +61,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, *,
         if opt.type == "bool":  # the CLI's one switch style: --flag / --no-flag
             kwargs = {"dest": opt.name, "action": argparse.BooleanOptionalAction}
         elif opt.type in _LISTS:
-            kwargs["type"] = _LISTS[opt.type]
-            kwargs["nargs"] = "+" if opt.required else "*"
+            kwargs["type"], nargs = _LISTS[opt.type]
+            kwargs["nargs"] = nargs if nargs != "+" or opt.required or "None" in opt.type \
+                else "*"
         else:
             kwargs["type"] = _TYPES.get(opt.type, str)
         text = opt.help

@@ -8,7 +8,6 @@ of the models is evaluated beside them as family ``conditional mean``.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from latticeml.errors import ParameterError
 from latticeml.evaluate.metrics import ConditionalMean, metric_table
 from latticeml.evaluate.params import EvaluateParams
 from latticeml.evaluate.robustness import adversarial_change, alpha_change, haar_change
+from latticeml.evaluate.tables import write_csv
 from latticeml.nn.modelfile import load_model
 from latticeml.train.fit import resolve_device, torch_threads
 
@@ -87,18 +87,6 @@ def evaluation_bar(total: int, threads: int, progress: bool) -> Iterator[tqdm]:
             yield bar
         finally:
             bar.close()
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a table atomically (temporary file in the same directory, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        df.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class _Model:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from latticeml.errors import ParameterError
 
-__all__ = ["read_csv_table", "concat_csv_tables"]
+__all__ = ["read_csv_table", "concat_csv_tables", "write_csv"]
 
 
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
@@ -111,3 +112,15 @@ def concat_csv_tables(
     if not frames:
         raise ParameterError(flag, "at least one file", "none")
     return pd.concat(frames, ignore_index=True)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table atomically (temporary file in the same directory, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

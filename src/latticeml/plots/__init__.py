@@ -6,29 +6,32 @@ used, so the module works headless without selecting a backend. :mod:`latticeml.
 is ``latticeml results plot`` as a library call (files in, figures out).
 """
 
-from latticeml.plots.detector import classifier_accuracy, feature_maps
-from latticeml.plots.diagnostics import GAUGE_FLOOR, gauge_robustness, training_curves
-from latticeml.plots.figures import best_replicas, error_vs_size, predicted_vs_true
-from latticeml.plots.make import FIGURE_STEMS, SCALAR_FIGURE_STEMS, make_all, make_scalar_all
-from latticeml.plots.scalar import (
-    error_vs_size_scalar,
-    extrapolation_panel,
-    observable_vs_mu,
-    scalar_predicted_vs_true,
-)
-from latticeml.plots.style import (
-    DOUBLE_COLUMN,
-    SINGLE_COLUMN,
-    family_style,
-    paper_style,
-    save_figure,
-)
-from latticeml.plots.tables import (
-    EVALUATION_COLUMNS,
-    METRICS_COLUMNS,
-    PREDICTION_COLUMNS,
-    check_table,
-)
+# matplotlib is imported when a figure builder is first used, so that the command line (which
+# reads latticeml.plots.request's options) starts without it
+_LAZY = {
+    **dict.fromkeys(("classifier_accuracy", "feature_maps"), "latticeml.plots.detector"),
+    **dict.fromkeys(("GAUGE_FLOOR", "gauge_robustness", "training_curves"),
+                    "latticeml.plots.diagnostics"),
+    **dict.fromkeys(("best_replicas", "error_vs_size", "predicted_vs_true"),
+                    "latticeml.plots.figures"),
+    **dict.fromkeys(("FIGURE_STEMS", "SCALAR_FIGURE_STEMS", "make_all", "make_scalar_all"),
+                    "latticeml.plots.make"),
+    **dict.fromkeys(("error_vs_size_scalar", "extrapolation_panel", "observable_vs_mu",
+                     "scalar_predicted_vs_true"), "latticeml.plots.scalar"),
+    **dict.fromkeys(("DOUBLE_COLUMN", "SINGLE_COLUMN", "family_style", "paper_style",
+                     "save_figure"), "latticeml.plots.style"),
+    **dict.fromkeys(("EVALUATION_COLUMNS", "METRICS_COLUMNS", "PREDICTION_COLUMNS",
+                     "check_table"), "latticeml.plots.tables"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.plots' has no attribute {name!r}")
+
 
 __all__ = [
     "DOUBLE_COLUMN",

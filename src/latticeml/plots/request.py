@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latticeml.errors import FileFormatError, OutputExistsError, ParameterError
+from latticeml.fields import option
 
 __all__ = ["PlotRequest", "draw_figures"]
 
@@ -53,17 +54,32 @@ class PlotRequest:
         error_vs_size, models and data of the feature maps, the stems to draw.
     """
 
-    evaluation: str
-    out_dir: str
-    predictions: str | None = None
-    metrics: tuple[str, ...] | None = None
-    published: str | None = None
-    force: bool = False
-    extrapolation_sets: tuple[str, ...] | None = None
-    mu_range: tuple[float, float] | None = None
-    feature_models: tuple[str, ...] | None = None
-    feature_data: str | None = None
-    figures: tuple[str, ...] | None = None
+    evaluation: str = option(help="evaluation table", metavar="CSV")
+    out_dir: str = option(help="output directory (created if missing)", metavar="DIR")
+    predictions: str | None = option(None, "predictions table (one replica each)",
+                                     metavar="CSV")
+    metrics: tuple[str, ...] | None = option(
+        None, "training-metrics tables; each is labelled <experiment>/<run> after the last "
+        "two components of its directory", metavar="CSV")
+    published: str | None = option(None, "gauge tables: draw a published set on "
+                                   "error_vs_size (prl-2d, notebook-4d-plane12)", metavar="SET")
+    force: bool = option(False, "overwrite existing figure files")
+    extrapolation_sets: tuple[str, ...] | None = option(
+        None, "scalar tables: test sets with mu beyond the training range, drawn in "
+        "extrapolation.png, left out of observable_vs_mu and error_vs_size", metavar="LABEL")
+    mu_range: tuple[float, float] | None = option(
+        None, "scalar tables: range of mu over which error_vs_size takes the largest relative "
+        "error of the ensemble average (none: every mu of the test set)", metavar=("LO", "HI"))
+    feature_models: tuple[str, ...] | None = option(
+        None, "scalar tables: models whose convolution activations are drawn in "
+        "feature_maps.png (needs --feature-data)", metavar="MODEL.pt")
+    feature_data: str | None = option(
+        None, "scalar tables: dataset file whose first flux-violating configuration "
+        "(targets/flux_violated == 1) is the input of feature_maps", metavar="TEST.h5")
+    figures: tuple[str, ...] | None = option(
+        None, "scalar tables: draw only these figures (stems, e.g. classifier_accuracy "
+        "feature_maps; commas work too); each must be producible from the given inputs",
+        metavar="STEM")
 
 
 def draw_figures(req: PlotRequest) -> list[Path]:
