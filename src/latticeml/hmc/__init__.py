@@ -1,0 +1,36 @@
+"""Hybrid Monte Carlo for gauge-invariant actions (PyTorch): any ``links -> S`` module.
+
+Modules
+-------
+algebra
+    su(N): projection, generators, Gaussian momenta, kinetic energy, the exponential map.
+actions
+    ``WilsonAction`` (and the plaquette traces it is built from).
+integrators
+    Leapfrog, Omelyan 2MN (second order) and Forest-Ruth (fourth order); the force from
+    autograd.
+trajectory
+    One trajectory with Metropolis accept/reject.
+"""
+
+from latticeml.hmc.actions import WilsonAction, plaquette_traces
+from latticeml.hmc.algebra import (
+    exp_algebra,
+    generators,
+    kinetic_energy,
+    random_momenta,
+    traceless_antihermitian,
+)
+from latticeml.hmc.integrators import (
+    INTEGRATORS,
+    OMELYAN_LAMBDA,
+    force,
+    forest_ruth,
+    leapfrog,
+    omelyan,
+)
+from latticeml.hmc.trajectory import Trajectory, hmc_trajectory
+
+__all__ = ["WilsonAction", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
+           "random_momenta", "traceless_antihermitian", "INTEGRATORS", "OMELYAN_LAMBDA",
+           "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory"]
