@@ -37,7 +37,7 @@ def test_good_parameters_are_normalised():
         ({"n_skip": 0}, "--n-skip"),
         ({"seed": -3}, "--seed"),
         ({"seed": 2**64}, "--seed"),
-        ({"algorithm": "hmc"}, "--algorithm"),
+        ({"algorithm": "langevin"}, "--algorithm"),
         ({"n_overrelax": -1}, "--overrelax"),
         ({"metropolis_hits": 0}, "--metropolis-hits"),
         ({"metropolis_step": -1.0}, "--metropolis-step"),
@@ -97,7 +97,7 @@ def test_schema_ensemble_keys_are_generation_options_of_the_same_type():
     opts = {o.flag[2:].replace("-", "_"): o for o in cli_options(GaugeParams)}
     json_type = {"int": "integer", "float": "number", "str": "string",
                  "tuple[int, ...]": "array"}
-    per_ensemble = {"name", "betas", "splits"}  # one job per beta and split
+    per_ensemble = {"name", "betas", "splits", "import"}  # one job per beta and split
     for key, prop in props.items():
         if key in per_ensemble:
             continue

@@ -71,6 +71,12 @@ def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], 
         "plaquette": ens.plaquette,
         "plaquette_history": ens.plaquette_history,
     }
+    delta_h = getattr(ens, "delta_h", None)
+    if delta_h is not None:  # hmc: energy violation per trajectory
+        arrays["delta_h"] = np.asarray(delta_h, dtype=np.float64)
+        attrs.update(hmc_length=p.hmc_length, hmc_steps=p.hmc_steps,
+                     hmc_integrator=p.hmc_integrator,
+                     hmc_exp_minus_dh=float(np.mean(np.exp(-arrays["delta_h"]))))
     return arrays, attrs
 
 

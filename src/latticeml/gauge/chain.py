@@ -135,6 +135,10 @@ class GaugeChain:
         self.n_elementary = 0
         self.n_accepted = 0
         self.n_proposed = 0
+        #: The torch generator of hybrid Monte Carlo (created by its first trajectory) and
+        #: the energy violation of every trajectory.
+        self.torch_generator = None
+        self.delta_h: list[float] = []
         width = 4 if self.n_colors == 2 else 18
         self._u = np.zeros((self.V, self.D, width), dtype=np.float64)
         self._kernel = _kernels.kernels(self.backend, self.n_colors).sweep
@@ -263,5 +267,5 @@ class GaugeChain:
 
     @property
     def acceptance(self) -> float:
-        """Metropolis acceptance rate so far (NaN if no Metropolis sweep was run)."""
+        """Acceptance of Metropolis proposals or HMC trajectories so far (NaN: none run)."""
         return self.n_accepted / self.n_proposed if self.n_proposed else float("nan")

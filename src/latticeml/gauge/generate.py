@@ -9,6 +9,10 @@ Algorithms
     One sweep is one heat-bath sweep (Kennedy-Pendleton/Creutz for SU(2), Cabibbo-Marinari over
     the subgroups (0,1), (0,2), (1,2) for SU(3)) followed by ``n_overrelax`` microcanonical
     overrelaxation sweeps (default 4).
+``hmc``
+    One sweep is one hybrid Monte Carlo trajectory of the Wilson action (``hmc_length``,
+    ``hmc_steps``, ``hmc_integrator``; :mod:`latticeml.hmc`, in PyTorch) followed by
+    ``n_overrelax`` overrelaxation sweeps.
 ``metropolis``
     One sweep is one multi-hit Metropolis sweep (``metropolis_hits`` proposals per link, default
     10, step ``metropolis_step``, default 0.5) followed by ``n_overrelax`` overrelaxation sweeps.
@@ -80,6 +84,8 @@ class GaugeEnsemble:
         Numba threads used.
     backend : str
         Kernel backend used, ``"simd"`` or ``"scalar"`` (``params.backend`` resolved).
+    delta_h : ndarray or None
+        ``hmc``: the energy violation of every trajectory (None for the other algorithms).
     """
 
     params: GaugeParams
@@ -93,6 +99,7 @@ class GaugeEnsemble:
     tau_int_sweeps: float = float("nan")
     threads: int = 1
     backend: str = ""
+    delta_h: np.ndarray | None = None
 
 
 def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEnsemble:
@@ -140,4 +147,5 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
         tau_int_sweeps=float(tau_sweeps),
         threads=int(n_threads),
         backend=chain.backend,
+        delta_h=np.asarray(chain.delta_h) if chain.delta_h else None,
     )

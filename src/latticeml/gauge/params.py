@@ -9,12 +9,15 @@ from latticeml.checks import check_choice, check_float, check_int, check_memory,
 from latticeml.fields import option
 from latticeml.lattice import validate_shape
 
-__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "ChainParams", "GaugeParams"]
+__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "HMC_INTEGRATORS", "ChainParams",
+           "GaugeParams"]
 
 #: Gauge groups and their number of colours.
 GROUPS = {"su2": 2, "su3": 3}
 #: Update algorithms.
-ALGORITHMS = ("heatbath", "metropolis")
+ALGORITHMS = ("heatbath", "metropolis", "hmc")
+#: Molecular-dynamics integrators of ``hmc`` (:data:`latticeml.hmc.INTEGRATORS`).
+HMC_INTEGRATORS = ("leapfrog", "omelyan", "forest_ruth")
 #: Initial configurations: unit links or Haar-random links.
 STARTS = ("cold", "hot")
 #: Kernel backends (:mod:`latticeml.gauge._kernels.backend`).
@@ -38,14 +41,18 @@ class ChainParams:
         Inverse coupling ``beta = 2N/g^2 >= 0`` (``--beta``).
     seed : int
         Random seed, 0 <= seed < 2**64 (``--seed``).
-    algorithm : {'heatbath', 'metropolis'}
-        Update of one sweep, see :mod:`latticeml.gauge.generate` (``--algorithm``).
+    algorithm : {'heatbath', 'metropolis', 'hmc'}
+        Update of one sweep, see :mod:`latticeml.gauge.generate` (``--algorithm``); ``hmc``:
+        one hybrid Monte Carlo trajectory of the Wilson action (:mod:`latticeml.hmc`).
     n_overrelax : int
         Overrelaxation sweeps after each heat-bath or Metropolis sweep, >= 0 (``--overrelax``).
     metropolis_hits : int
         Metropolis proposals per link and sweep, >= 1 (``--metropolis-hits``).
     metropolis_step : float
         Metropolis step ``eps`` >= 0 (``--metropolis-step``).
+    hmc_length, hmc_steps, hmc_integrator : float, int, str
+        ``hmc``: trajectory length, integration steps per trajectory and integrator
+        (``--hmc-length``, ``--hmc-steps``, ``--hmc-integrator``).
     start : {'cold', 'hot'}
         Unit links or Haar-random links (``--start``).
     threads : int or None
@@ -67,6 +74,10 @@ class ChainParams:
                               flag="--overrelax")
     metropolis_hits: int = option(10, "Metropolis hits per link")
     metropolis_step: float = option(0.5, "Metropolis proposal amplitude")
+    hmc_length: float = option(1.0, "hmc: trajectory length")
+    hmc_steps: int = option(10, "hmc: integration steps per trajectory")
+    hmc_integrator: str = option("omelyan", "hmc: molecular-dynamics integrator",
+                                 choices=HMC_INTEGRATORS)
     start: str = option("cold", "unit links (cold) or Haar-random links (hot)", choices=STARTS)
     threads: int | None = option(None, "Numba threads (none: one per 1024 sites of a "
                                  "checkerboard substep, at most all available; the output does "
@@ -90,6 +101,10 @@ class ChainParams:
             "n_overrelax": check_int(self.n_overrelax, "--overrelax", 0),
             "metropolis_hits": check_int(self.metropolis_hits, "--metropolis-hits", 1),
             "metropolis_step": check_float(self.metropolis_step, "--metropolis-step", 0.0),
+            "hmc_length": check_float(self.hmc_length, "--hmc-length", 0.0),
+            "hmc_steps": check_int(self.hmc_steps, "--hmc-steps", 1),
+            "hmc_integrator": check_choice(self.hmc_integrator, "--hmc-integrator",
+                                           HMC_INTEGRATORS),
             "start": check_choice(self.start, "--start", STARTS),
             "threads": None if self.threads is None else check_int(self.threads, "--threads", 1),
             "backend": check_choice(self.backend, "--backend", BACKENDS),

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from latticeml.gauge.chain import GaugeChain
     from latticeml.gauge.params import ChainParams
 
-__all__ = ["Updater", "HeatBath", "Overrelaxation", "Metropolis", "SWEEPS", "sweep_of"]
+__all__ = ["Updater", "HeatBath", "Overrelaxation", "Metropolis", "HybridMonteCarlo", "SWEEPS",
+           "sweep_of"]
 
 
 class Updater(Protocol):
@@ -67,6 +68,39 @@ class Metropolis:
         chain.elementary(UpdateKind.METROPOLIS, self.n, hits=self.hits, step=self.step)
 
 
+@dataclass(frozen=True)
+class HybridMonteCarlo:
+    """One hybrid Monte Carlo trajectory of the Wilson action (:mod:`latticeml.hmc`).
+
+    The chain's momenta and accept/reject draws come from a ``torch.Generator`` seeded with
+    the chain's seed (same seed, same bytes on a CPU). Each trajectory counts as one proposal
+    of the chain's acceptance; its energy violation is appended to ``chain.delta_h``.
+    """
+
+    length: float = 1.0
+    steps: int = 10
+    integrator: str = "omelyan"
+
+    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+        import torch
+
+        from latticeml.hmc import WilsonAction, hmc_trajectory
+
+        if getattr(chain, "torch_generator", None) is None:
+            chain.torch_generator = torch.Generator().manual_seed(int(chain.params.seed) %
+                                                                  2**63)
+            chain.delta_h = []
+        links = torch.from_numpy(chain.links)
+        t = hmc_trajectory(WilsonAction(chain.beta), links, length=self.length,
+                           steps=self.steps, integrator=self.integrator,
+                           generator=chain.torch_generator)
+        if t.accepted:
+            chain.set_links(t.links.numpy())
+        chain.n_proposed += 1
+        chain.n_accepted += int(t.accepted)
+        chain.delta_h.append(t.delta_h)
+
+
 def _with_overrelaxation(first: Updater, p: ChainParams) -> tuple[Updater, ...]:
     return (first, Overrelaxation(p.n_overrelax)) if p.n_overrelax else (first,)
 
@@ -76,6 +110,8 @@ SWEEPS: dict[str, Callable[[ChainParams], tuple[Updater, ...]]] = {
     "heatbath": lambda p: _with_overrelaxation(HeatBath(), p),
     "metropolis": lambda p: _with_overrelaxation(
         Metropolis(p.metropolis_hits, p.metropolis_step), p),
+    "hmc": lambda p: _with_overrelaxation(
+        HybridMonteCarlo(p.hmc_length, p.hmc_steps, p.hmc_integrator), p),
 }
 
 

@@ -19,6 +19,7 @@ from latticeml.hmc.algebra import (
     generators,
     kinetic_energy,
     random_momenta,
+    reunitarize,
     traceless_antihermitian,
 )
 from latticeml.hmc.integrators import (
@@ -32,5 +33,6 @@ from latticeml.hmc.integrators import (
 from latticeml.hmc.trajectory import Trajectory, hmc_trajectory
 
 __all__ = ["WilsonAction", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
-           "random_momenta", "traceless_antihermitian", "INTEGRATORS", "OMELYAN_LAMBDA",
+           "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
+           "OMELYAN_LAMBDA",
            "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["traceless_antihermitian", "generators", "random_momenta", "kinetic_energy",
-           "exp_algebra"]
+           "exp_algebra", "reunitarize"]
 
 
 def traceless_antihermitian(m: torch.Tensor) -> torch.Tensor:
@@ -56,3 +56,14 @@ def kinetic_energy(p: torch.Tensor) -> torch.Tensor:
 def exp_algebra(p: torch.Tensor) -> torch.Tensor:
     """Return ``exp(P)``, exact to rounding (``torch.linalg.matrix_exp``): SU(N) for P in su(N)."""
     return torch.linalg.matrix_exp(p)
+
+
+def reunitarize(u: torch.Tensor) -> torch.Tensor:
+    """Return the nearest SU(N) matrices (polar decomposition, determinant phase removed).
+
+    Removes the rounding drift that products of exponentials accumulate over trajectories.
+    """
+    w, _, vh = torch.linalg.svd(u)
+    q = w @ vh
+    det = torch.linalg.det(q)
+    return q * (det ** (-1.0 / u.shape[-1]))[..., None, None]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from latticeml.hmc.algebra import kinetic_energy, random_momenta
+from latticeml.hmc.algebra import kinetic_energy, random_momenta, reunitarize
 from latticeml.hmc.integrators import INTEGRATORS
 
 __all__ = ["Trajectory", "hmc_trajectory"]
@@ -57,4 +57,7 @@ def hmc_trajectory(action, links: torch.Tensor, *, length: float, steps: int,
     dh = h1 - h0
     r = float(torch.rand((), generator=generator, dtype=torch.float64))
     accept = dh <= 0 or r < math.exp(-dh)
-    return Trajectory(links=u.detach() if accept else links, accepted=accept, delta_h=dh)
+    # an accepted configuration is projected back onto SU(N): the exponentials' rounding drift
+    # would otherwise grow with the number of trajectories
+    new = reunitarize(u.detach()) if accept else links
+    return Trajectory(links=new, accepted=accept, delta_h=dh)
