@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -135,3 +136,117 @@ def test_wilson_hmc_reproduces_the_exact_2d_su2_plaquette():
     dev = (res.mean - ref.u_su2(beta)) / res.error
     assert abs(dev) < 4, (res.mean, res.error, ref.u_su2(beta))
     assert acc.mean() > 0.8
+
+
+@pytest.mark.parametrize("shape, n", [((4, 6), 2), ((4, 2, 6), 3)])
+def test_rectangles_against_walked_loops(shape, n):
+    from latticeml.hmc import rectangle_traces
+    from tests.hmc import reference as twin
+
+    u = _smooth(shape, n, seed=8, eps=1.0)
+    np.testing.assert_allclose(rectangle_traces(u).numpy(), twin.rectangles(u.numpy()),
+                               rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["symanzik", "iwasaki", "dbw2"])
+def test_improved_action_forces_and_reversibility(name):
+    from latticeml.hmc import make_action
+
+    action = make_action(name, 2.0)
+    u = _smooth((4, 4), 3, seed=9)
+    x = traceless_antihermitian(torch.tensor(np.random.default_rng(3).normal(
+        size=(3, 3)) * (1 - 1j)))
+    site = (2, 1, 0)
+    f = force(action, u)
+    eps = 1e-5
+
+    def moved(e):
+        v = u.clone()
+        v[site] = exp_algebra(e * x) @ u[site]
+        return float(action(v))
+
+    fd = (moved(eps) - moved(-eps)) / (2 * eps)
+    assert abs(fd - 2 * float(torch.einsum("ij,ji->", x, f[site]).real)) < 1e-8
+    p = random_momenta(u.shape[:-2], 3, torch.Generator().manual_seed(2))
+    u1, p1 = INTEGRATORS["omelyan"](action, u, p, 0.1, 5)
+    u2, _ = INTEGRATORS["omelyan"](action, u1, -p1, 0.1, 5)
+    assert float((u2 - u).abs().max()) < 1e-12
+
+
+def test_gauge_invariance_of_the_actions():
+    """Negative control included: an untraced product is not gauge invariant."""
+    from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation
+    from latticeml.hmc import make_action
+
+    u = _smooth((4, 4), 2, seed=10, eps=1.0)
+    omega = haar_gauge_transformation(np.random.default_rng(4), (4, 4), 2)
+    v = torch.tensor(gauge_transform(u.numpy(), omega))
+    for name in ("wilson", "symanzik", "dbw2"):
+        a = make_action(name, 1.7)
+        assert abs(float(a(u)) - float(a(v))) < 1e-11
+    assert float((u[..., 0, :, :] @ u[..., 1, :, :] - v[..., 0, :, :] @ v[..., 1, :, :])
+                 .abs().max()) > 0.1
+
+
+@pytest.mark.slow
+def test_improved_action_hmc_agrees_with_a_local_metropolis():
+    """The same improved action sampled by HMC and by a slow local Metropolis (4x4, SU(2))."""
+    from latticeml.hmc import make_action, plaquette_traces
+
+    action = make_action("symanzik", 1.5)
+    gen = torch.Generator().manual_seed(31)
+    cold = torch.eye(2, dtype=torch.complex128).expand(4, 4, 2, 2, 2).clone()
+    u, hmc_plaq = cold, []
+    for _ in range(400):
+        u = hmc_trajectory(action, u, length=1.0, steps=6, integrator="omelyan",
+                           generator=gen).links
+        hmc_plaq.append(float(plaquette_traces(u).mean()))
+    # local Metropolis: U -> exp(X) U with X and -X equally likely (a symmetric proposal)
+    rng = np.random.default_rng(32)
+    t = generators(2)
+    v, met_plaq = cold.clone(), []
+    s_old = float(action(v))
+    for _ in range(400):
+        for site in itertools.product(range(4), range(4), range(2)):
+            x = torch.einsum("a,aij->ij", torch.tensor(rng.normal(size=3) * 0.8,
+                                                       dtype=torch.complex128), t)
+            prop = v.clone()
+            prop[site] = exp_algebra(x) @ v[site]
+            s_new = float(action(prop))
+            if rng.uniform() < math.exp(min(0.0, s_old - s_new)):
+                v, s_old = prop, s_new
+        met_plaq.append(float(plaquette_traces(v).mean()))
+    a = gamma_analysis(np.array(hmc_plaq[60:]))
+    b = gamma_analysis(np.array(met_plaq[60:]))
+    assert abs(a.mean - b.mean) < 4 * math.hypot(a.error, b.error), (a, b)
+
+
+def test_an_lcnn_is_an_action_with_exact_forces_and_reversible_dynamics():
+    """A gauge-invariant L-CNN (random weights, float64) as the action of HMC."""
+    from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation
+    from latticeml.hmc import ModelAction
+    from latticeml.nn import build_model
+
+    torch.manual_seed(5)
+    action = ModelAction(build_model({"preset": "W2x2-small", "dtype": "float64"}), scale=3.0)
+    u = _smooth((4, 4), 2, seed=12)
+    omega = haar_gauge_transformation(np.random.default_rng(6), (4, 4), 2)
+    v = torch.tensor(gauge_transform(u.numpy(), omega))
+    assert abs(float(action(u)) - float(action(v))) < 1e-10
+    f = force(action, u)
+    x = traceless_antihermitian(torch.tensor(np.random.default_rng(7).normal(
+        size=(2, 2)) * (1 + 1j)))
+    site = (3, 2, 1)
+    eps = 1e-5
+
+    def moved(e):
+        w = u.clone()
+        w[site] = exp_algebra(e * x) @ u[site]
+        return float(action(w))
+
+    fd = (moved(eps) - moved(-eps)) / (2 * eps)
+    assert abs(fd - 2 * float(torch.einsum("ij,ji->", x, f[site]).real)) < 1e-8
+    p = random_momenta(u.shape[:-2], 2, torch.Generator().manual_seed(8))
+    u1, p1 = INTEGRATORS["leapfrog"](action, u, p, 0.05, 6)
+    u2, _ = INTEGRATORS["leapfrog"](action, u1, -p1, 0.05, 6)
+    assert float((u2 - u).abs().max()) < 1e-12

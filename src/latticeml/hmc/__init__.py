@@ -5,7 +5,8 @@ Modules
 algebra
     su(N): projection, generators, Gaussian momenta, kinetic energy, the exponential map.
 actions
-    ``WilsonAction`` (and the plaquette traces it is built from).
+    ``WilsonAction``, the rectangle-improved ``RectangleAction`` (tree-level Symanzik, Iwasaki,
+    DBW2) and ``ModelAction`` (a trained gauge-invariant network).
 integrators
     Leapfrog, Omelyan 2MN (second order) and Forest-Ruth (fourth order); the force from
     autograd.
@@ -13,7 +14,15 @@ trajectory
     One trajectory with Metropolis accept/reject.
 """
 
-from latticeml.hmc.actions import WilsonAction, plaquette_traces
+from latticeml.hmc.actions import (
+    RECTANGLE_C1,
+    ModelAction,
+    RectangleAction,
+    WilsonAction,
+    make_action,
+    plaquette_traces,
+    rectangle_traces,
+)
 from latticeml.hmc.algebra import (
     exp_algebra,
     generators,
@@ -32,7 +41,8 @@ from latticeml.hmc.integrators import (
 )
 from latticeml.hmc.trajectory import Trajectory, hmc_trajectory
 
-__all__ = ["WilsonAction", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
+__all__ = ["WilsonAction", "RectangleAction", "ModelAction", "RECTANGLE_C1", "make_action",
+           "rectangle_traces", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
            "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
            "OMELYAN_LAMBDA",
            "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory"]

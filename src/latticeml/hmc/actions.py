@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["WilsonAction", "plaquette_traces"]
+__all__ = ["WilsonAction", "RectangleAction", "ModelAction", "plaquette_traces",
+           "rectangle_traces", "RECTANGLE_C1", "make_action"]
+
+#: ``c_1`` of the rectangle-improved actions (``c_0 = 1 - 8 c_1``): tree-level Symanzik
+#: (Lüscher-Weisz), Iwasaki and DBW2.
+RECTANGLE_C1 = {"symanzik": -1.0 / 12.0, "iwasaki": -0.331, "dbw2": -1.4088}
 
 
 def plaquette_traces(links: torch.Tensor) -> torch.Tensor:
@@ -39,3 +44,93 @@ class WilsonAction(torch.nn.Module):
 
     def forward(self, links: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return self.beta * (1.0 - plaquette_traces(links)).sum()
+
+
+def rectangle_traces(links: torch.Tensor) -> torch.Tensor:
+    """Return ``Re Tr R / N`` of the 2x1 and 1x2 rectangles of every site and plane.
+
+    Shape ``(2 P, *shape)``: for each plane ``mu < nu`` the loop two steps along mu and one
+    along nu, then the one one step along mu and two along nu.
+    """
+    d = links.shape[-3]
+    n = links.shape[-1]
+    out = []
+    for mu in range(d):
+        for nu in range(mu + 1, d):
+            u_mu, u_nu = links[..., mu, :, :], links[..., nu, :, :]
+            for a, b in ((2, 1), (1, 2)):
+                # path: a steps along mu, b along nu, back a along mu, back b along nu
+                m = u_mu
+                for k in range(1, a):
+                    m = m @ torch.roll(u_mu, -k, dims=mu)
+                shift = [0] * d
+                shift[mu] = a
+                for k in range(b):
+                    m = m @ _shifted(u_nu, (*shift[:nu], shift[nu] + k, *shift[nu + 1:]), d)
+                back = [0] * d
+                back[nu] = b
+                for k in reversed(range(a)):
+                    m = m @ _shifted(u_mu, (*back[:mu], k, *back[mu + 1:]), d).mH
+                for k in reversed(range(b)):
+                    m = m @ torch.roll(u_nu, -k, dims=nu).mH
+                out.append(torch.diagonal(m, dim1=-2, dim2=-1).sum(-1).real / n)
+    return torch.stack(out)
+
+
+def _shifted(u: torch.Tensor, offset: tuple[int, ...], d: int) -> torch.Tensor:
+    """Return ``u(x + offset)`` on the periodic lattice (offset along the first ``d`` axes)."""
+    keep = [(-o, k) for k, o in enumerate(offset[:d]) if o]
+    if not keep:
+        return u
+    return torch.roll(u, [s for s, _ in keep], dims=[k for _, k in keep])
+
+
+class RectangleAction(torch.nn.Module):
+    """``S = beta sum [c_0 sum_plaq (1 - Re Tr U_p / N) + c_1 sum_rect (1 - Re Tr R / N)]``.
+
+    ``c_0 = 1 - 8 c_1``; ``c_1`` from :data:`RECTANGLE_C1` (``symanzik``, ``iwasaki``,
+    ``dbw2``) or given. ``c_1 = 0`` is the Wilson action.
+    """
+
+    def __init__(self, beta: float, c1: float | str) -> None:
+        super().__init__()
+        self.beta = float(beta)
+        self.c1 = float(RECTANGLE_C1[c1] if isinstance(c1, str) else c1)
+        self.c0 = 1.0 - 8.0 * self.c1
+
+    def forward(self, links: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        plaq = (1.0 - plaquette_traces(links)).sum()
+        rect = (1.0 - rectangle_traces(links)).sum()
+        return self.beta * (self.c0 * plaq + self.c1 * rect)
+
+
+class ModelAction(torch.nn.Module):
+    """A trained gauge-invariant model as an action: ``S = scale * sum_x model(U)(x)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps links ``(B, *shape, D, N, N)`` to per-site values ``(B, *shape)`` (an L-CNN
+        regressor, :func:`latticeml.nn.load_model`); its weights are frozen.
+    scale : float
+        Multiplies the sum (e.g. ``beta``).
+    """
+
+    def __init__(self, model: torch.nn.Module, scale: float = 1.0) -> None:
+        super().__init__()
+        self.model = model.eval()
+        for param in self.model.parameters():
+            param.requires_grad_(False)
+        self.scale = float(scale)
+
+    def forward(self, links: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.scale * self.model(links.unsqueeze(0)).sum()
+
+
+def make_action(name: str, beta: float) -> torch.nn.Module:
+    """Return the action called ``name``: ``wilson``, ``symanzik``, ``iwasaki`` or ``dbw2``."""
+    if name == "wilson":
+        return WilsonAction(beta)
+    if name in RECTANGLE_C1:
+        return RectangleAction(beta, name)
+    raise ValueError(f"unknown action {name!r}: wilson, " + ", ".join(RECTANGLE_C1))
