@@ -12,6 +12,9 @@ integrators
     autograd.
 trajectory
     One trajectory with Metropolis accept/reject.
+flow
+    The Wilson flow (Lüscher's RK3), E(t) from the plaquette and the clover, t_0, w_0 and the
+    topological charge of flowed fields.
 """
 
 from latticeml.hmc.actions import (
@@ -31,6 +34,15 @@ from latticeml.hmc.algebra import (
     reunitarize,
     traceless_antihermitian,
 )
+from latticeml.hmc.flow import (
+    FlowResult,
+    energy_clover,
+    energy_plaquette,
+    flow_step,
+    scale_t0,
+    scale_w0,
+    wilson_flow,
+)
 from latticeml.hmc.integrators import (
     INTEGRATORS,
     OMELYAN_LAMBDA,
@@ -45,4 +57,6 @@ __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "RECTANGLE_C1", "ma
            "rectangle_traces", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
            "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
            "OMELYAN_LAMBDA",
-           "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory"]
+           "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory",
+           "FlowResult", "energy_clover", "energy_plaquette", "flow_step", "scale_t0",
+           "scale_w0", "wilson_flow"]

@@ -1,0 +1,97 @@
+"""The Wilson flow: pure gauge stays pure gauge, the action falls, RK3 order, covariance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from latticeml.gauge.transform import gauge_transform, haar_gauge_transformation
+from latticeml.hmc import (
+    energy_clover,
+    energy_plaquette,
+    flow_step,
+    plaquette_traces,
+    scale_t0,
+    scale_w0,
+    wilson_flow,
+)
+from latticeml.io._layout import project_su_n
+
+
+def _rough(shape, n, seed, eps=0.5):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(*shape, len(shape), n, n)) + 1j * rng.normal(
+        size=(*shape, len(shape), n, n))
+    return torch.tensor(project_su_n(np.eye(n) + eps * z))
+
+
+def test_a_pure_gauge_stays_pure_gauge():
+    omega = haar_gauge_transformation(np.random.default_rng(1), (4, 4, 4, 4), 3)
+    unit = np.broadcast_to(np.eye(3, dtype=complex), (4, 4, 4, 4, 4, 3, 3))
+    res = wilson_flow(torch.tensor(gauge_transform(unit, omega)), 0.5, 0.05)
+    assert np.abs(res.e_plaquette).max() < 1e-12 and np.abs(res.e_clover).max() < 1e-12
+    assert float((1 - plaquette_traces(res.links)).abs().max()) < 1e-12
+
+
+def test_the_flow_lowers_the_action_and_smooths():
+    res = wilson_flow(_rough((4, 4, 4, 4), 2, seed=2), 1.0, 0.02, every=5)
+    assert np.all(np.diff(res.e_plaquette) < 0)
+    assert res.e_plaquette[-1] < 0.2 * res.e_plaquette[0]
+    # the two estimators of E approach each other as the field becomes smooth
+    gap = np.abs(res.e_plaquette - res.e_clover) / res.e_plaquette
+    assert gap[-1] < 0.8 * gap[0]
+
+
+def test_rk3_is_third_order():
+    u = _rough((4, 4), 3, seed=3)
+
+    def flowed(eps, t=0.4):
+        v = u
+        for _ in range(int(round(t / eps))):
+            v = flow_step(v, eps)
+        return v
+
+    a, b, c = flowed(0.1), flowed(0.05), flowed(0.025)
+    ratio = float((a - b).abs().max()) / float((b - c).abs().max())
+    assert 6 < ratio < 11, ratio
+
+
+def test_the_flow_is_gauge_covariant():
+    """flow(Omega U) = Omega flow(U); a local non-gauge change is not undone (control)."""
+    u = _rough((4, 4, 4, 4), 2, seed=4)
+    omega = haar_gauge_transformation(np.random.default_rng(5), (4, 4, 4, 4), 2)
+    v = torch.tensor(gauge_transform(u.numpy(), omega))
+    fu = wilson_flow(u, 0.2, 0.05).links.numpy()
+    fv = wilson_flow(v, 0.2, 0.05).links.numpy()
+    np.testing.assert_allclose(gauge_transform(fu, omega), fv, atol=1e-12, rtol=0)
+    w = u.clone()
+    w[0, 0, 0, 0, 0] = w[0, 0, 0, 0, 0] @ torch.tensor(project_su_n(np.eye(2) + 0.3j))
+    assert abs(energy_plaquette(w) - energy_plaquette(u)) > 1e-3
+
+
+def test_smooth_field_estimators_agree_to_lattice_artefacts():
+    from latticeml.hmc import generators
+
+    lat = 8
+    x = np.indices((lat,) * 4).astype(float)
+    t3 = generators(3)[2].numpy()
+    links = np.zeros((lat,) * 4 + (4, 3, 3), complex)
+    for mu, amp in ((1, 0.3), (2, 0.2)):
+        a = amp * np.sin(2 * np.pi * x[0 if mu == 1 else 3] / lat)
+        links[..., mu, :, :] = torch.linalg.matrix_exp(torch.tensor(2 * a[..., None, None]
+                                                                    * t3)).numpy()
+    for mu in (0, 3):
+        links[..., mu, :, :] = np.eye(3)
+    u = torch.tensor(links)
+    e_p, e_c = energy_plaquette(u), energy_clover(u)
+    assert e_p > 0 and abs(e_p - e_c) < 0.25 * e_p
+
+
+@pytest.mark.parametrize("slope", [0.05, 0.1])
+def test_scales_on_known_curves(slope):
+    t = np.linspace(0.01, 10, 500)
+    e = slope / t  # t^2 E = slope t: t0 = 0.3 / slope, and t d(t^2 E)/dt = slope t as well
+    assert abs(scale_t0(t, e) - 0.3 / slope) < 1e-9
+    assert abs(scale_w0(t, e) - (0.3 / slope) ** 0.5) < 1e-6
+    assert np.isnan(scale_t0(t, e * 1e-3))  # never reaches 0.3
