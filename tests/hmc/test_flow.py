@@ -95,3 +95,26 @@ def test_scales_on_known_curves(slope):
     assert abs(scale_t0(t, e) - 0.3 / slope) < 1e-9
     assert abs(scale_w0(t, e) - (0.3 / slope) ** 0.5) < 1e-6
     assert np.isnan(scale_t0(t, e * 1e-3))  # never reaches 0.3
+
+
+def test_flow_of_an_ensemble_file(tmp_path, capsys):
+    import pandas as pd
+
+    from latticeml.cli import main
+
+    ens = tmp_path / "g.h5"
+    assert main(["gauge", "generate", "--group", "su2", "--shape", "4,4,4,4", "--beta", "2.5",
+                 "--n-configs", "2", "--n-therm", "5", "--n-skip", "1", "--seed", "3",
+                 "--threads", "1", "--no-progress", "--out", str(ens)]) == 0
+    out = tmp_path / "flow.csv"
+    assert main(["gauge", "flow", str(ens), "--t-max", "0.6", "--eps", "0.05", "--every", "4",
+                 "--no-progress", "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert sorted(table["config"].unique()) == [0, 1]
+    assert len(table) == 2 * 4  # t = 0, 0.2, 0.4, 0.6
+    for _, g in table.groupby("config"):
+        assert (np.diff(g["e_plaquette"]) < 0).all() and g["charge"].notna().all()
+    capsys.readouterr()
+    assert main(["gauge", "flow", str(ens), "--t-max", "0.6", "--eps", "1.0", "--out",
+                 str(tmp_path / "x.csv"), "--no-progress"]) == 2
+    assert "--eps" in capsys.readouterr().err

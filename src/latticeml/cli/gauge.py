@@ -55,6 +55,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_output_args(im)
     im.set_defaults(func=_import)
 
+    fl = gsub.add_parser(
+        "flow", help="the Wilson flow of every configuration: E(t), t^2 E, Q, t0, w0",
+        description="Flow each configuration of a gauge ensemble with Lüscher's RK3 scheme "
+        "and write a table: per configuration and flow time E(t) from the plaquette and (4D) "
+        "the clover, t^2 E, the clover charge, and the scales t0 and w0.")
+    fl.add_argument("ensemble", metavar="ENS.h5", help="gauge ensemble file")
+    fl.add_argument("--t-max", type=float_arg, required=True, help="largest flow time")
+    fl.add_argument("--eps", type=float_arg, default=0.01, help="step size (default 0.01)")
+    fl.add_argument("--every", type=int_arg, default=10,
+                    help="measure every this many steps (default 10)")
+    fl.add_argument("--out", required=True, metavar="F.csv", help="the table")
+    add_switch(fl, "--force", "overwrite an existing table")
+    add_switch(fl, "--progress", "show a progress bar on stderr", default=True)
+    fl.set_defaults(func=_flow)
+
     ex = gsub.add_parser(
         "export", help="an ensemble -> ILDG, NERSC or openQCD files",
         description="Write every configuration of a 4D gauge ensemble as a file of the given "
@@ -119,4 +134,20 @@ def _export(args: argparse.Namespace) -> int:
                               force=args.force, progress=args.progress)
     print(f"wrote {len(written)} {args.format} file(s): {written[0]}"
           + (f" ... {written[-1]}" if len(written) > 1 else ""), file=sys.stderr)
+    return 0
+
+
+def _flow(args: argparse.Namespace) -> int:
+    from latticeml.evaluate.request import check_outputs
+    from latticeml.evaluate.tables import write_csv
+    from latticeml.hmc.flow import flow_ensemble
+
+    check_outputs([args.out], [args.ensemble], args.force)
+    table = flow_ensemble(args.ensemble, args.t_max, args.eps, every=args.every,
+                          progress=args.progress)
+    write_csv(table, args.out)
+    last = table.groupby("config").tail(1)
+    print(f"wrote {args.out}: {len(last)} configurations, t0 median "
+          f"{last['t0'].median():.4g}, <t^2 E(t_max)> {last['t2e_plaquette'].mean():.4g}",
+          file=sys.stderr)
     return 0

@@ -38,6 +38,7 @@ from latticeml.hmc.flow import (
     FlowResult,
     energy_clover,
     energy_plaquette,
+    flow_ensemble,
     flow_step,
     scale_t0,
     scale_w0,
@@ -58,5 +59,6 @@ __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "RECTANGLE_C1", "ma
            "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
            "OMELYAN_LAMBDA",
            "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory",
-           "FlowResult", "energy_clover", "energy_plaquette", "flow_step", "scale_t0",
+           "FlowResult", "energy_clover", "energy_plaquette", "flow_ensemble", "flow_step",
+           "scale_t0",
            "scale_w0", "wilson_flow"]
