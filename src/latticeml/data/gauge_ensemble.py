@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,15 +22,12 @@ from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
 from latticeml.data.physics import PLAQUETTE_TOL
 from latticeml.data.provenance import machine_record
 
-if TYPE_CHECKING:  # annotations only: data/ imports no Monte Carlo package
-    from latticeml.gauge import GaugeEnsemble
-
 __all__ = ["PLAQUETTE_TOL", "gauge_ensemble_contents", "save_gauge_ensemble",
            "describe_gauge_ensemble"]  # fmt: skip
 
 
 
-def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def gauge_ensemble_contents(ens: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Arrays and attributes of the file of a generated ensemble.
 
     Parameters
@@ -81,7 +78,7 @@ def gauge_ensemble_contents(ens: GaugeEnsemble) -> tuple[dict[str, np.ndarray], 
 
 
 def save_gauge_ensemble(
-    path: str | os.PathLike, ens: GaugeEnsemble, *, force: bool = False
+    path: str | os.PathLike, ens: Any, *, force: bool = False
 ) -> Path:
     """Write a generated ensemble to an HDF5 file (atomically, sealed with digests).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,14 +19,11 @@ from latticeml.data.ensembles import read_scalar_ensemble, write_scalar_ensemble
 from latticeml.data.provenance import machine_record
 from latticeml.errors import FileFormatError
 
-if TYPE_CHECKING:  # annotations only: data/ imports no Monte Carlo package
-    from latticeml.scalar import ScalarEnsemble
-
 __all__ = ["scalar_ensemble_contents", "save_scalar_ensemble", "describe_scalar_ensemble"]
 
 
 def scalar_ensemble_contents(
-    ens: ScalarEnsemble,
+    ens: Any,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Arrays and attributes of the file of a generated ensemble.
 
@@ -79,7 +76,7 @@ def scalar_ensemble_contents(
 
 
 def save_scalar_ensemble(
-    path: str | os.PathLike, ens: ScalarEnsemble, *, force: bool = False
+    path: str | os.PathLike, ens: Any, *, force: bool = False
 ) -> Path:
     """Write a generated ensemble to an HDF5 file (atomically, sealed with digests).
 

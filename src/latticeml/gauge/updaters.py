@@ -18,20 +18,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from latticeml.gauge._kernels import UpdateKind
 
 if TYPE_CHECKING:  # pragma: no cover
-    from latticeml.gauge.chain import GaugeChain
     from latticeml.gauge.params import ChainParams
 
-__all__ = ["Updater", "HeatBath", "Overrelaxation", "Metropolis", "HybridMonteCarlo", "SWEEPS",
+__all__ = ["ChainLike", "Updater", "HeatBath", "Overrelaxation", "Metropolis", "HybridMonteCarlo",
+           "SWEEPS",
            "sweep_of"]
+
+
+class ChainLike(Protocol):
+    """What an updater uses of :class:`latticeml.gauge.chain.GaugeChain`."""
+
+    params: ChainParams
+    beta: float
+    links: np.ndarray
+    n_accepted: int
+    n_proposed: int
+
+    def elementary(self, kind: UpdateKind, n: int, *, hits: int | None = None,
+                   step: float | None = None) -> None:
+        """Run ``n`` elementary sweeps of one kernel."""
+        ...
+
+    def set_links(self, links: np.ndarray) -> None:
+        """Replace the configuration."""
+        ...
 
 
 class Updater(Protocol):
     """One update of all links of a chain."""
 
-    def __call__(self, chain: GaugeChain) -> None:
+    def __call__(self, chain: ChainLike) -> None:
         """Update ``chain``'s links in place."""
         ...
 
@@ -42,7 +63,7 @@ class HeatBath:
 
     n: int = 1
 
-    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+    def __call__(self, chain: ChainLike) -> None:  # noqa: D102
         chain.elementary(UpdateKind.HEATBATH, self.n)
 
 
@@ -52,7 +73,7 @@ class Overrelaxation:
 
     n: int = 1
 
-    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+    def __call__(self, chain: ChainLike) -> None:  # noqa: D102
         chain.elementary(UpdateKind.OVERRELAX, self.n)
 
 
@@ -64,7 +85,7 @@ class Metropolis:
     step: float = 0.5
     n: int = 1
 
-    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+    def __call__(self, chain: ChainLike) -> None:  # noqa: D102
         chain.elementary(UpdateKind.METROPOLIS, self.n, hits=self.hits, step=self.step)
 
 
@@ -81,7 +102,7 @@ class HybridMonteCarlo:
     steps: int = 10
     integrator: str = "omelyan"
 
-    def __call__(self, chain: GaugeChain) -> None:  # noqa: D102
+    def __call__(self, chain: ChainLike) -> None:  # noqa: D102
         import torch
 
         from latticeml.hmc import WilsonAction, hmc_trajectory
