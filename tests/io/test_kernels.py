@@ -32,3 +32,16 @@ def test_group_violation_is_unitarity_violation(n):
     bad = q.copy()
     bad[3, 0, 0] = np.nan  # a non-finite entry is a violation, not a pass
     assert np.isinf(group_violation(bad)[0])
+
+
+@pytest.mark.parametrize("n, shape", [(2, (2, 4, 6, 2)), (3, (4, 2, 2, 6))])
+def test_plaquette_kernel_is_wilson_loops(n, shape):
+    from latticeml.io._kernels import plaquette_sum
+    from latticeml.io._layout import project_su_n
+    from latticeml.observables.wilson import wilson_loops
+
+    rng = np.random.default_rng(n)
+    z = rng.normal(size=(*shape, 4, n, n)) + 1j * rng.normal(size=(*shape, 4, n, n))
+    u = project_su_n(np.eye(n) + 0.7 * z)
+    want = wilson_loops(u, 1, 1).sum() * n
+    assert abs(plaquette_sum(u) - want) < 1e-10 * abs(want)

@@ -87,3 +87,51 @@ def group_violation(u: np.ndarray) -> tuple[float, float]:
         if not e <= det2:
             det2 = e if e == e else np.inf
     return np.sqrt(unit2), np.sqrt(det2)
+
+
+@jit
+def plaquette_sum(u: np.ndarray) -> float:
+    """Return ``sum Re Tr U_p`` over sites and planes ``mu < nu`` of 4D links, no temporaries.
+
+    ``u`` has shape ``(L0, L1, L2, L3, 4, N, N)``; periodic boundaries.
+    """
+    l0, l1, l2, l3 = u.shape[0], u.shape[1], u.shape[2], u.shape[3]
+    n = u.shape[5]
+    a = np.empty((n, n), np.complex128)
+    b = np.empty((n, n), np.complex128)
+    ext = np.array([l0, l1, l2, l3])
+    x = np.empty(4, np.int64)
+    y = np.empty(4, np.int64)
+    z = np.empty(4, np.int64)
+    total = 0.0
+    for x0 in range(l0):
+        for x1 in range(l1):
+            for x2 in range(l2):
+                for x3 in range(l3):
+                    x[0], x[1], x[2], x[3] = x0, x1, x2, x3
+                    for mu in range(4):
+                        for nu in range(mu + 1, 4):
+                            y[:] = x  # x + mu
+                            y[mu] = (y[mu] + 1) % ext[mu]
+                            z[:] = x  # x + nu
+                            z[nu] = (z[nu] + 1) % ext[nu]
+                            umu = u[x[0], x[1], x[2], x[3], mu]
+                            unu_y = u[y[0], y[1], y[2], y[3], nu]
+                            umu_z = u[z[0], z[1], z[2], z[3], mu]
+                            unu = u[x[0], x[1], x[2], x[3], nu]
+                            # a = U_mu(x) U_nu(x+mu); b = U_nu(x) U_mu(x+nu); Re Tr a b^dagger
+                            for i in range(n):
+                                for j in range(n):
+                                    sa = 0j
+                                    sb = 0j
+                                    for k in range(n):
+                                        sa += umu[i, k] * unu_y[k, j]
+                                        sb += unu[i, k] * umu_z[k, j]
+                                    a[i, j] = sa
+                                    b[i, j] = sb
+                            tr = 0.0
+                            for i in range(n):
+                                for j in range(n):
+                                    tr += (a[i, j] * np.conj(b[i, j])).real
+                            total += tr
+    return total

@@ -17,12 +17,16 @@ GROUP_TOL = {64: 1e-8, 32: 1e-5}
 
 
 def from_file_order(arr: np.ndarray) -> np.ndarray:
-    """Return file-ordered links in this package's layout (a view where possible).
+    """Return file-ordered links in this package's layout, native complex128 (one copy).
 
     ``(L_t, L_z, L_y, L_x, 4 [x, y, z, t], N, N)``, the ILDG and NERSC order (x fastest, links
     along x, y, z, t), becomes ``(L_t, L_x, L_y, L_z, 4 [t, x, y, z], N, N)``.
     """
-    return np.transpose(arr[..., OUR_MU, :, :], (0, 3, 2, 1, 4, 5, 6))
+    t = np.transpose(arr, (0, 3, 2, 1, 4, 5, 6))
+    out = np.empty(t.shape, dtype=np.complex128)  # the one copy: byte order and layout at once
+    for mu, d in enumerate(OUR_MU):
+        out[..., mu, :, :] = t[..., d, :, :]
+    return out
 
 
 def to_file_order(links: np.ndarray) -> np.ndarray:
@@ -31,7 +35,17 @@ def to_file_order(links: np.ndarray) -> np.ndarray:
 
 
 def mean_plaquette(links: np.ndarray) -> float:
-    """``<(1/N) Re Tr U_p>`` over sites and planes ``mu < nu`` (NumPy's pairwise sum)."""
+    """``<(1/N) Re Tr U_p>`` over sites and planes ``mu < nu``.
+
+    4D links go through a Numba kernel without temporaries (its twin:
+    :func:`latticeml.observables.wilson.wilson_loops`); other shapes through ``wilson_loops``.
+    """
+    if links.ndim == 7 and links.shape[4] == 4 and links.dtype == np.complex128 \
+            and links.flags.c_contiguous:
+        from latticeml.io._kernels import plaquette_sum
+
+        n = links.shape[-1]
+        return plaquette_sum(links) / (6 * n * int(np.prod(links.shape[:4])))
     loops = wilson_loops(links, 1, 1)
     return float(np.sum(loops, dtype=np.float64)) / loops.size
 

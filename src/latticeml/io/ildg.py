@@ -138,7 +138,7 @@ def read_ildg(path: str | os.PathLike, *, shape: tuple[int, ...] | None = None,
         checksum = "scidac crc32 ok"
     else:
         checksum = "none in the file (no scidac-checksum record)"
-    links = np.ascontiguousarray(L.from_file_order(raw), dtype=np.complex128)
+    links = L.from_file_order(raw)
     del raw
     violation = L.check_group(path, links, bits)
     if bits == 32:

@@ -65,10 +65,18 @@ def _datatype(path, value: str) -> tuple[int, int]:
                           "or 4D_SU2_GAUGE_2x2")
 
 
-def _checksum(values: np.ndarray) -> int:
-    """Return the NERSC checksum of native-order reals: their 32-bit words summed mod 2^32."""
-    words = np.ascontiguousarray(values).view(np.uint32)
-    return int(words.sum(dtype=np.uint64) & np.uint64(0xFFFFFFFF))
+def _checksum(values: np.ndarray, block: int = 1 << 20) -> int:
+    """Return the NERSC checksum of reals: the 32-bit words of their values, summed mod 2^32.
+
+    The words are those of each value in the machine's byte order, whatever the file's; read
+    in blocks, so no copy of the whole array is made.
+    """
+    total = 0
+    native = values.dtype.newbyteorder("=")
+    for lo in range(0, values.size, block):
+        chunk = np.ascontiguousarray(values[lo:lo + block], dtype=native)
+        total += int(chunk.view(np.uint32).sum(dtype=np.uint64))
+    return total & 0xFFFFFFFF
 
 
 def read_nersc(path: str | os.PathLike) -> ExternalConfig:
@@ -104,8 +112,6 @@ def read_nersc(path: str | os.PathLike) -> ExternalConfig:
                               f"{lx}x{ly}x{lz}x{lt} (x, y, z, t) in {fp} needs "
                               f"{reals * dtype.itemsize}")
     raw = np.memmap(path, dtype=dtype, mode="r", offset=start, shape=(reals,))
-    values = raw.astype(dtype.newbyteorder("="))  # the one copy: native values
-    del raw
     notes = []
     if "CHECKSUM" in head:
         try:
@@ -113,20 +119,20 @@ def read_nersc(path: str | os.PathLike) -> ExternalConfig:
         except ValueError:
             raise FileFormatError(path, f"CHECKSUM {head['CHECKSUM']!r} is not hexadecimal") \
                 from None
-        got = _checksum(values)
+        got = _checksum(raw)
         if got != want:
             raise FileFormatError(path, f"checksum mismatch: header {want:x}, data {got:x} "
                                   "(wrong FLOATING_POINT or a damaged file?)")
         checksum = "nersc sum ok"
     else:
         checksum = "none in the file (no CHECKSUM)"
-    cplx = values.view(np.complex128 if bits == 64 else np.complex64)
-    cplx = cplx.reshape(lt, lz, ly, lx, 4, rows, n)
+    pairs = np.dtype(f"{dtype.str[0]}c{2 * dtype.itemsize}")  # (re, im) in the file's order
+    cplx = raw.view(pairs).reshape(lt, lz, ly, lx, 4, rows, n)
     if rows < n:
         cplx = L.reconstruct_third_row(cplx.astype(np.complex128))
         notes.append("third rows reconstructed from the first two")
-    links = np.ascontiguousarray(L.from_file_order(cplx), dtype=np.complex128)
-    del values, cplx
+    links = L.from_file_order(cplx)
+    del raw, cplx
     violation = L.check_group(path, links, bits)
     if bits == 32:
         links = L.project_su_n(links)
