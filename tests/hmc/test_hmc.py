@@ -250,3 +250,13 @@ def test_an_lcnn_is_an_action_with_exact_forces_and_reversible_dynamics():
     u1, p1 = INTEGRATORS["leapfrog"](action, u, p, 0.05, 6)
     u2, _ = INTEGRATORS["leapfrog"](action, u1, -p1, 0.05, 6)
     assert float((u2 - u).abs().max()) < 1e-12
+
+
+@pytest.mark.parametrize("shape, n", [((4, 6), 2), ((4, 2, 2, 6), 3)])
+def test_the_staple_force_is_the_autograd_force(shape, n):
+    """Two routes to the Wilson force: closed form (staples) and autograd."""
+    from latticeml.hmc import autograd_force
+
+    action = WilsonAction(2.3)
+    u = _smooth(shape, n, seed=14, eps=0.7)
+    torch.testing.assert_close(action.force(u), autograd_force(action, u), rtol=0, atol=1e-13)

@@ -25,6 +25,7 @@ from latticeml.hmc.actions import (
     make_action,
     plaquette_traces,
     rectangle_traces,
+    staple_sum,
 )
 from latticeml.hmc.algebra import (
     exp_algebra,
@@ -47,6 +48,7 @@ from latticeml.hmc.flow import (
 from latticeml.hmc.integrators import (
     INTEGRATORS,
     OMELYAN_LAMBDA,
+    autograd_force,
     force,
     forest_ruth,
     leapfrog,
@@ -55,7 +57,8 @@ from latticeml.hmc.integrators import (
 from latticeml.hmc.trajectory import Trajectory, hmc_trajectory
 
 __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "RECTANGLE_C1", "make_action",
-           "rectangle_traces", "plaquette_traces", "exp_algebra", "generators", "kinetic_energy",
+           "rectangle_traces", "plaquette_traces", "staple_sum", "autograd_force", "exp_algebra",
+           "generators", "kinetic_energy",
            "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
            "OMELYAN_LAMBDA",
            "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory",

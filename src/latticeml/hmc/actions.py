@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "plaquette_traces",
-           "rectangle_traces", "RECTANGLE_C1", "make_action"]
+           "rectangle_traces", "staple_sum", "RECTANGLE_C1", "make_action"]
 
 #: ``c_1`` of the rectangle-improved actions (``c_0 = 1 - 8 c_1``): tree-level Symanzik
 #: (Lüscher-Weisz), Iwasaki and DBW2.
@@ -35,8 +35,35 @@ def plaquette_traces(links: torch.Tensor) -> torch.Tensor:
     return torch.stack(out)
 
 
+def staple_sum(links: torch.Tensor) -> torch.Tensor:
+    """Return ``Omega_mu(x) = U_mu(x) A_mu(x)``: the plaquettes through every link, summed.
+
+    ``A_mu(x) = sum_{nu != mu} [U_nu(x+mu) U_mu(x+nu)^dagger U_nu(x)^dagger
+    + U_nu(x+mu-nu)^dagger U_mu(x-nu)^dagger U_nu(x-nu)]``; shape ``(*shape, D, N, N)``.
+    """
+    d = links.shape[-3]
+    out = torch.zeros_like(links)
+    for mu in range(d):
+        u_mu = links[..., mu, :, :]
+        a = torch.zeros_like(u_mu)
+        for nu in range(d):
+            if nu == mu:
+                continue
+            u_nu = links[..., nu, :, :]
+            u_nu_xmu = torch.roll(u_nu, -1, dims=mu)
+            a = a + u_nu_xmu @ torch.roll(u_mu, -1, dims=nu).mH @ u_nu.mH
+            down = torch.roll(u_nu_xmu, 1, dims=nu)  # U_nu(x + mu - nu)
+            a = a + down.mH @ torch.roll(u_mu, 1, dims=nu).mH @ torch.roll(u_nu, 1, dims=nu)
+        out[..., mu, :, :] = u_mu @ a
+    return out
+
+
 class WilsonAction(torch.nn.Module):
-    """``S = beta sum_x sum_{mu<nu} (1 - Re Tr U_p(x) / N)``."""
+    """``S = beta sum_x sum_{mu<nu} (1 - Re Tr U_p(x) / N)``.
+
+    Its molecular-dynamics force has a closed form, :meth:`force` (the staples), which
+    :func:`latticeml.hmc.integrators.force` uses instead of autograd.
+    """
 
     def __init__(self, beta: float) -> None:
         super().__init__()
@@ -44,6 +71,13 @@ class WilsonAction(torch.nn.Module):
 
     def forward(self, links: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return self.beta * (1.0 - plaquette_traces(links)).sum()
+
+    def force(self, links: torch.Tensor) -> torch.Tensor:
+        """Return ``dP/dt = -(beta / 2N) TA(Omega)`` (:func:`staple_sum`), no autograd."""
+        from latticeml.hmc.algebra import traceless_antihermitian
+
+        n = links.shape[-1]
+        return -(self.beta / (2 * n)) * traceless_antihermitian(staple_sum(links))
 
 
 def rectangle_traces(links: torch.Tensor) -> torch.Tensor:

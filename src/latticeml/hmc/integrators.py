@@ -17,14 +17,28 @@ import torch
 
 from latticeml.hmc.algebra import exp_algebra, traceless_antihermitian
 
-__all__ = ["force", "leapfrog", "omelyan", "forest_ruth", "INTEGRATORS", "OMELYAN_LAMBDA"]
+__all__ = ["force", "autograd_force", "leapfrog", "omelyan", "forest_ruth", "INTEGRATORS",
+           "OMELYAN_LAMBDA"]
 
 #: Omelyan, Mryglod and Folk's 2MN parameter (minimum norm of the leading error).
 OMELYAN_LAMBDA = 0.1931833275037836
 
 
 def force(action: Callable[[torch.Tensor], torch.Tensor], links: torch.Tensor) -> torch.Tensor:
-    """Return ``dP/dt = (1/2) TA(U G^dagger)`` at ``links`` (autograd of ``action``)."""
+    """Return ``dP/dt = (1/2) TA(U G^dagger)`` at ``links`` (autograd of ``action``).
+
+    An action with a ``force`` method of its own (the Wilson action: staples) is asked
+    instead; :func:`autograd_force` is the autograd route for any action.
+    """
+    own = getattr(action, "force", None)
+    if callable(own):
+        return own(links.detach())
+    return autograd_force(action, links)
+
+
+def autograd_force(action: Callable[[torch.Tensor], torch.Tensor],
+                   links: torch.Tensor) -> torch.Tensor:
+    """Return ``dP/dt = (1/2) TA(U G^dagger)`` from the autograd gradient ``G`` of ``action``."""
     u = links.detach().requires_grad_(True)
     (g,) = torch.autograd.grad(action(u), u)
     return 0.5 * traceless_antihermitian(u.detach() @ g.mH)
