@@ -189,7 +189,7 @@ def export_ensemble(ensemble: str | os.PathLike, format: str, out: str, *,
     if format == "openqcd" and precision != 64:
         raise ParameterError("--precision", "64 for openqcd", precision)
     if format != "nersc" and (two_rows or not big_endian):
-        raise ParameterError("--two-rows/--little-endian", "nersc", format)
+        raise ParameterError("--two-rows/--no-big-endian", "--format nersc", format)
     arrays, attrs = read_gauge_ensemble(ensemble)
     links = arrays["links"]
     if links.ndim != 8:

@@ -187,7 +187,7 @@ def write_nersc(path: str | os.PathLike, links: np.ndarray, *, precision: int = 
         raise ParameterError("--precision", "32 or 64", precision)
     n = links.shape[-1]
     if two_rows and n != 3:
-        raise ParameterError("two_rows", "SU(3) links (4D_SU3_GAUGE)", f"SU({n})")
+        raise ParameterError("--two-rows", "SU(3) links (4D_SU3_GAUGE)", f"SU({n})")
     lt, lx, ly, lz = links.shape[:4]
     stored = L.to_file_order(links)
     if two_rows:
