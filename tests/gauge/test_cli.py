@@ -101,7 +101,7 @@ def test_same_seed_same_bytes(tmp_path):
         ({"n_configs": "0"}, "--n-configs"),
         ({"n_skip": "0"}, "--n-skip"),
         ({"n_therm": "-1"}, "--n-therm"),
-        ({"algorithm": "hmc"}, "--algorithm"),
+        ({"algorithm": "langevin"}, "--algorithm"),
         ({"backend": "avx"}, "--backend"),
     ],
 )
