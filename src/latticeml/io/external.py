@@ -33,7 +33,9 @@ class ExternalConfig:
     precision : int
         Bits per real number in the file (32 or 64).
     plaquette : float
-        ``<(1/N) Re Tr U_p>`` recomputed from the links.
+        ``<(1/N) Re Tr U_p>`` recomputed from the links (a property: formats whose header
+        states a plaquette compute it while reading, to check it; for ILDG, whose files state
+        none, it is computed on first use).
     header_plaquette : float or None
         The plaquette the file states (normalised to ``1/N``), if it states one.
     checksum : str
@@ -50,11 +52,20 @@ class ExternalConfig:
     links: np.ndarray
     group: str
     precision: int
-    plaquette: float
     header_plaquette: float | None
     checksum: str
     unitarity: float
     notes: tuple[str, ...] = field(default=())
+    _plaquette: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def plaquette(self) -> float:
+        """``<(1/N) Re Tr U_p>`` of the links, computed once."""
+        if self._plaquette is None:
+            from latticeml.io._layout import mean_plaquette
+
+            object.__setattr__(self, "_plaquette", mean_plaquette(self.links))
+        return self._plaquette
 
     @property
     def shape(self) -> tuple[int, ...]:

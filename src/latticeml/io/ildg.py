@@ -140,14 +140,13 @@ def read_ildg(path: str | os.PathLike, *, shape: tuple[int, ...] | None = None,
         checksum = "none in the file (no scidac-checksum record)"
     links = L.from_file_order(raw)
     del raw
-    violation = L.check_group(path, links, bits)
+    violation = L.check_links(path, links, bits).violation
     if bits == 32:
         links = L.project_su_n(links)
         notes.append("single-precision links projected onto SU(N)")
     return ExternalConfig(path=str(path), format="ildg", links=links, group=group,
-                          precision=bits, plaquette=L.mean_plaquette(links),
-                          header_plaquette=None, checksum=checksum, unitarity=violation,
-                          notes=tuple(notes))
+                          precision=bits, header_plaquette=None, checksum=checksum,
+                          unitarity=violation, notes=tuple(notes))
 
 
 def write_ildg(path: str | os.PathLike, links: np.ndarray, *, precision: int = 64,
@@ -172,8 +171,7 @@ def write_ildg(path: str | os.PathLike, links: np.ndarray, *, precision: int = 6
     if precision not in (32, 64):
         raise ParameterError("--precision", "32 or 64", precision)
     lt, lx, ly, lz, _, n, _ = links.shape
-    data = np.ascontiguousarray(L.to_file_order(links), dtype=">c16" if precision == 64
-                                else ">c8")
+    data = L.links_to_file(links, ">c16" if precision == 64 else ">c8")[0]
     suma, sumb = L.scidac_checksum(data.reshape(lt * lz * ly * lx, -1))
     fmt = ('<?xml version="1.0" encoding="UTF-8"?>\n<ildgFormat xmlns="http://www.lqcd.org/'
            'ildg" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation='

@@ -113,33 +113,31 @@ def read_nersc(path: str | os.PathLike) -> ExternalConfig:
                               f"{reals * dtype.itemsize}")
     raw = np.memmap(path, dtype=dtype, mode="r", offset=start, shape=(reals,))
     notes = []
+    pairs = np.dtype(f"{dtype.str[0]}c{2 * dtype.itemsize}")  # (re, im) in the file's order
+    links, word_sum = L.file_to_links(raw.view(pairs).reshape(lt, lz, ly, lx, 4, rows, n))
     if "CHECKSUM" in head:
         try:
             want = int(head["CHECKSUM"], 16)
         except ValueError:
             raise FileFormatError(path, f"CHECKSUM {head['CHECKSUM']!r} is not hexadecimal") \
                 from None
-        got = _checksum(raw)
+        got = word_sum if word_sum is not None else _checksum(raw)
         if got != want:
             raise FileFormatError(path, f"checksum mismatch: header {want:x}, data {got:x} "
                                   "(wrong FLOATING_POINT or a damaged file?)")
         checksum = "nersc sum ok"
     else:
         checksum = "none in the file (no CHECKSUM)"
-    pairs = np.dtype(f"{dtype.str[0]}c{2 * dtype.itemsize}")  # (re, im) in the file's order
-    cplx = raw.view(pairs).reshape(lt, lz, ly, lx, 4, rows, n)
+    del raw
     if rows < n:
-        cplx = L.reconstruct_third_row(cplx.astype(np.complex128))
         notes.append("third rows reconstructed from the first two")
-    links = L.from_file_order(cplx)
-    del raw, cplx
-    violation = L.check_group(path, links, bits)
+    violation, trace, plaq = L.check_links(path, links, bits, plaquette=bits == 64)
     if bits == 32:
         links = L.project_su_n(links)
+        plaq, trace = L.plaquette_and_trace(links)
         notes.append("single-precision links projected onto SU(N)")
-    plaq = L.mean_plaquette(links)
     header_plaq = None
-    for key, value in (("PLAQUETTE", plaq), ("LINK_TRACE", L.link_trace(links))):
+    for key, value in (("PLAQUETTE", plaq), ("LINK_TRACE", trace)):
         if key not in head:
             notes.append(f"no {key} in the header")
             continue
@@ -153,8 +151,9 @@ def read_nersc(path: str | os.PathLike) -> ExternalConfig:
         if key == "PLAQUETTE":
             header_plaq = stated
     return ExternalConfig(path=str(path), format="nersc", links=links, group=GROUP_OF_N[n],
-                          precision=bits, plaquette=plaq, header_plaquette=header_plaq,
-                          checksum=checksum, unitarity=violation, notes=tuple(notes))
+                          precision=bits, header_plaquette=header_plaq,
+                          checksum=checksum, unitarity=violation, notes=tuple(notes),
+                          _plaquette=plaq)
 
 
 def write_nersc(path: str | os.PathLike, links: np.ndarray, *, precision: int = 64,
@@ -189,23 +188,21 @@ def write_nersc(path: str | os.PathLike, links: np.ndarray, *, precision: int = 
     if two_rows and n != 3:
         raise ParameterError("--two-rows", "SU(3) links (4D_SU3_GAUGE)", f"SU({n})")
     lt, lx, ly, lz = links.shape[:4]
-    stored = L.to_file_order(links)
-    if two_rows:
-        stored = stored[..., :2, :]
-    native = np.ascontiguousarray(stored, dtype=np.complex128 if precision == 64
-                                  else np.complex64)
+    plaq, trace = L.plaquette_and_trace(links)
+    file_dtype = np.dtype(f"{'>' if big_endian else '<'}c{precision // 4}")
+    data, word_sum = L.links_to_file(links, file_dtype, rows=2 if two_rows else None)
+    if word_sum is None:
+        word_sum = _checksum(data.view(data.real.dtype))
     fp = f"IEEE{precision}{'BIG' if big_endian else 'LITTLE'}"
     datatype = "4D_SU3_GAUGE" if two_rows else f"4D_SU{n}_GAUGE_{n}x{n}"
     lines = ["BEGIN_HEADER", "HDR_VERSION = 1.0", f"DATATYPE = {datatype}",
              "STORAGE_FORMAT = 1.0",
              *(f"DIMENSION_{i} = {d}" for i, d in enumerate((lx, ly, lz, lt), 1)),
-             f"LINK_TRACE = {L.link_trace(links):.12g}",
-             f"PLAQUETTE = {L.mean_plaquette(links):.12g}",
+             f"LINK_TRACE = {trace:.12g}", f"PLAQUETTE = {plaq:.12g}",
              *(f"BOUNDARY_{i} = PERIODIC" for i in range(1, 5)),
-             f"CHECKSUM = {_checksum(native.view(native.real.dtype)):x}",
+             f"CHECKSUM = {word_sum:x}",
              f"ENSEMBLE_ID = {ensemble_id}", f"SEQUENCE_NUMBER = {int(sequence_number)}",
              f"FLOATING_POINT = {fp}", "END_HEADER", ""]
-    data = native.astype(native.dtype.newbyteorder(">" if big_endian else "<"))
     with atomic_path(path, force=force, need=data.nbytes) as tmp, open(tmp, "wb") as f:
         f.write("\n".join(lines).encode("ascii"))
         f.write(memoryview(data.reshape(-1).view(np.uint8)))

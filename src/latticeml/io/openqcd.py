@@ -30,18 +30,6 @@ _HEAD = struct.Struct("<4id")
 HEADER_PLAQUETTE_TOL = 1e-9
 
 
-def _odd_sites(shape: tuple[int, ...]) -> np.ndarray:
-    """Return the multi-indices ``(n_odd, 4)`` of the odd sites, x3 fastest."""
-    grid = np.indices(shape).reshape(4, -1).T
-    return grid[grid.sum(axis=1) % 2 == 1]
-
-
-def _backward(sites: np.ndarray, mu: int, shape) -> tuple:
-    x = sites.copy()
-    x[:, mu] = (x[:, mu] - 1) % shape[mu]
-    return tuple(x.T)
-
-
 def read_openqcd(path: str | os.PathLike) -> ExternalConfig:
     """Read one configuration written by openQCD's ``export_cnfg``.
 
@@ -70,23 +58,22 @@ def read_openqcd(path: str | os.PathLike) -> ExternalConfig:
                               f"SU(3) needs {9 * per_n2} (SU(2) {4 * per_n2}); truncated?")
     raw = np.memmap(path, dtype="<c16", mode="r", offset=_HEAD.size,
                     shape=(volume // 2, 8, n, n))
+    from latticeml.io._kernels import openqcd_to_ours
+
     links = np.empty((*shape, 4, n, n), dtype=np.complex128)
-    odd = _odd_sites(shape)
-    for mu in range(4):
-        links[(*odd.T, mu)] = raw[:, 2 * mu]
-        links[(*_backward(odd, mu, shape), mu)] = raw[:, 2 * mu + 1]
+    openqcd_to_ours(raw.view(np.uint64).reshape(volume // 2, 8, -1),
+                      links.view(np.uint64).reshape(*shape, 4, -1))
     del raw
-    violation = L.check_group(path, links, 64)
-    plaq = L.mean_plaquette(links)
+    violation, _, plaq = L.check_links(path, links, 64, plaquette=True)
     stated = plaq_header / n
     if not abs(stated - plaq) <= HEADER_PLAQUETTE_TOL:
         raise FileFormatError(path, f"plaquette mismatch: header {plaq_header:.12f} (/{n} = "
                               f"{stated:.12f}), links {plaq:.12f}")
     notes = () if n == 3 else ("SU(2) in the openQCD layout (an extension)",)
     return ExternalConfig(path=str(path), format="openqcd", links=links, group=GROUP_OF_N[n],
-                          precision=64, plaquette=plaq, header_plaquette=stated,
+                          precision=64, header_plaquette=stated,
                           checksum="none in the format (header plaquette checked)",
-                          unitarity=violation, notes=notes)
+                          unitarity=violation, notes=notes, _plaquette=plaq)
 
 
 def write_openqcd(path: str | os.PathLike, links: np.ndarray, *, force: bool = False) -> None:
@@ -109,11 +96,12 @@ def write_openqcd(path: str | os.PathLike, links: np.ndarray, *, force: bool = F
     if any(d % 2 for d in shape):
         raise ParameterError("links", "even extents (openQCD)", shape)
     n = links.shape[-1]
-    odd = _odd_sites(shape)
-    data = np.empty((len(odd), 8, n, n), dtype="<c16")
-    for mu in range(4):
-        data[:, 2 * mu] = links[(*odd.T, mu)]
-        data[:, 2 * mu + 1] = links[(*_backward(odd, mu, shape), mu)]
+    from latticeml.io._kernels import ours_to_openqcd
+
+    volume = int(np.prod(shape))
+    data = np.empty((volume // 2, 8, n, n), dtype="<c16")
+    ours_to_openqcd(np.ascontiguousarray(links, dtype="<c16").view(np.uint64).reshape(
+        *shape, 4, -1), data.view(np.uint64).reshape(volume // 2, 8, -1))
     head = _HEAD.pack(*shape, n * L.mean_plaquette(links))
     with atomic_path(path, force=force, need=data.nbytes + len(head)) as tmp, \
             open(tmp, "wb") as f:
