@@ -1,4 +1,5 @@
-"""The Wilson flow: pure gauge stays pure gauge, the action falls, RK3 order, covariance."""
+"""The Wilson flow: pure gauge stays pure gauge, the action falls, RK3 order, covariance,
+the Numba kernels against their torch twin, the charge of smooth fields."""
 
 from __future__ import annotations
 
@@ -118,3 +119,70 @@ def test_flow_of_an_ensemble_file(tmp_path, capsys):
     assert main(["gauge", "flow", str(ens), "--t-max", "0.6", "--eps", "1.0", "--out",
                  str(tmp_path / "x.csv"), "--no-progress"]) == 2
     assert "--eps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n, shape", [(2, (4, 4, 4, 4)), (3, (4, 2, 4, 2)), (3, (6, 4)),
+                                      (2, (8, 8))])
+def test_numba_flow_is_the_torch_flow(n, shape):
+    u = _rough(shape, n, seed=n + len(shape), eps=0.6)
+    a = wilson_flow(u, 0.3, 0.05, every=2)
+    b = wilson_flow(u, 0.3, 0.05, every=2, backend="torch")
+    np.testing.assert_allclose(a.links.numpy(), b.links.numpy(), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(a.e_plaquette, b.e_plaquette, rtol=1e-12)
+    assert a.e_plaquette[-1] < 0.8 * a.e_plaquette[0]  # it flowed
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_exponential_kernel_is_matrix_exp(n):
+    from latticeml.hmc._flow_kernels import exp_algebra
+
+    rng = np.random.default_rng(n)
+    z = rng.normal(size=(40, n, n)) + 1j * rng.normal(size=(40, n, n))
+    x = 0.5 * (z - np.conj(np.swapaxes(z, -1, -2)))
+    x -= np.eye(n) * (np.trace(x, axis1=1, axis2=2) / n)[:, None, None]
+    x[0] = 0  # the exact zero, where the closed forms divide 0 by 0
+    x[1, 0, 0] = x[1, 1, 1] = 0  # degenerate eigenvalues
+    if n == 3:
+        x[1, 2, 2] = 0
+    for scale in (1e-13, 1e-5, 0.02, 0.5, 3.0):
+        out = np.empty_like(x)
+        exp_algebra(scale * x, out)
+        want = torch.linalg.matrix_exp(torch.from_numpy(scale * x)).numpy()
+        np.testing.assert_allclose(out, want, rtol=0, atol=1e-14 * max(1.0, scale))
+
+
+def _flux_field(lat, n01, n23, n):
+    """Abelian constant field strengths with n01 and n23 flux quanta in the planes (0, 1) and
+    (2, 3), embedded as diag(e^{i phi}, e^{-i phi}, 1): a classical solution of charge
+    2 n01 n23 (up to lattice artefacts of order 1/L^2)."""
+    shape = (lat,) * 4
+    x = np.indices(shape).astype(float)
+    phase = np.zeros((*shape, 4))
+    for (a, b), k in (((0, 1), n01), ((2, 3), n23)):
+        f = 2 * np.pi * k / lat**2
+        phase[..., b] += f * x[a]
+        phase[..., a] += np.where(x[a] == lat - 1, -f * lat * x[b], 0.0)
+    u = np.zeros((*shape, 4, n, n), complex)
+    u[..., 0, 0], u[..., 1, 1] = np.exp(1j * phase), np.exp(-1j * phase)
+    if n == 3:
+        u[..., 2, 2] = 1
+    return u
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_flowed_charge_is_integer_near(n):
+    """A charge-2 smooth field made rough flows back to Q = 2; the zero-flux field has Q = 0."""
+    from latticeml.observables.topology import topological_charge
+
+    smooth = _flux_field(8, 1, 1, n)
+    q_smooth = float(topological_charge(smooth))
+    assert abs(q_smooth - 2) < 0.01 and abs(float(topological_charge(_flux_field(8, 0, 1, n)))) \
+        < 1e-12
+    rng = np.random.default_rng(n)
+    z = rng.normal(size=smooth.shape) + 1j * rng.normal(size=smooth.shape)
+    rough = project_su_n(np.eye(n) + 0.25 * z) @ smooth
+    res = wilson_flow(rough, 1.0, 0.05, every=20)
+    assert abs(res.charge[0] - 2) > 0.4  # the noise moved Q away from the integer ...
+    assert abs(res.charge[-1] - 2) < 0.05  # ... and the flow brings it back
+    still = wilson_flow(smooth, 0.5, 0.05, every=10)  # a classical solution does not flow
+    np.testing.assert_allclose(still.charge, q_smooth, atol=1e-12)

@@ -155,12 +155,18 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False,
     Yields
     ------
     Path
-        Temporary file in the same directory (same file system, so the rename is atomic).
+        Name of a temporary file in the same directory (same file system, so the rename is
+        atomic), not yet created: the body creates it.
     """
     path = check_output_path(path, force=force, probe=False)
     if need:
         check_free_space(path, need)
     tmp = _temp_file(path, ".tmp")
+    # The body creates the file afresh: opening the empty reservation with O_TRUNC ("wb",
+    # h5py's "w") makes ext4 flush the whole file to disk when it is closed (auto_da_alloc
+    # treats a truncation to zero as a replace-via-truncate), which halved the write speed of
+    # large files. The name is random, so it stays unique once the reservation is gone.
+    tmp.unlink()
     try:
         yield tmp
         if path.is_dir():  # appeared while we worked

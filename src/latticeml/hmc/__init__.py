@@ -37,6 +37,7 @@ from latticeml.hmc.algebra import (
 )
 from latticeml.hmc.flow import (
     FlowResult,
+    NumbaFlow,
     energy_clover,
     energy_plaquette,
     flow_ensemble,
@@ -62,6 +63,5 @@ __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "RECTANGLE_C1", "ma
            "random_momenta", "reunitarize", "traceless_antihermitian", "INTEGRATORS",
            "OMELYAN_LAMBDA",
            "force", "leapfrog", "omelyan", "forest_ruth", "Trajectory", "hmc_trajectory",
-           "FlowResult", "energy_clover", "energy_plaquette", "flow_ensemble", "flow_step",
-           "scale_t0",
-           "scale_w0", "wilson_flow"]
+           "FlowResult", "NumbaFlow", "energy_clover", "energy_plaquette", "flow_ensemble",
+           "flow_step", "scale_t0", "scale_w0", "wilson_flow"]
