@@ -29,6 +29,7 @@ include: "workflow/rules/search.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/loops.smk"
+include: "workflow/rules/flow.smk"
 
 
 rule all:
@@ -40,6 +41,7 @@ rule all:
         plot_targets(),
         search_targets(),
         loops_targets(),
+        flow_targets(),
 
 
 # Target rules of single stages: snakemake --cores 2 <stage>
@@ -70,6 +72,11 @@ rule loops:
         loops_targets(),
 
 
+rule flow:
+    input:
+        flow_targets(),
+
+
 rule evaluate_all:
     input:
         summary_targets(),
@@ -83,6 +90,8 @@ rule plots_all:
 # cheap steps (seconds, one thread) run in the main process, not as cluster jobs
 localrules:
     all,
+    flow,
+    flow_summary,
     generate,
     datasets,
     train_all,

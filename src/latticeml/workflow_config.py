@@ -581,3 +581,21 @@ def check_config(config: Mapping) -> None:
                 "loops.explain",
                 f"{name!r} is a scalar-field experiment; only L-CNNs expand into Wilson loops",
             )
+    _check_flow(config)
+
+
+def _check_flow(config: Mapping) -> None:
+    """`flow: ensembles:` names 4D gauge ensembles; the step fits the flow time."""
+    flow = config.get("flow", {})
+    gauge = {g["name"]: g for g in config.get("gauge", {}).get("ensembles", [])}
+    _check_unique(flow.get("ensembles", []), "flow.ensembles", "ensemble")
+    for name in flow.get("ensembles", []):
+        if name not in gauge:
+            raise ConfigError("flow.ensembles", f"no gauge ensemble named {name!r} (defined: "
+                              f"{', '.join(gauge) or 'none'})")
+        if len(gauge[name]["shape"]) != 4:
+            raise ConfigError("flow.ensembles", f"{name!r} is {len(gauge[name]['shape'])}D; "
+                              "the flow's charge and clover energy need 4D ensembles")
+    if flow.get("ensembles") and flow["eps"] > flow["t_max"]:
+        raise ConfigError("flow.eps", f"the step {flow['eps']} exceeds flow.t_max "
+                          f"{flow['t_max']}")

@@ -575,3 +575,21 @@ def loops_targets():
 def loops_category(w):
     """The report category of an explained experiment: its study (training ensemble)."""
     return f"Study {EXPERIMENTS[w.exp]['ensemble']}"
+
+
+# ---- gradient flow --------------------------------------------------------------------------
+FLOW = config["flow"]
+
+
+def flow_tables():
+    """One flow table per file of every ensemble listed in `flow: ensembles:`."""
+    return [
+        f"{RESULTS}/flow/{name}/beta{fmt_beta(beta)}_{split}.csv"
+        for name in FLOW["ensembles"]
+        for beta in GAUGE[name]["betas"]
+        for split in GAUGE[name]["splits"]
+    ]
+
+
+def flow_targets():
+    return [f"{RESULTS}/flow/summary.csv"] if FLOW["ensembles"] else []

@@ -65,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fl.add_argument("--eps", type=float_arg, default=0.01, help="step size (default 0.01)")
     fl.add_argument("--every", type=int_arg, default=10,
                     help="measure every this many steps (default 10)")
+    fl.add_argument("--threads", type=int_arg, default=None,
+                    help="threads of the parallel flow kernels (default: all cores)")
     fl.add_argument("--out", required=True, metavar="F.csv", help="the table")
     add_switch(fl, "--force", "overwrite an existing table")
     add_switch(fl, "--progress", "show a progress bar on stderr", default=True)
@@ -138,13 +140,18 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _flow(args: argparse.Namespace) -> int:
+    from latticeml._numba import threads
+    from latticeml.errors import ParameterError
     from latticeml.evaluate.request import check_outputs
     from latticeml.evaluate.tables import write_csv
     from latticeml.hmc.flow import flow_ensemble
 
+    if args.threads is not None and args.threads < 1:
+        raise ParameterError("--threads", "an integer >= 1", args.threads)
     check_outputs([args.out], [args.ensemble], args.force)
-    table = flow_ensemble(args.ensemble, args.t_max, args.eps, every=args.every,
-                          progress=args.progress)
+    with threads(args.threads):
+        table = flow_ensemble(args.ensemble, args.t_max, args.eps, every=args.every,
+                              progress=args.progress)
     write_csv(table, args.out)
     last = table.groupby("config").tail(1)
     print(f"wrote {args.out}: {len(last)} configurations, t0 median "

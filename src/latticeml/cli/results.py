@@ -1,4 +1,4 @@
-"""``latticeml results`` (``summarize``, ``plot``) and ``latticeml model select``."""
+"""``latticeml results`` (``summarize``, ``plot``, ``flow``) and ``latticeml model select``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 from latticeml.cli._common import add_command
 
-__all__ = ["register", "add_select", "add_summarize"]
+__all__ = ["register", "add_select", "add_summarize", "add_flow"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``results`` noun (``summarize``, ``plot``) to ``sub``."""
+    """Add the ``results`` noun (``summarize``, ``plot``, ``flow``) to ``sub``."""
     from latticeml.cli import plot
 
     p = sub.add_parser("results", help="summarise evaluation tables and draw figures (stage 5)")
@@ -19,6 +19,65 @@ def register(sub: argparse._SubParsersAction) -> None:
     rsub.required = True
     add_summarize(rsub)
     plot.add(rsub)
+    add_flow(rsub)
+
+
+def add_flow(sub: argparse._SubParsersAction) -> None:
+    """Add ``results flow``: summarise gradient-flow tables and draw their figures."""
+    from latticeml.cli._common import add_switch, float_arg
+
+    f = sub.add_parser(
+        "flow", help="summarise gradient-flow tables: t0, w0, autocorrelation of Q and t^2 E",
+        description="Read tables of `latticeml gauge flow` (one per ensemble file, in Markov "
+        "chain order) and write one summary row each: t0 and w0 with jackknife errors, "
+        "a^2/t0, the integrated autocorrelation times of the flowed charge and of t^2 E at "
+        "t0 (in updates), <Q>, <Q^2>. With --out-dir, also the figures t2e and freezing "
+        "(PNG and PDF).")
+    f.add_argument("tables", nargs="+", metavar="FLOW.csv", help="flow tables")
+    f.add_argument("--out", required=True, metavar="F.csv", help="the summary table")
+    f.add_argument("--out-dir", metavar="DIR", help="folder for the figures (created)")
+    f.add_argument("--level", type=float_arg, default=0.3,
+                   help="t^2 E that defines t0 (default 0.3, the SU(3) convention)")
+    add_switch(f, "--force", "overwrite existing outputs")
+    f.set_defaults(func=_flow)
+
+
+def _flow(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from latticeml.errors import ParameterError
+    from latticeml.evaluate.flow import summarize_flow
+    from latticeml.evaluate.request import check_outputs
+    from latticeml.evaluate.tables import write_csv
+
+    if not 0 < args.level < 10:
+        raise ParameterError("--level", "a value of t^2 E in (0, 10)", args.level)
+    check_outputs([args.out], args.tables, args.force)
+    tables = {}
+    for path in args.tables:
+        p = Path(path)
+        if not p.is_file():
+            raise ParameterError("FLOW.csv", "an existing table of `latticeml gauge flow`",
+                                 path)
+        tables[f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem] = pd.read_csv(p)
+    summary = summarize_flow(tables, level=args.level)
+    write_csv(summary, args.out)
+    if args.out_dir:
+        from latticeml.plots.flow import freezing_figure, t2e_figure
+        from latticeml.plots.style import save_figure
+
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        save_figure(t2e_figure(tables, summary, args.level), out / "t2e")
+        save_figure(freezing_figure(summary), out / "freezing")
+    for _, r in summary.iterrows():
+        print(f"{r['source']}: t0/a^2 = {r['t0']:.4f} +- {r['t0_err']:.4f}, tau_int(Q) = "
+              f"{r['tau_int_q']:.3g}, tau_int(t^2E) = {r['tau_int_t2e']:.3g} updates",
+              file=sys.stderr)
+    print(f"wrote {args.out} ({len(summary)} rows)", file=sys.stderr)
+    return 0
 
 
 def add_select(sub: argparse._SubParsersAction, name: str = "select", *,

@@ -37,17 +37,39 @@ def neighbours(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @jit_inline
-def _mul(a, b, out, dag_a, dag_b):
-    """``out = op(a) op(b)`` with ``op`` the conjugate transpose where asked."""
+def _mul_nn(a, b, out):
+    """``out = a b``."""
     n = a.shape[0]
     for i in range(n):
         for j in range(n):
             s = 0j
             for k in range(n):
-                x = np.conj(a[k, i]) if dag_a else a[i, k]
-                y = np.conj(b[j, k]) if dag_b else b[k, j]
-                s += x * y
+                s += a[i, k] * b[k, j]
             out[i, j] = s
+
+
+@jit_inline
+def _mul_nd(a, b, out):
+    """``out = a b^dagger``."""
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(n):
+            s = 0j
+            for k in range(n):
+                s += a[i, k] * b[j, k].conjugate()
+            out[i, j] = s
+
+
+@jit_inline
+def _mul_dd(a, b, out):
+    """``out = a^dagger b^dagger = (b a)^dagger``."""
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(n):
+            s = 0j
+            for k in range(n):
+                s += b[j, k] * a[k, i]
+            out[i, j] = s.conjugate()
 
 
 @jit_inline
@@ -75,15 +97,15 @@ def flow_generator(u: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, out: np.ndar
                     if nu == mu:
                         continue
                     # up: U_nu(x+mu) U_mu(x+nu)^dagger U_nu(x)^dagger
-                    _mul(u[xm, nu], u[fwd[x, nu], mu], s1, False, True)
-                    _mul(s1, u[x, nu], s2, False, True)
+                    _mul_nd(u[xm, nu], u[fwd[x, nu], mu], s1)
+                    _mul_nd(s1, u[x, nu], s2)
                     _add_to(s2, a)
                     # down: U_nu(x+mu-nu)^dagger U_mu(x-nu)^dagger U_nu(x-nu)
                     xb = bwd[x, nu]
-                    _mul(u[bwd[xm, nu], nu], u[xb, mu], s1, True, True)
-                    _mul(s1, u[xb, nu], s2, False, False)
+                    _mul_dd(u[bwd[xm, nu], nu], u[xb, mu], s1)
+                    _mul_nn(s1, u[xb, nu], s2)
                     _add_to(s2, a)
-                _mul(u[x, mu], a, w, False, False)
+                _mul_nn(u[x, mu], a, w)
                 tr = 0j
                 for i in range(n):
                     tr += 0.5 * (w[i, i] - np.conj(w[i, i]))
@@ -199,4 +221,4 @@ def apply_exp(u: np.ndarray, za: np.ndarray, ca: float, zb: np.ndarray, cb: floa
                     _exp_su2(x, e)
                 else:
                     _exp_su3(x, q2, e)
-                _mul(e, u[s, mu], out[s, mu], False, False)
+                _mul_nn(e, u[s, mu], out[s, mu])

@@ -192,8 +192,10 @@ def flow_ensemble(path, t_max: float, eps: float = 0.01, *, every: int = 10,
 
     One row per configuration and measured flow time: ``config``, ``t``, ``e_plaquette``,
     ``e_clover``, ``t2e_plaquette``, ``t2e_clover``, ``charge``; the scales ``t0`` and ``w0``
-    of each configuration (from the clover ``E`` in 4D, else the plaquette ``E``) are repeated
-    on its rows.
+    of each configuration (from the clover ``E`` in 4D, else the plaquette ``E``) and the
+    ensemble's ``beta``, ``group``, ``shape`` (``"16x16x16x16"``), ``algorithm`` and
+    ``n_skip`` are repeated on its rows (what :mod:`latticeml.evaluate.flow` summarises).
+    Uses the Numba flow (:class:`NumbaFlow`).
     """
     import pandas as pd
 
@@ -207,12 +209,14 @@ def flow_ensemble(path, t_max: float, eps: float = 0.01, *, every: int = 10,
         raise ParameterError("--eps", "a step in (0, t_max]", eps)
     if every < 1:
         raise ParameterError("--every", "an integer >= 1", every)
-    arrays, _ = read_gauge_ensemble(path)
+    arrays, attrs = read_gauge_ensemble(path)
+    meta = {"beta": float(attrs["beta"]), "group": str(attrs["group"]),
+            "shape": "x".join(str(int(s)) for s in attrs["shape"]),
+            "algorithm": str(attrs.get("algorithm", "")), "n_skip": int(attrs["n_skip"])}
     rows = []
     with progress_bar(len(arrays["links"]), "flow", enabled=progress, unit="config") as bar:
         for c, links in enumerate(arrays["links"]):
-            r = wilson_flow(torch.from_numpy(np.ascontiguousarray(links)), t_max, eps,
-                            every=every)
+            r = wilson_flow(np.ascontiguousarray(links), t_max, eps, every=every)
             e = r.e_clover if np.isfinite(r.e_clover).all() else r.e_plaquette
             t0, w0 = scale_t0(r.t, e), scale_w0(r.t, e)
             for k in range(len(r.t)):
@@ -220,6 +224,6 @@ def flow_ensemble(path, t_max: float, eps: float = 0.01, *, every: int = 10,
                              "e_clover": r.e_clover[k],
                              "t2e_plaquette": r.t[k] ** 2 * r.e_plaquette[k],
                              "t2e_clover": r.t[k] ** 2 * r.e_clover[k], "charge": r.charge[k],
-                             "t0": t0, "w0": w0})
+                             "t0": t0, "w0": w0, **meta})
             bar.update(1)
     return pd.DataFrame(rows)

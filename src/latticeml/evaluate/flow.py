@@ -1,0 +1,140 @@
+"""Summaries of gradient-flow tables: scales with errors and autocorrelation times.
+
+Input: the tables of ``latticeml gauge flow`` (one row per configuration and flow time, with
+the ensemble's ``beta``, ``group``, ``shape``, ``algorithm`` and ``n_skip``). Per table:
+
+* ``t0`` and ``w0`` from the ensemble average of ``t^2 E(t)`` (clover ``E`` in 4D, else the
+  plaquette one), errors by a jackknife over blocks of configurations (block length twice
+  the integrated autocorrelation time of ``t^2 E`` at ``t0``, at least one);
+* the integrated autocorrelation times (Wolff's Gamma method,
+  :func:`latticeml.observables.autocorr.gamma_analysis`) of the flowed charge ``Q`` and of
+  ``t^2 E`` at the measured flow time closest to ``t0``, in Monte Carlo updates (sweeps or
+  trajectories: saved-configuration units times ``n_skip``); a charge that never changes gives
+  NaN and ``q_frozen = True`` instead of the meaningless 1/2 of a constant series;
+* ``<Q>``, ``<Q^2>``, and how close the flowed charges are to integers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from latticeml.errors import ParameterError
+
+__all__ = ["FLOW_COLUMNS", "summarize_flow", "t2e_curve"]
+
+#: Columns a flow table must have.
+FLOW_COLUMNS = ("config", "t", "t2e_plaquette", "t2e_clover", "charge", "beta", "group", "shape",
+                "algorithm", "n_skip")
+
+
+def _check(table: pd.DataFrame, name: str) -> None:
+    missing = [c for c in FLOW_COLUMNS if c not in table.columns]
+    if missing:
+        raise ParameterError(name, "a table of `latticeml gauge flow` with the columns "
+                             + ", ".join(FLOW_COLUMNS), "no " + ", ".join(missing))
+
+
+def t2e_curve(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """Return flow times, ``t^2 E`` per configuration ``(n_configs, n_t)`` and which ``E``."""
+    which = "t2e_clover" if table["t2e_clover"].notna().all() else "t2e_plaquette"
+    wide = table.pivot(index="config", columns="t", values=which).sort_index()
+    return wide.columns.to_numpy(float), wide.to_numpy(float), which.removeprefix("t2e_")
+
+
+def _crossing(t: np.ndarray, y: np.ndarray, level: float) -> float:
+    above = np.nonzero(y >= level)[0]
+    if above.size == 0 or above[0] == 0:
+        return math.nan
+    k = above[0]
+    return float(t[k - 1] + (level - y[k - 1]) * (t[k] - t[k - 1]) / (y[k] - y[k - 1]))
+
+
+def _scales(t: np.ndarray, mean_t2e: np.ndarray, level: float) -> tuple[float, float]:
+    t0 = _crossing(t, mean_t2e, level)
+    w = t * np.gradient(mean_t2e, t)  # t d(t^2 E)/dt
+    tw = _crossing(t, w, level)
+    return t0, math.sqrt(tw) if tw == tw else math.nan
+
+
+def _tau(series: np.ndarray, n_skip: int) -> tuple[float, float]:
+    from latticeml.observables.autocorr import gamma_analysis
+
+    if series.size < 4 or np.ptp(series) == 0:
+        return math.nan, math.nan
+    g = gamma_analysis(series)
+    return g.tau_int * n_skip, g.tau_int_error * n_skip
+
+
+def _one(table: pd.DataFrame, level: float) -> dict:
+    t, t2e, which = t2e_curve(table)
+    n_cfg = t2e.shape[0]
+    meta = table.iloc[0]
+    n_skip = int(meta["n_skip"])
+    t0, w0 = _scales(t, t2e.mean(axis=0), level)
+    k0 = int(np.argmin(np.abs(t - t0))) if t0 == t0 else len(t) - 1
+    tau_e, tau_e_err = _tau(t2e[:, k0], n_skip)
+    charge = table.pivot(index="config", columns="t", values="charge").sort_index().to_numpy()
+    q = charge[:, k0]
+    tau_q, tau_q_err = _tau(q, n_skip) if np.isfinite(q).all() else (math.nan, math.nan)
+    # jackknife over blocks of about 2 tau_int(t^2 E) saved configurations
+    block = max(1, math.ceil(2 * tau_e / n_skip)) if tau_e == tau_e else 1
+    n_blocks = n_cfg // block
+    t0_err = w0_err = math.nan
+    if n_blocks >= 2:
+        usable = t2e[: n_blocks * block].reshape(n_blocks, block, -1).sum(axis=1)
+        total = usable.sum(axis=0)
+        jack = np.array([_scales(t, (total - usable[b]) / (block * (n_blocks - 1)), level)
+                         for b in range(n_blocks)])
+        if np.isfinite(jack).all():
+            spread = jack - jack.mean(axis=0)
+            t0_err, w0_err = np.sqrt((n_blocks - 1) / n_blocks * (spread**2).sum(axis=0))
+    q_last = charge[:, -1]
+    return {
+        "group": meta["group"], "shape": meta["shape"], "beta": float(meta["beta"]),
+        "algorithm": meta["algorithm"], "n_skip": n_skip, "n_configs": n_cfg,
+        "energy": which, "t_max": float(t[-1]), "t0": t0, "t0_err": float(t0_err),
+        "w0": w0, "w0_err": float(w0_err),
+        "a2_over_t0": 1.0 / t0 if t0 == t0 else math.nan,
+        "t_ref": float(t[k0]), "tau_int_t2e": tau_e, "tau_int_t2e_err": tau_e_err,
+        "tau_int_q": tau_q, "tau_int_q_err": tau_q_err,
+        "q_frozen": bool(np.isfinite(q).all() and np.ptp(q) == 0),
+        "q_mean": float(np.mean(q_last)), "q2_mean": float(np.mean(q_last**2)),
+        "q_integer_distance": float(np.median(np.abs(q_last - np.round(q_last)))),
+    }
+
+
+def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd.DataFrame:
+    """Summarise flow tables, one row each.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Flow tables by a label (e.g. the file name), each from one Markov chain in order.
+    level : float
+        The value of ``t^2 E`` that defines ``t0`` (and of ``t d(t^2 E)/dt`` for ``w0``); 0.3
+        is the usual SU(3) choice.
+
+    Returns
+    -------
+    DataFrame
+        One row per table: ``source``, the ensemble's parameters, ``t0``/``w0`` with errors,
+        ``a2_over_t0``, autocorrelation times of ``t^2 E`` and ``Q`` (in updates) at
+        ``t_ref`` (the measured time closest to ``t0``), ``q_frozen``, ``<Q>``, ``<Q^2>`` and
+        the median distance of ``Q`` to the nearest integer at the last flow time.
+
+    Raises
+    ------
+    ParameterError
+        A table without the columns of ``latticeml gauge flow``, or none at all.
+    """
+    if not tables:
+        raise ParameterError("tables", "at least one flow table", "none")
+    rows = []
+    for name, table in tables.items():
+        _check(table, name)
+        rows.append({"source": name, **_one(table, level)})
+    return pd.DataFrame(rows).sort_values(["group", "algorithm", "beta", "source"],
+                                          ignore_index=True)
