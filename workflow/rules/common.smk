@@ -1,6 +1,7 @@
 # Validation of the config, seeds and paths shared by all rules. The checks and the job
 # policy live in the package (latticeml.workflow_policy, importable without numpy or torch).
 import itertools
+import os
 import json
 import re
 import shlex

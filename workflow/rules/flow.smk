@@ -51,7 +51,7 @@ rule flow_summary:
     threads: 1
     params:
         level=FLOW["level"],
-        out=f"{RESULTS}/flow/figures",
+        out=lambda w, output: os.path.dirname(output.t2e),
     shell:
         f"{LATTICEML} results flow {{input:q}} --level {{params.level}}"
         " --out {output.summary:q} --out-dir {params.out:q} --force > {log:q} 2>&1"
