@@ -22,7 +22,8 @@ def test_hmc_ensembles_are_reproducible_and_record_the_trajectories(tmp_path):
     assert a.read_bytes() == b.read_bytes()
     arrays, attrs = read_gauge_ensemble(a)
     assert attrs["algorithm"] == "hmc" and attrs["hmc_steps"] == 4
-    assert attrs["hmc_integrator"] == "omelyan" and arrays["delta_h"].shape == (12,)
+    # 4 + 4 * 2 trajectories, the first n_therm // 2 = 2 without the Metropolis test
+    assert attrs["hmc_integrator"] == "omelyan" and arrays["delta_h"].shape == (10,)
     assert 0 < attrs["acceptance"] <= 1
     assert abs(attrs["hmc_exp_minus_dh"] - np.mean(np.exp(-arrays["delta_h"]))) < 1e-15
 
@@ -39,3 +40,16 @@ def test_the_hmc_generator_reproduces_the_exact_2d_su2_plaquette():
     dev = (res.mean - ref.u_su2(2.0)) / res.error
     assert abs(dev) < 4, (res.mean, res.error, ref.u_su2(2.0))
     assert chain.acceptance > 0.8
+
+
+def test_hmc_thermalises_from_a_cold_start_on_a_large_lattice(tmp_path):
+    """8^4 SU(2): every tested trajectory from the cold start has dH ~ 7 and would be rejected;
+    molecular dynamics in the first half of the thermalisation moves the chain."""
+    out = tmp_path / "c.h5"
+    assert main(["gauge", "generate", "--group", "su2", "--shape", "8,8,8,8", "--beta", "2.4",
+                 "--n-configs", "2", "--n-therm", "6", "--n-skip", "1", "--seed", "3",
+                 "--algorithm", "hmc", "--hmc-steps", "8", "--overrelax", "0", "--threads",
+                 "1", "--no-progress", "--out", str(out)]) == 0
+    arrays, attrs = read_gauge_ensemble(out)
+    assert arrays["delta_h"].shape == (5,) and attrs["acceptance"] > 0
+    assert 0.55 < arrays["plaquette"].mean() < 0.75  # left the cold start (plaquette 1)

@@ -254,9 +254,24 @@ def test_an_lcnn_is_an_action_with_exact_forces_and_reversible_dynamics():
 
 @pytest.mark.parametrize("shape, n", [((4, 6), 2), ((4, 2, 2, 6), 3)])
 def test_the_staple_force_is_the_autograd_force(shape, n):
-    """Two routes to the Wilson force: closed form (staples) and autograd."""
+    """Three routes to the Wilson force: the Numba kernel (complex128 on the CPU), the torch
+    staples (other devices and precisions: run here on complex64) and autograd."""
     from latticeml.hmc import autograd_force
 
     action = WilsonAction(2.3)
     u = _smooth(shape, n, seed=14, eps=0.7)
     torch.testing.assert_close(action.force(u), autograd_force(action, u), rtol=0, atol=1e-13)
+    torch.testing.assert_close(action.force(u.to(torch.complex64)).to(torch.complex128),
+                               action.force(u), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, n", [((4, 6), 2), ((2, 2, 4, 2), 3)])
+def test_the_numba_drift_is_the_torch_drift(shape, n):
+    from latticeml.hmc.algebra import exp_algebra, random_momenta
+    from latticeml.hmc.integrators import _drift
+
+    u = _smooth(shape, n, seed=15, eps=0.7)
+    p = random_momenta(u.shape[:-2], n, torch.Generator().manual_seed(3), u.dtype, u.device)
+    for dt in (1e-9, 0.05, 0.7):
+        torch.testing.assert_close(_drift(u, p, dt), exp_algebra(dt * p) @ u, rtol=0,
+                                   atol=1e-13)

@@ -120,6 +120,8 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
     params.validate()
     t0 = time.perf_counter()
     chain = GaugeChain.from_params(params)
+    # hmc: the first half of the thermalisation without the Metropolis test (HybridMonteCarlo)
+    chain.md_trajectories = params.n_therm // 2 if params.algorithm == "hmc" else 0
     N, D = params.n_colors, len(params.shape)
     links = np.empty((params.n_configs, *params.shape, D, N, N), dtype=np.complex128)
     desc = f"{params.group} {'x'.join(map(str, params.shape))} beta={params.beta:g}"

@@ -94,8 +94,14 @@ class HybridMonteCarlo:
     """One hybrid Monte Carlo trajectory of the Wilson action (:mod:`latticeml.hmc`).
 
     The chain's momenta and accept/reject draws come from a ``torch.Generator`` seeded with
-    the chain's seed (same seed, same bytes on a CPU). Each trajectory counts as one proposal
-    of the chain's acceptance; its energy violation is appended to ``chain.delta_h``.
+    the chain's seed (same seed, same bytes on a CPU). The first ``chain.md_trajectories``
+    trajectories (the generator sets half of the thermalisation, ``n_therm // 2``; 0 when
+    unset) are molecular dynamics without the Metropolis test: from a cold or hot start the
+    energy error of a large lattice is so large that every trajectory would be rejected and
+    the chain would never move (those configurations are discarded, so exactness is not
+    needed there). Every later trajectory is tested, counts as
+    one proposal of the chain's acceptance and appends its energy violation to
+    ``chain.delta_h``.
     """
 
     length: float = 1.0
@@ -111,12 +117,18 @@ class HybridMonteCarlo:
             chain.torch_generator = torch.Generator().manual_seed(int(chain.params.seed) %
                                                                   2**63)
             chain.delta_h = []
+            if not hasattr(chain, "md_trajectories"):
+                chain.md_trajectories = 0
         links = torch.from_numpy(chain.links)
+        tested = chain.md_trajectories <= 0
         t = hmc_trajectory(WilsonAction(chain.beta), links, length=self.length,
                            steps=self.steps, integrator=self.integrator,
-                           generator=chain.torch_generator)
+                           generator=chain.torch_generator, metropolis=tested)
         if t.accepted:
             chain.set_links(t.links.numpy())
+        if not tested:
+            chain.md_trajectories -= 1
+            return
         chain.n_proposed += 1
         chain.n_accepted += int(t.accepted)
         chain.delta_h.append(t.delta_h)

@@ -6,6 +6,9 @@ action here, improved actions and trained L-CNN actions alike.
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import torch
 
 __all__ = ["WilsonAction", "RectangleAction", "ModelAction", "plaquette_traces",
@@ -73,11 +76,33 @@ class WilsonAction(torch.nn.Module):
         return self.beta * (1.0 - plaquette_traces(links)).sum()
 
     def force(self, links: torch.Tensor) -> torch.Tensor:
-        """Return ``dP/dt = -(beta / 2N) TA(Omega)`` (:func:`staple_sum`), no autograd."""
+        """Return ``dP/dt = -(beta / 2N) TA(Omega)`` (:func:`staple_sum`), no autograd.
+
+        Complex128 links on the CPU go through the parallel Numba kernel of the flow
+        (:func:`latticeml.hmc._flow_kernels.flow_generator`: ``Z = -(1/2) TA(Omega)``, so the
+        force is ``(beta / N) Z``); other devices and precisions through torch (the twin).
+        """
         from latticeml.hmc.algebra import traceless_antihermitian
 
         n = links.shape[-1]
+        if (links.device.type == "cpu" and links.dtype == torch.complex128
+                and links.dim() == 3 + links.shape[-3]):  # one lattice, no batch axis
+            from latticeml.hmc import _flow_kernels as K
+
+            u = links.detach().contiguous().numpy()
+            flat = u.reshape(-1, *u.shape[-3:])
+            fwd, bwd = _neighbour_tables(tuple(u.shape[:-3]))
+            z = np.empty_like(flat)
+            K.flow_generator(flat, fwd, bwd, z)
+            return torch.from_numpy(z.reshape(u.shape)) * (self.beta / n)
         return -(self.beta / (2 * n)) * traceless_antihermitian(staple_sum(links))
+
+
+@functools.lru_cache(maxsize=8)
+def _neighbour_tables(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    from latticeml.hmc._flow_kernels import neighbours
+
+    return neighbours(shape)
 
 
 def rectangle_traces(links: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from latticeml.hmc.algebra import exp_algebra, traceless_antihermitian
@@ -45,6 +46,17 @@ def autograd_force(action: Callable[[torch.Tensor], torch.Tensor],
 
 
 def _drift(u: torch.Tensor, p: torch.Tensor, dt: float) -> torch.Tensor:
+    """``exp(dt P) U``: the parallel Numba kernel for complex128 on the CPU, else torch."""
+    if u.device.type == "cpu" and u.dtype == torch.complex128 and not u.requires_grad:
+        from latticeml.hmc._flow_kernels import apply_exp
+
+        un = u.detach().contiguous().numpy()
+        pn = p.detach().contiguous().numpy()
+        n = un.shape[-1]
+        flat, pf = un.reshape(-1, 1, n, n), pn.reshape(-1, 1, n, n)
+        out = np.empty_like(flat)
+        apply_exp(flat, pf, float(dt), pf, 0.0, out)
+        return torch.from_numpy(out.reshape(un.shape))
     return exp_algebra(dt * p) @ u
 
 

@@ -32,7 +32,8 @@ class Trajectory:
 
 
 def hmc_trajectory(action, links: torch.Tensor, *, length: float, steps: int,
-                   integrator: str, generator: torch.Generator) -> Trajectory:
+                   integrator: str, generator: torch.Generator,
+                   metropolis: bool = True) -> Trajectory:
     """Run one HMC trajectory of ``length`` in ``steps`` steps and accept or reject it.
 
     Parameters
@@ -46,6 +47,11 @@ def hmc_trajectory(action, links: torch.Tensor, *, length: float, steps: int,
     integrator : {'leapfrog', 'omelyan'}
     generator : torch.Generator
         Source of the momenta and of the accept/reject draw.
+    metropolis : bool
+        Accept or reject with ``exp(-dH)``. ``False`` accepts every trajectory (molecular-
+        dynamics thermalisation: far from equilibrium the energy error can be so large that
+        every trajectory is rejected; the draw is made all the same, so the random stream
+        does not depend on this choice).
     """
     n = links.shape[-1]
     p = random_momenta(links.shape[:-2], n, generator, links.dtype, links.device)
@@ -56,7 +62,7 @@ def hmc_trajectory(action, links: torch.Tensor, *, length: float, steps: int,
         h1 = float(kinetic_energy(p) + action(u))
     dh = h1 - h0
     r = float(torch.rand((), generator=generator, dtype=torch.float64))
-    accept = dh <= 0 or r < math.exp(-dh)
+    accept = dh <= 0 or r < math.exp(-dh) or not metropolis
     # an accepted configuration is projected back onto SU(N): the exponentials' rounding drift
     # would otherwise grow with the number of trajectories
     new = reunitarize(u.detach()) if accept else links
