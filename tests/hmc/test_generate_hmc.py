@@ -53,3 +53,17 @@ def test_hmc_thermalises_from_a_cold_start_on_a_large_lattice(tmp_path):
     arrays, attrs = read_gauge_ensemble(out)
     assert arrays["delta_h"].shape == (5,) and attrs["acceptance"] > 0
     assert 0.55 < arrays["plaquette"].mean() < 0.75  # left the cold start (plaquette 1)
+
+
+def test_a_step_far_too_large_is_reported_as_low_acceptance(tmp_path, capsys):
+    out = tmp_path / "bad.h5"
+    assert main(["gauge", "generate", "--group", "su2", "--shape", "6,6", "--beta", "4.0",
+                 "--n-configs", "3", "--n-therm", "2", "--n-skip", "1", "--seed", "3",
+                 "--algorithm", "hmc", "--hmc-length", "4", "--hmc-steps", "1", "--overrelax",
+                 "0", "--threads", "1", "--no-progress", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: HMC acceptance 0.00" in err and "raise --hmc-steps" in err
+    arrays, _ = read_gauge_ensemble(out)
+    assert not np.isnan(arrays["delta_h"]).any()
+    assert main([*ARGS, "--out", str(tmp_path / "ok.h5")]) == 0  # control: a sane step
+    assert "warning" not in capsys.readouterr().err

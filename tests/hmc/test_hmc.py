@@ -275,3 +275,42 @@ def test_the_numba_drift_is_the_torch_drift(shape, n):
     for dt in (1e-9, 0.05, 0.7):
         torch.testing.assert_close(_drift(u, p, dt), exp_algebra(dt * p) @ u, rtol=0,
                                    atol=1e-13)
+
+
+def test_a_model_that_is_not_gauge_invariant_is_refused_as_an_action():
+    from latticeml.errors import ParameterError
+    from latticeml.hmc import ModelAction
+    from latticeml.nn import build_model
+
+    class LinkEntry(torch.nn.Module):  # Re U_0(x)_00: not gauge invariant
+        def forward(self, links):
+            return links[..., 0, 0, 0].real
+
+    u = _smooth((4, 4), 2, seed=20)
+    with pytest.raises(ParameterError, match="gauge-invariant"):
+        ModelAction(LinkEntry())(u)
+    torch.manual_seed(5)  # control: an L-CNN passes the same check
+    lcnn = ModelAction(build_model({"preset": "W2x2-small", "dtype": "float64"}))
+    assert torch.isfinite(lcnn(u))
+
+
+def test_an_unstable_integration_is_a_rejection_not_a_nan():
+    from latticeml.hmc import hmc_trajectory
+
+    class BlowsUp(torch.nn.Module):  # finite at the start, NaN once the links move
+        def __init__(self, start):
+            super().__init__()
+            self.start = start
+
+        def forward(self, links):
+            moved = (links - self.start).abs().max()
+            return torch.where(moved > 0, torch.tensor(float("nan"), dtype=torch.float64),
+                               WilsonAction(2.0)(links))
+
+        def force(self, links):
+            return WilsonAction(2.0).force(links)
+
+    u = _smooth((4, 4), 2, seed=21)
+    t = hmc_trajectory(BlowsUp(u), u, length=1.0, steps=4, integrator="leapfrog",
+                       generator=torch.Generator().manual_seed(1))
+    assert t.delta_h == math.inf and not t.accepted and torch.equal(t.links, u)

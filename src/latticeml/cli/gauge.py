@@ -106,7 +106,27 @@ def _generate(args: argparse.Namespace) -> int:
     # the wall time goes to the log (stderr), not into the file: same seed, same bytes
     msg += f"; {ens.backend} kernels, generation took {ens.elapsed:.1f} s"
     print(msg, file=sys.stderr)
+    if params.algorithm == "hmc" and ens.delta_h is not None:
+        print(hmc_acceptance_note(ens.acceptance, ens.delta_h, params), file=sys.stderr)
     return 0
+
+
+#: Below this HMC acceptance the generator warns (the step is too large).
+HMC_LOW_ACCEPTANCE = 0.5
+
+
+def hmc_acceptance_note(acceptance: float, delta_h, params) -> str:
+    """One line on the HMC acceptance; a warning with the fix when it is low."""
+    import numpy as np
+
+    blown = int(np.sum(~np.isfinite(delta_h)))
+    line = (f"HMC acceptance {acceptance:.2f} over {len(delta_h)} tested trajectories "
+            f"(step {params.hmc_length / params.hmc_steps:.3g}")
+    line += f"; {blown} with a non-finite energy)" if blown else ")"
+    if acceptance < HMC_LOW_ACCEPTANCE:
+        line = ("warning: " + line + f": the step is too large for beta {params.beta}; raise "
+                "--hmc-steps (or lower --hmc-length)")
+    return line
 
 
 def _inspect(args: argparse.Namespace) -> int:

@@ -173,7 +173,17 @@ class ModelAction(torch.nn.Module):
         regressor, :func:`latticeml.nn.load_model`); its weights are frozen.
     scale : float
         Multiplies the sum (e.g. ``beta``).
+
+    Notes
+    -----
+    The first evaluation on a lattice of a new shape checks gauge invariance: ``S`` at the
+    given links and at a random gauge transform of them must agree to ``1e-8`` relative (the
+    dynamics of a model that is not invariant would not be a gauge theory's). A model that
+    fails is refused with :class:`~latticeml.errors.ParameterError`.
     """
+
+    #: Largest relative change of ``S`` under a random gauge transformation.
+    INVARIANCE_TOL = 1e-8
 
     def __init__(self, model: torch.nn.Module, scale: float = 1.0) -> None:
         super().__init__()
@@ -181,9 +191,35 @@ class ModelAction(torch.nn.Module):
         for param in self.model.parameters():
             param.requires_grad_(False)
         self.scale = float(scale)
+        self._checked: set[tuple[int, ...]] = set()
 
     def forward(self, links: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if tuple(links.shape) not in self._checked:
+            self._check_invariance(links.detach())
+            self._checked.add(tuple(links.shape))
         return self.scale * self.model(links.unsqueeze(0)).sum()
+
+    def _check_invariance(self, links: torch.Tensor) -> None:
+        from latticeml.errors import ParameterError
+        from latticeml.hmc.algebra import exp_algebra, random_momenta
+
+        d, n = links.shape[-3], links.shape[-1]
+        gen = torch.Generator(device=links.device).manual_seed(12345)
+        omega = exp_algebra(3.0 * random_momenta(links.shape[:-3], n, gen, links.dtype,
+                                                  links.device))
+        moved = torch.empty_like(links)
+        for mu in range(d):
+            moved[..., mu, :, :] = omega @ links[..., mu, :, :] @ torch.roll(
+                omega, -1, dims=mu).mH
+        with torch.no_grad():
+            a = float(self.model(links.unsqueeze(0)).sum())
+            b = float(self.model(moved.unsqueeze(0)).sum())
+        change = abs(a - b) / max(abs(a), abs(b), 1e-300)
+        if not change <= self.INVARIANCE_TOL:
+            raise ParameterError("action", "a gauge-invariant model (an L-CNN regressor)",
+                                 f"S changes by {change:.1e} (relative) under a random gauge "
+                                 "transformation", "an action must be gauge invariant; use an "
+                                 "L-CNN with a gauge-invariant output (trace) layer")
 
 
 def make_action(name: str, beta: float) -> torch.nn.Module:

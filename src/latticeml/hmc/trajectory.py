@@ -23,7 +23,8 @@ class Trajectory:
         The new configuration (the old one if rejected).
     accepted : bool
     delta_h : float
-        ``H(end) - H(start)``.
+        ``H(end) - H(start)``; ``inf`` when the integration blew up (a non-finite energy:
+        the step is far too large), which is always rejected.
     """
 
     links: torch.Tensor
@@ -61,8 +62,10 @@ def hmc_trajectory(action, links: torch.Tensor, *, length: float, steps: int,
     with torch.no_grad():
         h1 = float(kinetic_energy(p) + action(u))
     dh = h1 - h0
+    if not math.isfinite(dh):  # an unstable integration: an acceptance problem, not a NaN
+        dh = math.inf
     r = float(torch.rand((), generator=generator, dtype=torch.float64))
-    accept = dh <= 0 or r < math.exp(-dh) or not metropolis
+    accept = dh <= 0 or r < math.exp(-dh) or (not metropolis and dh < math.inf)
     # an accepted configuration is projected back onto SU(N): the exponentials' rounding drift
     # would otherwise grow with the number of trajectories
     new = reunitarize(u.detach()) if accept else links
