@@ -67,3 +67,23 @@ def test_a_step_far_too_large_is_reported_as_low_acceptance(tmp_path, capsys):
     assert not np.isnan(arrays["delta_h"]).any()
     assert main([*ARGS, "--out", str(tmp_path / "ok.h5")]) == 0  # control: a sane step
     assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("group", "beta"), [("su2", 2.3), ("su3", 5.7)])
+def test_hmc_agrees_with_the_heat_bath_in_4d(group, beta):
+    """Wilson-action HMC (no overrelaxation) and heat bath + overrelaxation, 4^4, 4 sigma."""
+    from latticeml.gauge import ChainParams, GaugeChain
+
+    def run(algorithm, seed, therm, n, **kw):
+        chain = GaugeChain.from_params(ChainParams(group=group, shape=(4, 4, 4, 4), beta=beta,
+                                                   seed=seed, algorithm=algorithm, threads=1,
+                                                   **kw))
+        chain.advance(therm)
+        return gamma_analysis(chain.advance(n)["plaquette"])
+
+    hb = run("heatbath", 31, 50, 600)
+    hmc = run("hmc", 32, 30, 300, n_overrelax=0, hmc_steps=8)
+    dev = (hmc.mean - hb.mean) / np.hypot(hmc.error, hb.error)
+    print(f"{group} 4^4 beta={beta}: heat bath {hb}, HMC {hmc}: {dev:+.2f} sigma")
+    assert abs(dev) < 4
