@@ -46,6 +46,7 @@ TINY = {
     "cnn_grids": {"g": {"channels": [[2], [3]]}},
     "evaluation": {"gauge_configs": 2, "adversarial_steps": 2},
     "loops": {"explain": ["lcnn"], "configs": 1, "top": 3},
+    "flow": {"ensembles": ["tiny3"], "t_max": 0.2, "eps": 0.05, "every": 2},
     "searches": [
         {"name": "cnn_s", "ensemble": "tiny", "target": "W_1x2", "n_trials": 3, "workers": 2,
          "epochs": 1, "batch_size": 3,
@@ -228,6 +229,10 @@ INVALID_FAST = [
     ("loops of a missing experiment", lambda c: c["loops"].update(explain=["x"]),
      "loops.explain"),
     ("loops of a scalar model", lambda c: c["loops"].update(explain=["n_eq"]), "loops.explain"),
+    ("flow of a 2D ensemble", lambda c: c["flow"].update(ensembles=["tiny"]), "flow.ensembles"),
+    ("flow of a missing ensemble", lambda c: c["flow"].update(ensembles=["x"]),
+     "flow.ensembles"),
+    ("flow step beyond the flow time", lambda c: c["flow"].update(eps=0.5), "flow.eps"),
 ]
 
 
@@ -323,6 +328,10 @@ def test_tiny_workflow_runs(tiny_run):
     grid = pd.read_csv(res / "train/cnn/grid.csv")
     assert len(grid) == 2 and grid["selected"].sum() == 1
     assert not list((res / "train/cnn/grid").glob("g*/model.pt"))  # temp(): only select reads
+    flow = pd.read_csv(res / "flow/summary.csv")  # the gradient flow of the 4D ensemble
+    assert flow["source"].tolist() == ["tiny3/beta5.0000_train"] and flow["n_configs"][0] == 2
+    assert (res / "flow/figures/freezing.png").is_file()
+    assert (res / "flow/figures/t2e.pdf").is_file()
     summary = pd.read_csv(res / "evaluation/tiny/summary.csv")
     assert set(summary["experiment"]) >= {"lcnn", "cnn", "ploop"}
     ploop = summary[summary["experiment"] == "ploop"]
