@@ -43,35 +43,10 @@ def add_flow(sub: argparse._SubParsersAction) -> None:
 
 
 def _flow(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from latticeml.evaluate.flow import summarize_flow_files
 
-    import pandas as pd
-
-    from latticeml.errors import ParameterError
-    from latticeml.evaluate.flow import summarize_flow
-    from latticeml.evaluate.request import check_outputs
-    from latticeml.evaluate.tables import write_csv
-
-    if not 0 < args.level < 10:
-        raise ParameterError("--level", "a value of t^2 E in (0, 10)", args.level)
-    check_outputs([args.out], args.tables, args.force)
-    tables = {}
-    for path in args.tables:
-        p = Path(path)
-        if not p.is_file():
-            raise ParameterError("FLOW.csv", "an existing table of `latticeml gauge flow`",
-                                 path)
-        tables[f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem] = pd.read_csv(p)
-    summary = summarize_flow(tables, level=args.level)
-    write_csv(summary, args.out)
-    if args.out_dir:
-        from latticeml.plots.flow import freezing_figure, t2e_figure
-        from latticeml.plots.style import save_figure
-
-        out = Path(args.out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        save_figure(t2e_figure(tables, summary, args.level), out / "t2e")
-        save_figure(freezing_figure(summary), out / "freezing")
+    summary = summarize_flow_files(args.tables, args.out, out_dir=args.out_dir,
+                                   level=args.level, force=args.force)
     for _, r in summary.iterrows():
         print(f"{r['source']}: t0/a^2 = {r['t0']:.4f} +- {r['t0_err']:.4f}, tau_int(Q) = "
               f"{r['tau_int_q']:.3g}, tau_int(t^2E) = {r['tau_int_t2e']:.3g} updates",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from latticeml.errors import ParameterError
 
-__all__ = ["FLOW_COLUMNS", "summarize_flow", "t2e_curve"]
+__all__ = ["FLOW_COLUMNS", "summarize_flow", "summarize_flow_files", "t2e_curve"]
 
 #: Columns a flow table must have.
 FLOW_COLUMNS = ("config", "t", "t2e_plaquette", "t2e_clover", "charge", "beta", "group", "shape",
@@ -138,3 +138,58 @@ def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd
         rows.append({"source": name, **_one(table, level)})
     return pd.DataFrame(rows).sort_values(["group", "algorithm", "beta", "source"],
                                           ignore_index=True)
+
+
+def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
+                         force: bool = False) -> pd.DataFrame:
+    """Summarise flow tables from files; write the summary CSV (and the figures).
+
+    Parameters
+    ----------
+    tables : list of path-like
+        Tables of ``latticeml gauge flow``; each is labelled ``<folder>/<stem>``.
+    out : path-like
+        The summary CSV (written atomically).
+    out_dir : path-like, optional
+        Folder for the figures ``t2e`` and ``freezing`` (PNG and PDF; created).
+    level : float
+        The ``t^2 E`` that defines ``t0``.
+    force : bool
+        Replace existing outputs.
+
+    Returns
+    -------
+    DataFrame
+        The summary (:func:`summarize_flow`).
+
+    Raises
+    ------
+    ParameterError
+        A level outside (0, 10), a missing table, an output that exists or is an input.
+    """
+    from pathlib import Path
+
+    from latticeml.evaluate.request import check_outputs
+    from latticeml.evaluate.tables import write_csv
+
+    if not 0 < level < 10:
+        raise ParameterError("--level", "a value of t^2 E in (0, 10)", level)
+    check_outputs([out], tables, force)
+    frames = {}
+    for path in tables:
+        p = Path(path)
+        if not p.is_file():
+            raise ParameterError("FLOW.csv", "an existing table of `latticeml gauge flow`",
+                                 str(path))
+        frames[f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem] = pd.read_csv(p)
+    summary = summarize_flow(frames, level=level)
+    write_csv(summary, out)
+    if out_dir is not None:
+        from latticeml.plots.flow import freezing_figure, t2e_figure
+        from latticeml.plots.style import save_figure
+
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_figure(t2e_figure(frames, summary, level), folder / "t2e")
+        save_figure(freezing_figure(summary), folder / "freezing")
+    return summary
