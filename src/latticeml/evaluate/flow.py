@@ -88,9 +88,12 @@ def _one(table: pd.DataFrame, level: float) -> dict:
         total = usable.sum(axis=0)
         jack = np.array([_scales(t, (total - usable[b]) / (block * (n_blocks - 1)), level)
                          for b in range(n_blocks)])
-        if np.isfinite(jack).all():
-            spread = jack - jack.mean(axis=0)
-            t0_err, w0_err = np.sqrt((n_blocks - 1) / n_blocks * (spread**2).sum(axis=0))
+        errs = []
+        for col in jack.T:  # each scale on its own: w0 may not be reached where t0 is
+            spread = col - col.mean()
+            errs.append(float(np.sqrt((n_blocks - 1) / n_blocks * np.sum(spread**2)))
+                        if np.isfinite(col).all() else math.nan)
+        t0_err, w0_err = errs
     q_last = charge[:, -1]
     return {
         "group": meta["group"], "shape": meta["shape"], "beta": float(meta["beta"]),
