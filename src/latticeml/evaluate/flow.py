@@ -106,6 +106,7 @@ def _one(table: pd.DataFrame, level: float) -> dict:
         "q_frozen": bool(np.isfinite(q).all() and np.ptp(q) == 0),
         "q_mean": float(np.mean(q_last)), "q2_mean": float(np.mean(q_last**2)),
         "q_integer_distance": float(np.median(np.abs(q_last - np.round(q_last)))),
+        "q_nonzero_fraction": float(np.mean(np.abs(np.round(q_last)) >= 1)),
     }
 
 
@@ -125,8 +126,10 @@ def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd
     DataFrame
         One row per table: ``source``, the ensemble's parameters, ``t0``/``w0`` with errors,
         ``a2_over_t0``, autocorrelation times of ``t^2 E`` and ``Q`` (in updates) at
-        ``t_ref`` (the measured time closest to ``t0``), ``q_frozen``, ``<Q>``, ``<Q^2>`` and
-        the median distance of ``Q`` to the nearest integer at the last flow time.
+        ``t_ref`` (the measured time closest to ``t0``), ``q_frozen``, ``<Q>``, ``<Q^2>``, the
+        median distance of ``Q`` to the nearest integer and the fraction of configurations
+        whose rounded ``Q`` is not 0, at the last flow time (a small box has almost only
+        ``Q = 0``, and then the autocorrelation time of ``Q`` says little).
 
     Raises
     ------
@@ -150,7 +153,8 @@ def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
     Parameters
     ----------
     tables : list of path-like
-        Tables of ``latticeml gauge flow``; each is labelled ``<folder>/<stem>``.
+        Tables of ``latticeml gauge flow`` (``.csv`` or ``.csv.gz``); each is labelled
+        ``<folder>/<name without the suffixes>``.
     out : path-like
         The summary CSV (written atomically).
     out_dir : path-like, optional
@@ -184,7 +188,8 @@ def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
         if not p.is_file():
             raise ParameterError("FLOW.csv", "an existing table of `latticeml gauge flow`",
                                  str(path))
-        frames[f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem] = pd.read_csv(p)
+        stem = p.name.removesuffix(".gz").removesuffix(".csv")  # gzipped tables read as well
+        frames[f"{p.parent.name}/{stem}" if p.parent.name else stem] = pd.read_csv(p)
     summary = summarize_flow(frames, level=level)
     write_csv(summary, out)
     if out_dir is not None:
