@@ -389,6 +389,8 @@ TINY_FIGURES = [
     *[("Search cnn_s", f"search/cnn_s/best/{stem}.png") for stem in
       ("history", "importances", "loss_vs_parameters")],
     ("Study tiny", "loops/lcnn/lcnn_loops.png"),
+    ("Gradient flow", "flow/figures/t2e.png"),
+    ("Gradient flow", "flow/figures/freezing.png"),
 ]
 # written by `latticeml loops explain` beside its figure when it can (not rule outputs, so not
 # in the report)
