@@ -5,8 +5,8 @@ Links are complex128 ``(V, D, N, N)`` (sites in row-major order), with neighbour
 :func:`neighbours`. N = 2 or 3, any D >= 2.
 
 * :func:`flow_generator` -- ``Z_mu(x) = -(1/2) TA(U_mu(x) A_mu(x))``, ``A`` the staple sum of
-  :func:`latticeml.hmc.actions.staple_sum` (``TA`` the traceless anti-hermitian part): the
-  flow's drift, ``N`` times the Wilson force at beta = 1.
+  :func:`latticeml.hmc.actions.staple_sum` (``TA`` the traceless anti-hermitian part): half
+  the flow's drift ``Z`` of Lüscher, ``N`` times the Wilson force at beta = 1.
 * :func:`apply_exp` -- ``out = exp(ca za + cb zb) u`` link by link, with the exact exponential
   of su(N): closed form for SU(2), Cayley-Hamilton (Morningstar and Peardon,
   hep-lat/0311018) for SU(3).

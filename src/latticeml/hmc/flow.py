@@ -1,7 +1,8 @@
 """The gradient (Wilson) flow and the scales measured with it.
 
 ``dV/dt = Z(V) V`` with ``Z = -g_0^2 dS_w`` the gradient of the Wilson action in su(N)
-(Lüscher, JHEP 08 (2010) 071): in this package's normalisation ``Z = N F_1(V)`` with ``F_1``
+(Lüscher, JHEP 08 (2010) 071, ``g_0^2 S_w = 2 sum_{mu<nu} Re Tr(1 - U_mu_nu)``): in this
+package's normalisation ``Z = 2 N F_1(V) = -TA(Omega)`` with ``F_1``
 the molecular-dynamics force of the Wilson action at beta = 1
 (:func:`latticeml.hmc.integrators.force`). Integrated with Lüscher's third-order Runge-Kutta
 scheme. Measured along the flow: ``E(t)`` from the plaquette, ``2 sum_p Re Tr(1 - U_p)`` per
@@ -33,7 +34,12 @@ _WILSON_1 = WilsonAction(1.0)
 
 
 def _z(v: torch.Tensor) -> torch.Tensor:
-    return v.shape[-1] * force(_WILSON_1, v)
+    """Lüscher's ``Z``: twice ``N`` times the HMC force of the Wilson action at beta = 1.
+
+    (For small fields the flow is then the heat equation ``dB/dt = D_nu G_nu_mu``: a transverse
+    mode of lattice momentum ``k`` decays as ``exp(-khat^2 t)``; tests/hmc checks it.)
+    """
+    return 2 * v.shape[-1] * force(_WILSON_1, v)
 
 
 def flow_step(v: torch.Tensor, eps: float) -> torch.Tensor:
@@ -110,6 +116,7 @@ class NumbaFlow:
     def step(self, v: np.ndarray, eps: float) -> np.ndarray:
         """Return the field one step of size ``eps`` later (a new array; ``v`` is kept)."""
         k, z0, z1, w = self._k, self._z0, self._z1, self._w
+        eps = 2.0 * eps  # the kernel's generator is -(1/2) TA(Omega) = Z / 2
         u = np.ascontiguousarray(v, dtype=np.complex128).reshape(z0.shape)
         out = np.empty_like(u)
         k.flow_generator(u, self._fwd, self._bwd, z0)
