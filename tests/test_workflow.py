@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -442,7 +443,7 @@ KILL = {
     "results": "results",
     "seed": 11,
     "threads": 1,
-    "gauge": {"ensembles": [
+    "gauge": {"checkpoint_every": 0, "ensembles": [
         {"name": "k", "group": "su2", "shape": [8, 8], "betas": [2.0],
          "splits": {"train": 40, "val": 20, "test": 20}, "n_therm": 200, "n_skip": 5},
     ]},
@@ -510,6 +511,8 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     assert code != 0
     assert not list((res / "datasets").rglob("*.h5"))  # killed before any dataset
     _check_no_corrupt_output(res)
+    checkpoints = list((res / "checkpoints").rglob("*.h5"))
+    assert checkpoints  # the killed generation kept its state (checkpoint_every: 0)
     # 2. rerun, killed while training (a job stops itself after the checkpoint of epoch 2/30)
     hook = PauseHook(tmp_path / "hook2", train_epoch=2)
     proc, log = _start(tmp_path, conf, "--rerun-incomplete", hook=hook)
@@ -529,6 +532,24 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path):
     assert not [p for p in res.rglob("*") if p.name.endswith(".tmp")]
     for replica in resumable:  # the killed training went on from its last epoch
         assert "from the checkpoint" in (res / f"logs/train/lcnn/{replica}.log").read_text()
+    # the killed generations went on from their checkpoints, to the bytes of a run that never
+    # stopped, and removed them
+    assert not list((res / "checkpoints").rglob("*.h5"))
+    resumed = [p for p in (res / "logs/generate_gauge").rglob("*.log")
+               if "resumed from the checkpoint" in p.read_text()]
+    assert len(resumed) >= 1
+    from latticeml.data import read_gauge_ensemble
+    from latticeml.gauge import GaugeParams, generate_ensemble
+
+    for log_file in resumed:
+        ens = res / "ensembles/gauge" / log_file.relative_to(res / "logs/generate_gauge")
+        arrays, attrs = read_gauge_ensemble(ens.with_suffix(".h5"))
+        keys = ("group", "beta", "seed", "algorithm", "n_therm", "n_skip", "n_overrelax",
+                "start")
+        whole = generate_ensemble(GaugeParams(**{k: attrs[k] for k in keys},
+                                              shape=tuple(attrs["shape"]),
+                                              n_configs=len(arrays["links"])))
+        np.testing.assert_array_equal(arrays["links"], whole.links)
     again = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2", "--dry-run",
                        "train_all")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["MarkovChain", "RunCounts", "ChainHistory", "run_chain"]
+__all__ = ["MarkovChain", "RunCounts", "ChainHistory", "RunProgress", "run_chain"]
 
 
 @runtime_checkable
@@ -78,11 +78,32 @@ class ChainHistory:
 
     values: dict[str, list]
     n_therm: int
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a run stands between two blocks of updates: what a checkpoint stores.
+
+    Attributes
+    ----------
+    done : int
+        Updates run so far (tuning and thermalisation included).
+    n_saved : int
+        Configurations saved so far.
+    values : dict of str to list of arrays
+        The measurements so far, as in :class:`ChainHistory`.
+    """
+
+    done: int
+    n_saved: int
+    values: dict[str, list]
 
 
 def run_chain(chain: MarkovChain, counts: RunCounts, save: Callable[[int], None], *,
               tune_updates: int = 0, therm_block: int = 1,
-              bar: Any = None) -> ChainHistory:
+              bar: Any = None, resume: RunProgress | None = None,
+              after_block: Callable[[RunProgress], bool] | None = None) -> ChainHistory:
     """Thermalise, then save ``counts.n_configs`` configurations ``counts.n_skip`` apart.
 
     Parameters
@@ -101,13 +122,22 @@ def run_chain(chain: MarkovChain, counts: RunCounts, save: Callable[[int], None]
         costs fewer calls into the kernels; the result does not depend on it).
     bar : progress bar, optional
         Anything with ``update(n)``; advanced by the updates run.
+    resume : RunProgress, optional
+        Continue a run that stopped after ``resume.done`` updates (the chain already holds the
+        state it had then, see :mod:`latticeml.gauge.checkpoint`); the tuning is not repeated.
+    after_block : callable, optional
+        ``after_block(progress)`` is called after every block of updates (a thermalisation
+        block, or the updates before a saved configuration, after it was saved); a true
+        return value stops the run there (a checkpoint was written).
 
     Returns
     -------
     ChainHistory
-        The measurements after every update, thermalisation included.
+        The measurements after every update, thermalisation included; ``complete`` is false
+        when ``after_block`` stopped the run.
     """
-    values: dict[str, list] = {}
+    values: dict[str, list] = {} if resume is None else {
+        name: list(blocks) for name, blocks in resume.values.items()}
 
     def record(measured: dict[str, Any], n: int) -> None:
         for name, block in measured.items():
@@ -115,15 +145,31 @@ def run_chain(chain: MarkovChain, counts: RunCounts, save: Callable[[int], None]
         if bar is not None:
             bar.update(n)
 
-    done = 0
-    if tune_updates > 0:
+    done = 0 if resume is None else resume.done
+    n_saved = 0 if resume is None else resume.n_saved
+    if bar is not None and done:
+        bar.update(done)
+
+    def stop() -> bool:
+        return after_block is not None and bool(after_block(RunProgress(done, n_saved, values)))
+
+    if tune_updates > 0 and resume is None:
         record(chain.tune(tune_updates), min(tune_updates, counts.n_therm))
         done = tune_updates
-    while done < counts.n_therm:
-        n = min(counts.n_therm - done, max(1, therm_block))
+        if stop():
+            return ChainHistory(values=values, n_therm=done, complete=False)
+    n_therm = max(done, counts.n_therm) if n_saved == 0 else done - n_saved * counts.n_skip
+    while done < n_therm:
+        n = min(n_therm - done, max(1, therm_block))
         record(chain.advance(n), n)
         done += n
-    for i in range(counts.n_configs):
+        if stop():
+            return ChainHistory(values=values, n_therm=n_therm, complete=False)
+    for i in range(n_saved, counts.n_configs):
         record(chain.advance(counts.n_skip), counts.n_skip)
         save(i)
-    return ChainHistory(values=values, n_therm=max(done, counts.n_therm))
+        done += counts.n_skip
+        n_saved = i + 1
+        if n_saved < counts.n_configs and stop():
+            return ChainHistory(values=values, n_therm=n_therm, complete=False)
+    return ChainHistory(values=values, n_therm=n_therm)

@@ -195,7 +195,8 @@ KILL = {
 
 
 def _outputs(results):
-    return sorted(p for p in results.rglob("*.h5"))
+    # checkpoints of running generations are state, not outputs (removed with their ensemble)
+    return sorted(p for p in results.rglob("*.h5") if "checkpoints" not in p.parts)
 
 
 def _inspect(path):

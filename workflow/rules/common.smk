@@ -165,6 +165,11 @@ def gauge_generate_flags(w):
     return command_flags(GaugeParams, values)
 
 
+def gauge_checkpoint(w):
+    """The checkpoint file of one generate_gauge job (kept only while the job runs)."""
+    return f"{RESULTS}/checkpoints/gauge/{w.ensemble}/beta{w.beta}_{w.split}.h5"
+
+
 def scalar_generate_flags(w):
     """`latticeml scalar generate` options of one file, spelled by ScalarParams' fields."""
     values = {

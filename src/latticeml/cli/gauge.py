@@ -23,10 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(links (n, *shape, D, N, N) complex128, plaquette (n,)).",
     )
     from latticeml.cli._fields import add_options
+    from latticeml.gauge.checkpoint import CheckpointParams
     from latticeml.gauge.params import GaugeParams
 
     # every parameter is declared once, on GaugeParams / ChainParams (latticeml.fields.option)
     add_options(g, GaugeParams)
+    add_options(g, CheckpointParams)
     add_output_args(g)
     g.set_defaults(func=_generate)
 
@@ -91,20 +93,42 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from latticeml.cli._fields import given_options
     from latticeml.data import check_output_path, save_gauge_ensemble
+    from latticeml.data.atomic import remove_stale_temporaries
     from latticeml.gauge import GaugeParams, generate_ensemble
+    from latticeml.gauge.checkpoint import CheckpointParams, GenerationStoppedError
 
     params = GaugeParams(**given_options(args, GaugeParams))
+    ckpt = CheckpointParams(**given_options(args, CheckpointParams))
     check_output_path(args.out, force=args.force)
-    ens = generate_ensemble(params, progress=args.progress)
+    if args.force:  # this job replaces the output: a killed earlier run's temporary goes too
+        remove_stale_temporaries(args.out)
+    if ckpt.path is not None:  # never the output itself
+        if Path(ckpt.path).resolve() == Path(args.out).resolve():
+            from latticeml.errors import ParameterError
+
+            raise ParameterError("--checkpoint", "a file other than --out", ckpt.path,
+                                 f"name it e.g. {Path(args.out).stem}.ckpt.h5")
+        check_output_path(ckpt.path, force=True, inputs=[args.out])
+    try:
+        ens = generate_ensemble(params, progress=args.progress, checkpoint=ckpt)
+    except GenerationStoppedError as stop:
+        print(f"latticeml: {stop}", file=sys.stderr)
+        return stop.exit_status
     save_gauge_ensemble(args.out, ens, force=args.force)
+    if ckpt.path is not None:
+        Path(ckpt.path).unlink(missing_ok=True)
     msg = f"wrote {args.out}: {ens.links.shape[0]} configurations"
     if ens.plaquette_stats is not None:
         s = ens.plaquette_stats
         msg += f", plaquette {s.mean:.6f} +- {s.error:.1g}, tau_int {s.tau_int:.2f}"
     # the wall time goes to the log (stderr), not into the file: same seed, same bytes
     msg += f"; {ens.backend} kernels, generation took {ens.elapsed:.1f} s"
+    if ens.resumed_at:
+        msg += f" (resumed from the checkpoint at sweep {ens.resumed_at} of {params.n_sweeps})"
     print(msg, file=sys.stderr)
     if params.algorithm == "hmc" and ens.delta_h is not None:
         print(hmc_acceptance_note(ens.acceptance, ens.delta_h, params), file=sys.stderr)

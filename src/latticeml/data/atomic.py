@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from latticeml.errors import OutputDirectoryError, OutputExistsError, OutputPathError
 
-__all__ = ["check_output_path", "atomic_path", "check_free_space"]
+__all__ = ["check_output_path", "atomic_path", "check_free_space", "remove_stale_temporaries"]
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -89,6 +90,32 @@ def check_output_path(
         with contextlib.suppress(OSError):
             tmp.unlink()
     return path
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed writer of ``path`` left next to it.
+
+    Every writer of this package writes ``.<name>.<random or pid>.tmp`` and renames it; a
+    ``SIGKILL`` (a SLURM time limit, an out-of-memory kill) between the two leaves it behind.
+    A job that owns ``path`` -- the one writer of a checkpoint or of a training folder, or a
+    job that replaces its output -- calls this when it starts. Only files of that exact pattern
+    are touched; the file itself never is.
+
+    Returns
+    -------
+    list of Path
+        The removed files.
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for stale in parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
 
 
 def _temp_file(path: Path, suffix: str) -> Path:

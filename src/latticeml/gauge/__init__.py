@@ -11,6 +11,9 @@ GaugeChain, auto_threads
 GaugeEnsemble, generate_ensemble
     The driver: thermalise, save every ``n_skip``-th configuration, analyse
     (:mod:`latticeml.gauge.generate`).
+CheckpointParams, GenerationStoppedError
+    Checkpoints of a running generation: resume where it stopped, with the same bytes
+    (:mod:`latticeml.gauge.checkpoint`).
 plaquette, unitarity_violation
     Measurements on complex link arrays ``(..., *shape, D, N, N)``
     (:mod:`latticeml.gauge.measure`).
@@ -27,6 +30,8 @@ from latticeml.gauge.params import ALGORITHMS, GROUPS, STARTS, ChainParams, Gaug
 _LAZY = {
     "GaugeChain": "latticeml.gauge.chain", "auto_threads": "latticeml.gauge.chain",
     "GaugeEnsemble": "latticeml.gauge.generate", "generate_ensemble": "latticeml.gauge.generate",
+    "CheckpointParams": "latticeml.gauge.checkpoint",
+    "GenerationStoppedError": "latticeml.gauge.checkpoint",
     "plaquette": "latticeml.gauge.measure", "unitarity_violation": "latticeml.gauge.measure",
     "gauge_transform": "latticeml.gauge.transform",
     "haar_gauge_transformation": "latticeml.gauge.transform",
@@ -52,6 +57,8 @@ __all__ = [
     "auto_threads",
     "GaugeEnsemble",
     "generate_ensemble",
+    "CheckpointParams",
+    "GenerationStoppedError",
     "plaquette",
     "unitarity_violation",
     "random_su_n",

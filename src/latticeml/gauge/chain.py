@@ -193,6 +193,44 @@ class GaugeChain:
         else:
             flat[...] = self._u.view(np.complex128).reshape(self.V, self.D, 3, 3)
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the whole state of the chain as arrays: what continues it bit for bit.
+
+        The links in the internal layout, the counter of elementary sweeps (which selects the
+        counter-based random streams), the acceptance counts and, for hybrid Monte Carlo, the
+        ``torch.Generator`` state, the energy violations and the untested trajectories still
+        to run. :meth:`load_state_dict` restores it.
+        """
+        state = {
+            "u": self._u.copy(),
+            "counters": np.array([self.n_elementary, self.n_accepted, self.n_proposed,
+                                  getattr(self, "md_trajectories", 0)], dtype=np.int64),
+            "delta_h": np.asarray(self.delta_h, dtype=np.float64),
+        }
+        if self.torch_generator is not None:
+            state["torch_rng"] = self.torch_generator.get_state().numpy().copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state of :meth:`state_dict` (of a chain with the same parameters)."""
+        u = np.asarray(state["u"])
+        if u.shape != self._u.shape or u.dtype != self._u.dtype:
+            raise ParameterError("state['u']", f"a {self._u.dtype} array of shape "
+                                 f"{self._u.shape}", f"{u.dtype} {u.shape}")
+        self._u[...] = u
+        n_el, n_acc, n_prop, n_md = (int(c) for c in state["counters"])
+        self.n_elementary, self.n_accepted, self.n_proposed = n_el, n_acc, n_prop
+        self.md_trajectories = n_md
+        self.delta_h = [float(x) for x in state["delta_h"]]
+        if "torch_rng" in state:
+            import torch
+
+            self.torch_generator = torch.Generator()
+            self.torch_generator.set_state(torch.from_numpy(np.asarray(
+                state["torch_rng"], dtype=np.uint8).copy()))
+        else:
+            self.torch_generator = None
+
     # -- updates -------------------------------------------------------------------------
     def elementary(self, kind: UpdateKind, n: int, *, hits: int | None = None,
                    step: float | None = None) -> None:

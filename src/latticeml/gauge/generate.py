@@ -41,13 +41,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from latticeml._numba import threads as numba_threads
+from latticeml.data.atomic import remove_stale_temporaries
 from latticeml.gauge.chain import GaugeChain
+from latticeml.gauge.checkpoint import (
+    CheckpointParams,
+    GenerationStoppedError,
+    read_checkpoint,
+    write_checkpoint,
+)
 from latticeml.gauge.params import GaugeParams
-from latticeml.montecarlo import RunCounts, run_chain
+from latticeml.montecarlo import RunCounts, RunProgress, run_chain
 from latticeml.observables.autocorr import GammaResult, gamma_analysis
 from latticeml.progress import progress_bar
 
@@ -86,6 +94,8 @@ class GaugeEnsemble:
         Kernel backend used, ``"simd"`` or ``"scalar"`` (``params.backend`` resolved).
     delta_h : ndarray or None
         ``hmc``: the energy violation of every trajectory (None for the other algorithms).
+    resumed_at : int
+        The sweep at which this run resumed from a checkpoint (0: it did not).
     """
 
     params: GaugeParams
@@ -100,9 +110,11 @@ class GaugeEnsemble:
     threads: int = 1
     backend: str = ""
     delta_h: np.ndarray | None = None
+    resumed_at: int = 0
 
 
-def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEnsemble:
+def generate_ensemble(params: GaugeParams, *, progress: bool = False,
+                      checkpoint: CheckpointParams | None = None) -> GaugeEnsemble:
     """Generate an ensemble: thermalise, then save every ``n_skip``-th configuration.
 
     Parameters
@@ -111,11 +123,22 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
         Validated parameters.
     progress : bool
         Show a progress bar of sweeps on stderr.
+    checkpoint : CheckpointParams, optional
+        Keep the run's state in a checkpoint file and resume from it when it exists
+        (:mod:`latticeml.gauge.checkpoint`); the result is the same, bit for bit. The caller
+        removes the file once the ensemble is saved.
 
     Returns
     -------
     GaugeEnsemble
         Configurations, plaquettes, plaquette history, acceptance, timing, autocorrelation.
+
+    Raises
+    ------
+    GenerationStoppedError
+        When ``checkpoint.stop_after`` updates have run (the state is in the checkpoint).
+    FileFormatError
+        If the checkpoint exists but is damaged or of other parameters.
     """
     params.validate()
     t0 = time.perf_counter()
@@ -126,11 +149,16 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
     links = np.empty((params.n_configs, *params.shape, D, N, N), dtype=np.complex128)
     desc = f"{params.group} {'x'.join(map(str, params.shape))} beta={params.beta:g}"
     counts = RunCounts(params.n_therm, params.n_configs, params.n_skip)
+    resume, after_block = _checkpointing(params, chain, links, checkpoint)
     with (
         numba_threads(chain.threads) as n_threads,
         progress_bar(params.n_sweeps, desc, enabled=progress, unit="sweep") as bar,
     ):
-        run = run_chain(chain, counts, lambda c: chain.write_links(links[c]), bar=bar)
+        run = run_chain(chain, counts, lambda c: chain.write_links(links[c]), bar=bar,
+                        resume=resume, after_block=after_block)
+    if not run.complete:
+        done = sum(len(block) for block in run.values["plaquette"])
+        raise GenerationStoppedError(str(checkpoint.path), done, params.n_sweeps)
     history = np.concatenate(run.values["plaquette"])
     # the plaquette of each saved configuration: the last sweep before it was saved
     plaq = history[params.n_therm + params.n_skip * np.arange(1, params.n_configs + 1) - 1]
@@ -150,4 +178,32 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False) -> GaugeEn
         threads=int(n_threads),
         backend=chain.backend,
         delta_h=np.asarray(chain.delta_h) if chain.delta_h else None,
+        resumed_at=0 if resume is None else resume.done,
     )
+
+
+def _checkpointing(params: GaugeParams, chain: GaugeChain, links: np.ndarray,
+                   checkpoint: CheckpointParams | None):
+    """Restore the chain from an existing checkpoint; return ``(resume, after_block)``."""
+    if checkpoint is None or checkpoint.path is None:
+        return None, None
+    path = Path(checkpoint.path)
+    remove_stale_temporaries(path)  # of a run killed while it wrote the checkpoint
+    resume = None
+    if path.exists():
+        state, resume, saved = read_checkpoint(path, params, chain.backend)
+        chain.load_state_dict(state)
+        links[: resume.n_saved] = saved
+    last = time.monotonic()
+    start = 0 if resume is None else resume.done
+
+    def after_block(run: RunProgress) -> bool:
+        nonlocal last
+        stop = bool(checkpoint.stop_after) and run.done - start >= checkpoint.stop_after
+        if stop or time.monotonic() - last >= checkpoint.every:
+            write_checkpoint(path, params, chain.backend, chain.state_dict(), run,
+                             links[: run.n_saved])
+            last = time.monotonic()
+        return stop
+
+    return resume, after_block

@@ -46,6 +46,7 @@ import torch
 from tqdm.auto import tqdm
 
 import latticeml
+from latticeml.data.atomic import remove_stale_temporaries
 from latticeml.errors import OutputExistsError, ParameterError
 from latticeml.nn.build import build_model
 from latticeml.nn.modelfile import atomic_torch_save, save_model_file
@@ -428,6 +429,9 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
     gen = torch.Generator().manual_seed(params.seed)
     fingerprint = _fingerprint(params, train_set, val_set, spec)
     ckpt_path, metrics_path = out / "checkpoint.pt", out / "metrics.csv"
+    for name in ("checkpoint.pt", "metrics.csv", "model.pt"):  # left by a killed run of it
+        if world.main:
+            remove_stale_temporaries(out / name)
     state = {"epoch": 0, "best_epoch": 0, "best_val": math.inf, "bad": 0, "history": [],
              "best_state": copy.deepcopy(net.state_dict()), "stopped": False, "steps": 0,
              "elapsed": 0.0, "stage": "adam", "lbfgs_done": 0, "lbfgs": None, "ended_by": ""}
