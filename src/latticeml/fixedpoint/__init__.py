@@ -1,9 +1,15 @@
-"""The renormalisation-group fixed-point action (issue 28): first the test bed.
+"""The renormalisation-group fixed-point action (issue 28).
 
 * :mod:`latticeml.fixedpoint.instanton` -- discretised BPST instantons and the Wilson action's
   deficit below ``8 pi^2``, the scale-invariance test a classically perfect action must pass.
+* :mod:`latticeml.fixedpoint.blocking` -- the scale-2 blocking: fat links, blocked links and
+  the kernel ``T[U, V]`` of Hasenfratz and Niedermayer in the classical limit.
+* :mod:`latticeml.fixedpoint.minimise` -- the fixed-point equation
+  ``A[V] = min_U {A[U] + T[U, V]}``: the value and its exact derivative with respect to the
+  coarse links from one minimisation over the fine configuration.
 """
 
+from latticeml.fixedpoint.blocking import Blocking, blocked_links, fat_links, group_max, kernel
 from latticeml.fixedpoint.instanton import (
     WILSON_DEFICIT,
     continuum_fraction,
@@ -11,6 +17,17 @@ from latticeml.fixedpoint.instanton import (
     wilson_action_in_units,
     wilson_action_within,
 )
+from latticeml.fixedpoint.minimise import (
+    FixedPointValue,
+    MinimiseParams,
+    algebra_gradient,
+    fine_scale,
+    fixed_point_value,
+    unblock,
+    wilson_units,
+)
 
 __all__ = ["WILSON_DEFICIT", "continuum_fraction", "instanton_links", "wilson_action_in_units",
-           "wilson_action_within"]
+           "wilson_action_within", "Blocking", "blocked_links", "fat_links", "group_max",
+           "kernel", "FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
+           "fixed_point_value", "unblock", "wilson_units"]
