@@ -582,6 +582,22 @@ def test_init_from_reaches_the_training_job(tmp_path):
     assert "--init-from results/train/lcnn/r0/model.pt" in cmd  # replica 2 of 2 -> r0
 
 
+def test_fixed_point_targets_reach_the_dataset_job(tmp_path):
+    """``datasets.gauge.fixed_point`` becomes the dataset job's flags; off by default."""
+    cfg = copy.deepcopy(TINY)
+    target = "results/datasets/gauge/tiny/train.h5"
+    conf = _write_config(tmp_path, cfg)
+    off = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                     "--forceall", target)
+    assert off.returncode == 0 and "--fixed-point" not in off.stdout
+    cfg["datasets"]["gauge"]["fixed_point"] = {"enabled": True, "kappa": 3.0}
+    conf = _write_config(tmp_path, cfg)
+    on = _snakemake(tmp_path, "--configfile", str(conf), "--dry-run", "--printshellcmds",
+                    "--forceall", target)
+    assert on.returncode == 0, on.stderr[-2000:]
+    assert "--fixed-point --fp-c 0.05 --fp-kappa 3.0 --fp-tol 1e-06" in on.stdout
+
+
 def test_flux_controls_reach_the_dataset_job(tmp_path):
     """An ensemble's ``flux_controls`` per split becomes ``--flux-controls N`` of that split's
     dataset job, with a seed per split; splits without it get 0."""

@@ -33,6 +33,9 @@ EXAMPLES = {  # one member of every family, with its parameters
     "phi2": ("phi2", ()),
     "flux_violated": ("flux_violated", ()),
     "open_worms": ("open_worms", ()),
+    "fixed_point_action": ("fixed_point_action", ()),
+    "fixed_point_derivative": ("fixed_point_derivative", ()),
+    "fixed_point_grad_norm": ("fixed_point_grad_norm", ()),
 }
 
 

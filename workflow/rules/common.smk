@@ -165,6 +165,14 @@ def gauge_generate_flags(w):
     return command_flags(GaugeParams, values)
 
 
+def fixed_point_flags(w):
+    """`latticeml dataset build` fixed-point flags (empty unless datasets.gauge.fixed_point)."""
+    fp = config["datasets"]["gauge"]["fixed_point"]
+    if not fp["enabled"]:
+        return ""
+    return f"--fixed-point --fp-c {fp['c']} --fp-kappa {fp['kappa']} --fp-tol {fp['tol']}"
+
+
 def gauge_checkpoint(w):
     """The checkpoint file of one generate_gauge job (kept only while the job runs)."""
     return f"{RESULTS}/checkpoints/gauge/{w.ensemble}/beta{w.beta}_{w.split}.h5"

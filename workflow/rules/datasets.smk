@@ -27,9 +27,10 @@ rule dataset_gauge:
             )
             if on
         ),
+        fixed_point=fixed_point_flags,
     shell:
         f"{LATTICEML} dataset build"
-        " --inputs {input:q} {params.targets} {params.channels}"
+        " --inputs {input:q} {params.targets} {params.channels} {params.fixed_point}"
         " --no-progress --force --out {output:q} > {log:q} 2>&1"
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "trainable",
 ]
 
-_GEOMETRIES = ("site", "slice", "config")
+_GEOMETRIES = ("site", "slice", "config", "link")
 _TASKS = ("regression", "classification", "none")
 
 
@@ -44,10 +44,11 @@ class TargetFamily:
         Family name (``wilson_loop``, ``polyakov_correlator``, ...).
     field : {'gauge', 'scalar'}
         The field its datasets are built from.
-    geometry : {'site', 'slice', 'config'}
-        One value per lattice site, per site of the hyperplane orthogonal to axis 0, or per
-        configuration. Gauge regressors predict per-site targets, scalar models
-        per-configuration ones; ``slice`` targets are stored, not trained.
+    geometry : {'site', 'slice', 'config', 'link'}
+        One value per lattice site, per site of the hyperplane orthogonal to axis 0, per
+        configuration, or one su(N) matrix per link ``(*shape, D, N, N)``. Gauge regressors
+        predict per-site targets, scalar models per-configuration ones; ``slice`` and
+        ``link`` targets are stored, not trained.
     dtype : str
         NumPy dtype of the stored values.
     task : {'regression', 'classification', 'none'}
@@ -80,6 +81,10 @@ class TargetFamily:
     misfit : callable or None
         ``misfit(params, shape)`` says why a member does not fit a lattice (``""`` if it
         does); the config check and the dataset builder both ask it.
+    check : str or None
+        ``"module:function"`` returning, for an array of rows, the index of the first row that
+        is not a valid value of the family and why (``None`` when all are): checked whenever
+        a dataset is read.
     """
 
     name: str
@@ -99,6 +104,7 @@ class TargetFamily:
     sort_rank: int = 9
     misfit: Callable[[tuple[int, ...], Sequence[int]], str] | None = None
     noun: str = ""
+    check: str | None = None
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -208,9 +214,36 @@ OPEN_WORMS = TargetFamily(
     description="number of open strings (worms) in the configuration", sort_rank=7,
 )
 
+FIXED_POINT_ACTION = TargetFamily(
+    name="fixed_point_action", field="gauge", geometry="config", dtype="float64", task="none",
+    pattern="fixed_point_action", template="fixed_point_action", label=r"$A^\mathrm{FP}$",
+    description="fixed-point action A[V] = min_U {w A_fine[U] + T[U, V]} of the "
+    "configuration (classical limit, units S = beta A; latticeml.fixedpoint)",
+    bounds=(0.0, float("inf")), sort_rank=8, noun="fixed-point actions",
+)
+FIXED_POINT_DERIVATIVE = TargetFamily(
+    name="fixed_point_derivative", field="gauge", geometry="link", dtype="complex128",
+    task="none", pattern="fixed_point_derivative", template="fixed_point_derivative",
+    label=r"$\partial A^\mathrm{FP}$",
+    description="derivative D = TA(V G^dagger) of the fixed-point action per link (dA = "
+    "Tr(X D) along V -> exp(X) V), traceless anti-hermitian",
+    sort_rank=8, check="latticeml.data.physics:algebra_problem",
+    noun="fixed-point action derivatives",
+)
+FIXED_POINT_GRAD_NORM = TargetFamily(
+    name="fixed_point_grad_norm", field="gauge", geometry="config", dtype="float64",
+    task="none", pattern="fixed_point_grad_norm", template="fixed_point_grad_norm",
+    label=r"$|\nabla_U|$",
+    description="largest algebra-gradient norm over the fine links at the end of the "
+    "minimisation (its distance from the minimum)",
+    bounds=(0.0, float("inf")), sort_rank=8,
+)
+
 #: Every family, in figure order.
 FAMILIES: tuple[TargetFamily, ...] = (WILSON_LOOP, POLYAKOV_CORRELATOR, POLYAKOV_LOOP,
-                                      TOPOLOGICAL, N, PHI2, FLUX_VIOLATED, OPEN_WORMS)
+                                      TOPOLOGICAL, N, PHI2, FLUX_VIOLATED, OPEN_WORMS,
+                                      FIXED_POINT_ACTION, FIXED_POINT_DERIVATIVE,
+                                      FIXED_POINT_GRAD_NORM)
 #: Gauge families built from a list of members (``option``) by ``latticeml dataset build``.
 GAUGE_FAMILIES: tuple[TargetFamily, ...] = tuple(f for f in FAMILIES if f.option)
 #: What every scalar dataset holds.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from latticeml.cli._common import add_command, add_output_args, int_arg
+from latticeml.cli._common import add_command, add_output_args, float_arg, int_arg
 
 __all__ = ["register"]
 
@@ -99,6 +99,16 @@ def _gauge_options(g) -> None:
     g.add_argument("--topological", action=_Topological, default=None,
                    help="the topological charge density target (default automatic: for 4D "
                    "ensembles)")
+    g.add_argument("--fixed-point", dest="fixed_point", action=argparse.BooleanOptionalAction,
+                   default=None, help="the fixed-point action of every configuration, its "
+                   "derivative and the minimiser's residual (one minimisation per "
+                   "configuration; default off)")
+    for flag, dest, text in (("--fp-c", "fp_c", "fat-link staple weight c (default 0.05)"),
+                             ("--fp-kappa", "fp_kappa", "kernel strength kappa (default 2)"),
+                             ("--fp-tol", "fp_tol", "minimiser tolerance on the largest "
+                              "algebra-gradient norm (default 1e-6)")):
+        g.add_argument(flag, dest=dest, type=float_arg, default=None, metavar="X",
+                       help=f"--fixed-point: {text}")
 
 
 def _scalar_options(s) -> None:
@@ -112,7 +122,8 @@ def _scalar_options(s) -> None:
                    help="keep only controls with max |k| <= K (default 8)")
 
 
-_GAUGE_ONLY = ("plaquette_channels", "polyakov_channels", "polyakov", "topological")
+_GAUGE_ONLY = ("plaquette_channels", "polyakov_channels", "polyakov", "topological",
+               "fixed_point", "fp_c", "fp_kappa", "fp_tol")
 _SCALAR_ONLY = ("flux_controls", "controls_seed", "controls_max_k")
 
 

@@ -62,6 +62,12 @@ class GaugeDatasetParams:
         Store the traced Polyakov loop ``polyakov_loop`` (n, *shape[1:]) complex as a target.
     topological : bool or None
         Store the clover topological charge density (n, *shape); ``None`` = when D = 4.
+    fixed_point : bool
+        Store the fixed-point action of every configuration, its derivative and the
+        minimiser's residual (:mod:`latticeml.fixedpoint.dataset`; one minimisation per
+        configuration, far slower than the other targets).
+    fp_c, fp_kappa, fp_tol : float
+        The blocking's staple weight and kernel strength, and the minimiser's tolerance.
     """
 
     sources: tuple[str, ...]
@@ -71,8 +77,20 @@ class GaugeDatasetParams:
     polyakov_channels: bool = False
     polyakov: bool = True
     topological: bool | None = None
+    fixed_point: bool = False
+    fp_c: float = 0.05
+    fp_kappa: float = 2.0
+    fp_tol: float = 1e-6
 
     def __post_init__(self) -> None:
+        from latticeml.checks import check_float
+
+        object.__setattr__(self, "fp_c", check_float(self.fp_c, "--fp-c"))
+        for name, flag in (("fp_kappa", "--fp-kappa"), ("fp_tol", "--fp-tol")):
+            value = check_float(getattr(self, name), flag)
+            if value <= 0:
+                raise ParameterError(flag, "a number > 0", getattr(self, name))
+            object.__setattr__(self, name, value)
         if not self.sources:
             raise ParameterError("--inputs", "at least one gauge ensemble file", "nothing")
         loops = []
@@ -223,7 +241,8 @@ def build_gauge_dataset(
     # links, and per loop a float64 per site and plane (the other inputs and targets are
     # smaller or optional; chunked storage adds little)
     sites = int(np.prod(shape))
-    per_sample = 16 * sites * D * N * N + 8 * sites * n_planes * (len(families) + 2)
+    per_sample = 16 * sites * D * N * N * (2 if params.fixed_point else 1) \
+        + 8 * sites * n_planes * (len(families) + 2)
     with atomic_path(out, force=force, need=n_total * per_sample) as tmp, \
             h5py.File(tmp, "w", track_order=True) as f:
         f.attrs.update(
@@ -298,6 +317,19 @@ def build_gauge_dataset(
                 "clover topological charge density q(x)",
                 layout="(sample, *shape)",
             )
+        if params.fixed_point:
+            from latticeml.catalog.targets import (
+                FIXED_POINT_ACTION,
+                FIXED_POINT_DERIVATIVE,
+                FIXED_POINT_GRAD_NORM,
+            )
+
+            for fam, sample_shape, layout in (
+                    (FIXED_POINT_ACTION, (), "(sample,)"),
+                    (FIXED_POINT_DERIVATIVE, (*shape, D, N, N), "(sample, *shape, mu, row, col)"),
+                    (FIXED_POINT_GRAD_NORM, (), "(sample,)")):
+                make(f"{L.TARGETS}/{fam.template}", sample_shape, np.dtype(fam.dtype),
+                     fam.description, layout=layout)
         make(L.BETA, (), np.float64, "inverse coupling beta of the sample's ensemble")
         make(L.SOURCE_INDEX, (), np.int32, "index of the source in provenance/sources")
         make(L.CONFIG_INDEX, (), np.int32, "index of the configuration in its source")
@@ -310,8 +342,9 @@ def build_gauge_dataset(
             check_gauge_ensemble_physics(meta["path"], data, attrs)  # what inspect refuses
             links = data["links"]
             sources.append(source_record(meta["path"], links.shape[0], attrs))
-            for lo in range(0, links.shape[0], BATCH):
-                u = links[lo : lo + BATCH]
+            step = 1 if params.fixed_point else BATCH  # a minimisation per configuration
+            for lo in range(0, links.shape[0], step):
+                u = links[lo : lo + step]
                 sl = slice(start + lo, start + lo + u.shape[0])
                 arrays[L.LINKS][sl] = u
                 if params.plaquette_channels:
@@ -324,6 +357,13 @@ def build_gauge_dataset(
                     arrays[f"{L.TARGETS}/{L.POLYAKOV_TARGET}"][sl] = polyakov_loops(u, axis=0)
                 if topological:
                     arrays[f"{L.TARGETS}/{L.TOPOLOGICAL}"][sl] = topological_charge_density(u)
+                if params.fixed_point:
+                    from latticeml.fixedpoint.dataset import fixed_point_targets
+
+                    fp = fixed_point_targets(u, params.fp_c, params.fp_kappa, params.fp_tol)
+                    for name, values in zip(("fixed_point_action", "fixed_point_derivative",
+                                             "fixed_point_grad_norm"), fp, strict=True):
+                        arrays[f"{L.TARGETS}/{name}"][sl] = values
                 bar.update(u.shape[0])
             n = links.shape[0]
             arrays[L.BETA][start : start + n] = float(attrs["beta"])

@@ -28,7 +28,7 @@ import numpy as np
 from latticeml.data import layout as L
 from latticeml.errors import FileFormatError
 
-__all__ = ["PLAQUETTE_TOL", "check_gauge_ensemble_physics", "check_gauge_rows",
+__all__ = ["PLAQUETTE_TOL", "algebra_problem", "check_gauge_ensemble_physics", "check_gauge_rows",
            "check_scalar_rows", "exact_plaquette_su2_2d", "sample_rows"]
 
 #: Largest accepted difference between stored and recomputed plaquettes.
@@ -193,6 +193,12 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
                     path, f"{L.TARGETS}/{name}: row {offset + i} has values outside "
                     f"[{lo:g}, {hi:g}] (up to {float(np.abs(y[i]).max()):g}); not a "
                     f"{target.family.name.replace('_', ' ')} of SU(N) links")
+        if target is not None and target.family.check is not None and y.size:
+            module, function = target.family.check.split(":")
+            found = getattr(import_module(module), function)(y)
+            if found is not None:
+                i, why = found
+                raise FileFormatError(path, f"{L.TARGETS}/{name}: row {offset + i} {why}")
         if target is None or target.family.compute is None or not rows.size:
             continue
         module, function = target.family.compute.split(":")
@@ -208,6 +214,27 @@ def check_gauge_rows(path, links: np.ndarray, targets: Mapping[str, np.ndarray],
             raise FileFormatError(
                 path, f"{L.TARGETS}/{name}: row {offset + i} is not the {target.noun} of the "
                 "stored links (targets replaced, or links and targets out of step)")
+
+
+def algebra_problem(y: np.ndarray, tol: float = 1e-9) -> tuple[int, str] | None:
+    """Return the first row of ``y`` (``(n, ..., N, N)``) not in su(N), and why; else None.
+
+    su(N): traceless anti-hermitian matrices, to ``tol`` relative to the largest entry of the
+    row (at least 1).
+    """
+    y = np.asarray(y)
+    if y.ndim < 3 or y.shape[-1] != y.shape[-2] or not np.iscomplexobj(y):
+        return 0, f"has shape {y.shape} {y.dtype}, expected complex (..., N, N) matrices"
+    flat = y.reshape(y.shape[0], -1, *y.shape[-2:])
+    scale = np.maximum(1.0, np.abs(flat).reshape(y.shape[0], -1).max(axis=1))
+    herm = np.abs(flat + np.swapaxes(flat.conj(), -1, -2)).reshape(y.shape[0], -1).max(axis=1)
+    trace = np.abs(np.trace(flat, axis1=-2, axis2=-1)).max(axis=1)
+    bad = (herm > tol * scale) | (trace > tol * scale)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        return i, (f"is not traceless anti-hermitian (|D + D^dagger| {herm[i]:.2g}, "
+                   f"|Tr D| {trace[i]:.2g}): not an su(N) derivative")
+    return None
 
 
 def check_scalar_rows(path, targets: Mapping[str, np.ndarray], *, offset: int = 0) -> None:

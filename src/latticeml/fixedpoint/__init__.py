@@ -7,9 +7,12 @@
 * :mod:`latticeml.fixedpoint.minimise` -- the fixed-point equation
   ``A[V] = min_U {A[U] + T[U, V]}``: the value and its exact derivative with respect to the
   coarse links from one minimisation over the fine configuration.
+* :mod:`latticeml.fixedpoint.dataset` -- the fixed-point targets of gauge datasets
+  (``latticeml dataset build --fixed-point``).
 """
 
 from latticeml.fixedpoint.blocking import Blocking, blocked_links, fat_links, group_max, kernel
+from latticeml.fixedpoint.dataset import fixed_point_targets
 from latticeml.fixedpoint.instanton import (
     WILSON_DEFICIT,
     continuum_fraction,
@@ -30,4 +33,4 @@ from latticeml.fixedpoint.minimise import (
 __all__ = ["WILSON_DEFICIT", "continuum_fraction", "instanton_links", "wilson_action_in_units",
            "wilson_action_within", "Blocking", "blocked_links", "fat_links", "group_max",
            "kernel", "FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
-           "fixed_point_value", "unblock", "wilson_units"]
+           "fixed_point_value", "unblock", "wilson_units", "fixed_point_targets"]
