@@ -34,7 +34,7 @@ def test_kind_resolution_and_families():
     assert model_catalog.kind_of({"preset": "W1x1", "dim": 4}) == "lcnn"
     assert model_catalog.kind_of({"kind": "EQ"}) == "eq"
     assert [model_catalog.family_of({"kind": k}) for k in model_catalog.MODEL_KINDS] == [
-        "L-CNN", "L-CNN", "CNN", "EQ", "ST", "FL", "EQ-max"]
+        "L-CNN", "L-CNN", "CNN", "L-CNN action", "EQ", "ST", "FL", "EQ-max"]
     assert model_catalog.family_of({"kind": "new"}) == "new"
     assert model_catalog.model_kind({"kind": "new"}) is None
     assert model_catalog.kinds(explainable=True) == ("lcnn", "gauge_net")

@@ -53,10 +53,12 @@ def test_every_family_has_an_example_and_names_round_trip():
 
 def test_trainable_and_task():
     assert [n for n in EXAMPLES if catalog.trainable(n)] == [
-        "W_2x3", "polyakov_corr_r2", "topological_charge_density", "n", "phi2", "flux_violated"]
+        "W_2x3", "polyakov_corr_r2", "topological_charge_density", "n", "phi2", "flux_violated",
+        "fixed_point_action"]
     assert not catalog.trainable("polyakov_loop")  # one value per spatial site, not per site
     assert not catalog.trainable("unknown")
     assert [n for n in EXAMPLES if catalog.task_of(n) == "classification"] == ["flux_violated"]
+    assert [n for n in EXAMPLES if catalog.task_of(n) == "action"] == ["fixed_point_action"]
 
 
 def test_labels_and_order():

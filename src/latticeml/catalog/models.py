@@ -54,6 +54,7 @@ MODEL_KINDS: dict[str, ModelKind] = {m.kind: m for m in (
     ModelKind("gauge_net", "gauge", "L-CNN", "latticeml.nn.gauge_net:GaugeNet",
               explainable=True),
     ModelKind("cnn", "gauge", "CNN", "latticeml.nn.baselines:BaselineCNN"),
+    ModelKind("action", "gauge", "L-CNN action", "latticeml.nn.action:ActionLCNN"),
     ModelKind("eq", "scalar", "EQ", "latticeml.nn.scalar_cnn:EQ", feature_maps=True,
               per_config=True),
     ModelKind("st", "scalar", "ST", "latticeml.nn.scalar_cnn:ST", feature_maps=True,

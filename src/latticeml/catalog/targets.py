@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 _GEOMETRIES = ("site", "slice", "config", "link")
-_TASKS = ("regression", "classification", "none")
+_TASKS = ("regression", "classification", "action", "none")
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ class TargetFamily:
         ``link`` targets are stored, not trained.
     dtype : str
         NumPy dtype of the stored values.
-    task : {'regression', 'classification', 'none'}
-        How a model learns it (``none``: stored for analysis only).
+    task : {'regression', 'classification', 'action', 'none'}
+        How a model learns it (``action``: a per-configuration action learned together with
+        its derivative; ``none``: stored for analysis only).
     pattern : str
         Regular expression of its target names; groups are the integer parameters.
     template : str
@@ -215,7 +216,7 @@ OPEN_WORMS = TargetFamily(
 )
 
 FIXED_POINT_ACTION = TargetFamily(
-    name="fixed_point_action", field="gauge", geometry="config", dtype="float64", task="none",
+    name="fixed_point_action", field="gauge", geometry="config", dtype="float64", task="action",
     pattern="fixed_point_action", template="fixed_point_action", label=r"$A^\mathrm{FP}$",
     description="fixed-point action A[V] = min_U {w A_fine[U] + T[U, V]} of the "
     "configuration (classical limit, units S = beta A; latticeml.fixedpoint)",
@@ -260,18 +261,29 @@ def lookup(name: str) -> Target | None:
 
 
 def trainable(name: str) -> bool:
-    """Whether a model can be trained on ``name`` (a per-site gauge or a per-config scalar)."""
+    """Whether a model can be trained on ``name``.
+
+    A per-site gauge target, a per-configuration scalar one, or a gauge action (with its
+    derivative).
+    """
     t = lookup(name)
     if t is None or t.family.task == "none":
         return False
+    if t.family.task == "action":
+        return t.family.field == "gauge"
     return t.family.geometry == ("site" if t.family.field == "gauge" else "config")
 
 
 def task_of(name: str) -> str:
-    """``classification`` for 0/1 labels such as ``flux_violated``, else ``regression``."""
+    """Return how ``name`` is learned: ``regression``, ``classification`` or ``action``.
+
+    ``classification`` for 0/1 labels such as ``flux_violated``, ``action`` for actions learned
+    with their derivatives (``fixed_point_action``).
+    """
     t = lookup(name)
-    return "classification" if t is not None and t.family.task == "classification" \
-        else "regression"
+    if t is not None and t.family.task in ("classification", "action"):
+        return t.family.task
+    return "regression"
 
 
 def target_label(name: str) -> str:

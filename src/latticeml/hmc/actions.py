@@ -176,8 +176,9 @@ class ModelAction(torch.nn.Module):
 
     Notes
     -----
-    The first evaluation on a lattice of a new shape checks gauge invariance: ``S`` at the
-    given links and at a random gauge transform of them must agree to ``1e-8`` relative (the
+    The first evaluation on a lattice of a new shape checks gauge invariance: ``S`` on
+    Haar-random links of that lattice and on a random gauge transform of them must agree to
+    ``1e-8`` relative (the
     dynamics of a model that is not invariant would not be a gauge theory's). A model that
     fails is refused with :class:`~latticeml.errors.ParameterError`.
     """
@@ -200,19 +201,27 @@ class ModelAction(torch.nn.Module):
         return self.scale * self.model(links.unsqueeze(0)).sum()
 
     def _check_invariance(self, links: torch.Tensor) -> None:
+        """Compare ``S`` on Haar-random links of this lattice and on a gauge transform of them.
+
+        Random links, not the chain's: a cold start (or any pure-gauge field) has ``S = 0`` for
+        an action that vanishes there, where a relative change means nothing.
+        """
         from latticeml.errors import ParameterError
+        from latticeml.gauge.transform_torch import haar_su_n
         from latticeml.hmc.algebra import exp_algebra, random_momenta
 
         d, n = links.shape[-3], links.shape[-1]
         gen = torch.Generator(device=links.device).manual_seed(12345)
+        probe = haar_su_n(links.shape[:-2], n, generator=gen, dtype=links.dtype,
+                          device=links.device)
         omega = exp_algebra(3.0 * random_momenta(links.shape[:-3], n, gen, links.dtype,
                                                   links.device))
-        moved = torch.empty_like(links)
+        moved = torch.empty_like(probe)
         for mu in range(d):
-            moved[..., mu, :, :] = omega @ links[..., mu, :, :] @ torch.roll(
+            moved[..., mu, :, :] = omega @ probe[..., mu, :, :] @ torch.roll(
                 omega, -1, dims=mu).mH
         with torch.no_grad():
-            a = float(self.model(links.unsqueeze(0)).sum())
+            a = float(self.model(probe.unsqueeze(0)).sum())
             b = float(self.model(moved.unsqueeze(0)).sum())
         change = abs(a - b) / max(abs(a), abs(b), 1e-300)
         if not change <= self.INVARIANCE_TOL:

@@ -17,6 +17,9 @@ gauge_pointwise
 heads, models, gauge_net
     ``SiteHead``, ``PoolHead``; the ``LCNN`` model (links in, invariant predictions out);
     ``GaugeNet`` (any sequence of gauge layers from a list of mappings).
+action
+    ``ActionLCNN``: a gauge-invariant action, the sum over sites of an L-CNN minus its
+    vacuum value (kind ``action``; the fixed-point action's parametrisation).
 baselines, scalar_cnn
     ``BaselineCNN`` (circular convolutions, D = 2, 3, 4); ``EQ``, ``ST``, ``FL``,
     ``FluxClassifier`` for the dual scalar field.
@@ -43,6 +46,7 @@ from latticeml.nn.modelfile import (
     read_model_file,
     save_model_file,
 )
+from latticeml.nn.action import ActionLCNN
 from latticeml.nn.models import LCNN, count_parameters
 from latticeml.nn.presets import PRESETS, list_presets, preset_spec
 from latticeml.nn.scalar_cnn import EQ, FL, ST, FluxClassifier
@@ -63,6 +67,7 @@ __all__ = [
     "SiteHead",
     "PoolHead",
     "LCNN",
+    "ActionLCNN",
     "GaugeNet",
     "BaselineCNN",
     "CircularConv",

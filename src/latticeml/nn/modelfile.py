@@ -48,7 +48,7 @@ from latticeml.errors import FileFormatError, ParameterError
 __all__ = ["MODEL_FORMAT", "Regressor", "Detector", "save_model_file", "read_model_file",
            "load_model", "model_checksum", "TASKS"]
 
-TASKS = ("regression", "classification")
+TASKS = ("regression", "classification", "action")
 
 MODEL_FORMAT = "latticeml-model"
 MODEL_FORMAT_VERSION = 1
@@ -296,7 +296,9 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
     Regressor or Detector
         Gauge regressors: links ``(B, *shape, D, N, N)`` -> ``(B, *shape)`` per-site
         predictions; scalar regressors: ``(B, 4, N_t, N_x)`` float -> ``(B,)``; detectors
-        (``task == "classification"``): ``(B, 4, N_t, N_x)`` -> probabilities ``(B,)``.
+        (``task == "classification"``): ``(B, 4, N_t, N_x)`` -> probabilities ``(B,)``;
+        actions (``task == "action"``): links -> actions ``(B,)`` (a Regressor whose ``task``
+        is ``action``; ``latticeml.hmc.ModelAction`` samples with it).
     """
     from latticeml.nn.build import build_model
 
@@ -312,6 +314,8 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu",
         model = Detector(net).to(device)
     else:
         model = Regressor(net, norm["mean"], norm["std"]).to(device)
+        if content.get("task") == "action":
+            model.task = "action"
     model.eval()
     model.target = content["target"]
     model.plane = content["plane"]

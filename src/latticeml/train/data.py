@@ -247,6 +247,8 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
         raise ParameterError("--target", "a per-site target: one of " + ", ".join(
             t for t in sorted(info.targets) if catalog.trainable(t)), target,
             f"{path} stores it for analysis, not as a per-site training target")
+    if found.family.task == "action":
+        return _load_action_split(path, info, target, dtype, checksum)
     wilson = found.family.per_plane
     if wilson and not 0 <= plane < _plane_count(info.shape):
         raise ParameterError("--plane", f"0..{_plane_count(info.shape) - 1} for a "
@@ -272,6 +274,52 @@ def load_gauge_split(path: str | os.PathLike, target: str, *, plane: int = 0,
                       links=links, target=torch.from_numpy(np.ascontiguousarray(y)).to(real),
                       beta=np.asarray(arrays["beta"], dtype=np.float64), group=group,
                       n_colors=n_colors, shape=tuple(info.shape))
+
+
+#: The derivative stored beside an action target.
+ACTION_DERIVATIVES = {"fixed_point_action": "fixed_point_derivative"}
+
+
+def action_coordinates(derivative: torch.Tensor) -> torch.Tensor:
+    """Return the su(N) coordinates ``d_a = -2 Tr(T_a D)`` of derivatives ``(..., N, N)``.
+
+    ``D = sum_a d_a T_a`` with ``T_a = i lambda_a / 2`` (:func:`latticeml.hmc.generators`).
+    """
+    from latticeml.hmc.algebra import generators
+
+    t = generators(derivative.shape[-1], dtype=derivative.dtype, device=derivative.device)
+    return (-2.0 * torch.einsum("aij,...ji->...a", t, derivative)).real
+
+
+def _load_action_split(path: Path, info: DatasetInfo, target: str, dtype: str,
+                       checksum: bool) -> GaugeSplit:
+    """Read an action target with its derivative, packed ``(n, 1 + V D (N^2 - 1))``.
+
+    Column 0 is the action; the rest are the su(N) coordinates of its derivative per link
+    (:func:`action_coordinates`), site-major.
+    """
+    partner = ACTION_DERIVATIVES[target]
+    if partner not in info.targets:
+        raise ParameterError("--train", f"a dataset with {target} and {partner} (latticeml "
+                             "dataset build --fixed-point)", f"{path} without {partner}")
+    ds = GaugeDataset(path, (target, partner), dtype=_COMPLEX[dtype],
+                      memory_budget_mb=float("inf"))
+    arrays = ds.read_all()
+    from latticeml.data.physics import check_gauge_rows
+
+    check_gauge_rows(path, arrays["links"], {target: arrays[target], partner: arrays[partner]},
+                     arrays["beta"])
+    real = torch.float32 if dtype == "float32" else torch.float64
+    links = torch.from_numpy(np.ascontiguousarray(arrays["links"])).to(_COMPLEX[dtype])
+    coords = action_coordinates(torch.from_numpy(np.ascontiguousarray(arrays[partner])))
+    n = links.shape[0]
+    packed = torch.cat([torch.from_numpy(np.asarray(arrays[target], np.float64)).reshape(n, 1),
+                        coords.reshape(n, -1)], dim=1).to(real)
+    n_colors = int(links.shape[-1])
+    return GaugeSplit(path=path, sha256=sha256_file(path) if checksum else "", links=links,
+                      target=packed, beta=np.asarray(arrays["beta"], dtype=np.float64),
+                      group=str(info.attrs.get("group", f"su{n_colors}")), n_colors=n_colors,
+                      shape=tuple(info.shape))
 
 
 def check_model_fits(model: torch.nn.Module, split: GaugeSplit | ScalarSplit,

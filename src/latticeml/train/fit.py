@@ -54,6 +54,7 @@ from latticeml.nn.models import count_parameters
 from latticeml.train.data import (
     GaugeSplit,
     ScalarSplit,
+    action_coordinates,
     check_model_fits,
     complete_spec,
     dataset_kind,
@@ -181,14 +182,66 @@ def _init_weights(params: TrainParams, spec: dict) -> dict:
     return content["state_dict"]
 
 
-def _loss_fn(kind: str, task: str = "regression"
-             ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def _loss_fn(kind: str, task: str = "regression", derivative_weight: float = 0.5
+             ) -> Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Return ``loss(net, x, y)``: the network's output on ``x`` against the targets ``y``.
+
+    Action targets (task ``action``) compare the network's actions and the su(N)
+    coordinates of their derivatives (:func:`action_outputs`) with the packed targets.
+    """
     if task == "classification":  # logits vs 0/1 labels
-        return torch.nn.functional.binary_cross_entropy_with_logits
+        return lambda net, x, y: torch.nn.functional.binary_cross_entropy_with_logits(net(x), y)
+    if task == "action":
+        w = float(derivative_weight)
+
+        def action_loss(net, x, y):
+            p = action_outputs(net, x)
+            return ((1.0 - w) * torch.mean((p[:, 0] - y[:, 0]) ** 2)
+                    + w * torch.mean((p[:, 1:] - y[:, 1:]) ** 2))
+
+        return action_loss
     if kind == "site":
-        return lambda p, y: torch.mean((p - y) ** 2)
-    return lambda p, y: torch.mean((p.reshape(p.shape[0], -1).mean(1)
-                                    - y.reshape(y.shape[0], -1).mean(1)) ** 2)
+        return lambda net, x, y: torch.mean((net(x) - y) ** 2)
+
+    def mean_loss(net, x, y):
+        p = net(x)
+        return torch.mean((p.reshape(p.shape[0], -1).mean(1) - y.reshape(y.shape[0], -1).mean(1))
+                          ** 2)
+
+    return mean_loss
+
+
+def _check_action_pairing(target: str, spec: dict) -> None:
+    """Refuse an action target without an action model (kind ``action``), and vice versa."""
+    from latticeml.catalog.models import kind_of
+
+    action_target = task_of(target) == "action"
+    if action_target != (kind_of(spec) == "action"):
+        if action_target:
+            raise ParameterError("--model", f"an action model for the action target {target} "
+                                 "(kind: action, the sum over sites of an L-CNN)",
+                                 f"kind {kind_of(spec)!r}")
+        raise ParameterError("--target", "an action target (fixed_point_action) for a model "
+                             "of kind action", target)
+
+
+def action_outputs(net: torch.nn.Module, links: torch.Tensor) -> torch.Tensor:
+    """Return ``[A, d]`` per configuration: the action and its derivative's su(N) coordinates.
+
+    ``d`` are the coordinates (:func:`latticeml.train.data.action_coordinates`) of
+    ``D = TA(U G^dagger)``, ``G`` the gradient of ``A`` with respect to the links, computed
+    with a graph (``create_graph``) so that a loss on ``d`` trains the weights. Works under
+    ``torch.no_grad`` too (validation).
+    """
+    from latticeml.hmc.algebra import traceless_antihermitian
+
+    with torch.enable_grad():
+        u = links.detach().requires_grad_(True)
+        a = net(u)
+        (g,) = torch.autograd.grad(a.sum(), u, create_graph=torch.is_grad_enabled())
+        d = traceless_antihermitian(u.detach() @ g.mH)
+        coords = action_coordinates(d).reshape(links.shape[0], -1)
+    return torch.cat([a.reshape(-1, 1), coords], dim=1)
 
 
 def _evaluate(net, links, y, loss, batch_size, device, world: World = SOLO) -> float:
@@ -201,7 +254,7 @@ def _evaluate(net, links, y, loss, batch_size, device, world: World = SOLO) -> f
             hi = min(lo + batch_size, mine.stop)
             xb = links[lo:hi].to(device)
             yb = y[lo:hi].to(device)
-            total += float(loss(net(xb), yb)) * xb.shape[0]
+            total += float(loss(net, xb, yb)) * xb.shape[0]
     return world.sum_float(total, device) / links.shape[0]
 
 
@@ -212,13 +265,13 @@ def _batch_loss(net, loss, inputs, y, idx, world: World, device) -> float:
     loss by its share, and the gradients and values are summed over the processes.
     """
     if world.size == 1:
-        lb = loss(net(inputs[idx].to(device)), y[idx].to(device))
+        lb = loss(net, inputs[idx].to(device), y[idx].to(device))
         lb.backward()
         return float(lb.detach())
     mine = idx[world.share(idx.numel())]
     value = 0.0
     if mine.numel():
-        lb = loss(net(inputs[mine].to(device)), y[mine].to(device)) * (mine.numel()
+        lb = loss(net, inputs[mine].to(device), y[mine].to(device)) * (mine.numel()
                                                                        / idx.numel())
         lb.backward()
         value = float(lb.detach())
@@ -392,6 +445,7 @@ def _train(params, out, device, world, *, progress, restart, keep_checkpoint, on
     init_state = _init_weights(params, spec) if params.init_from else None
     check_model_fits(build_model(spec), train_set, "training")
     check_model_fits(build_model(spec), val_set, "validation")
+    _check_action_pairing(params.target, spec)
     with torch_threads(params.threads):
         out.mkdir(exist_ok=True)  # only now: bad input leaves no directory behind
         return _run(params, spec, out, device, train_set, val_set, progress=progress,
@@ -415,6 +469,11 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
             raise ParameterError("--train", "both classes (0 and 1) of the label "
                                  f"{params.target}", f"only {float(train_set.target[0]):g}",
                                  "build the dataset from closed and open-worm ensembles")
+    elif task == "action":  # actions vanish on pure gauge: scale only, derivatives alike
+        y_mean, y_std = 0.0, float(train_set.target[:, 0].std())
+        if not math.isfinite(y_std) or y_std <= 0:
+            raise ParameterError("--target", "actions that vary over the training set",
+                                 f"{params.target} with standard deviation {y_std}")
     else:
         y_mean = float(train_set.target.mean())
         y_std = float(train_set.target.std())
@@ -423,7 +482,7 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
                                  f"{params.target} with standard deviation {y_std}")
     ytr = (train_set.target - y_mean) / y_std
     yva = (val_set.target - y_mean) / y_std
-    loss = _loss_fn(params.loss, task)
+    loss = _loss_fn(params.loss, task, params.derivative_weight)
     opt = _adamw(net, params)
     sched = _make_scheduler(params, opt)
     gen = torch.Generator().manual_seed(params.seed)
@@ -626,7 +685,7 @@ def _lbfgs_stage(params, net, train_set, norm, val_set, yva, loss, device, state
             hi = min(lo + chunk, mine.stop)
             xb = full.inputs[lo:hi].to(device)
             yb = y[lo:hi].to(device)
-            part = loss(net(xb), yb) * (xb.shape[0] / full.n)
+            part = loss(net, xb, yb) * (xb.shape[0] / full.n)
             part.backward()
             total += float(part.detach())
         world.sum_grads_(net)

@@ -84,7 +84,7 @@ def _positive(name: str, value, *, integer: bool = True, allow_zero: bool = Fals
 # at these values, so that earlier runs (and their checkpoints) keep their identity
 _NEW_DEFAULTS = {"warmup_epochs": 0, "clip_grad_norm": 0.0, "stop_window": 0, "min_epochs": 0,
                  "stop_min_improvement": 0.01, "lbfgs_steps": 0, "lbfgs_max_iter": 20,
-                 "lbfgs_samples": 0, "init_from": ""}
+                 "lbfgs_samples": 0, "init_from": "", "derivative_weight": 0.5}
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,10 @@ class TrainParams:
         A model file (``model.pt`` of an earlier run) whose weights start this run instead of
         a random initialisation (fine-tuning, curricula); its model spec must equal this
         run's. The file's content digest enters the fingerprint ("": random start).
+    derivative_weight : float
+        Action targets (``fixed_point_action``, task ``action``): the loss is ``(1 - w)`` times
+        the MSE of the actions plus ``w`` times the MSE of the derivatives' su(N)
+        coordinates, both in units of the actions' standard deviation.
     """
 
     train: str = option(help="training dataset", metavar="F.h5")
@@ -210,6 +214,9 @@ class TrainParams:
     init_from: str = option("", "start from the weights of this model file (same model spec) "
                             "instead of a random initialisation: fine-tuning, curricula",
                             metavar="MODEL.pt")
+    derivative_weight: float = option(0.5, "action targets (fixed_point_action): weight w of "
+                                      "the derivatives in the loss (1 - w: the values)",
+                                      metavar="W")
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
@@ -223,6 +230,9 @@ class TrainParams:
             _positive(f"--{key.replace('_', '-')}", getattr(self, key), integer=False,
                       allow_zero=True)
         _positive("--lr", self.lr, integer=False)
+        if not 0.0 <= float(self.derivative_weight) <= 1.0:
+            raise ParameterError("--derivative-weight", "a number in [0, 1]",
+                                 self.derivative_weight)
         _positive("--min-lr", self.min_lr, integer=False, allow_zero=True)
         _positive("--weight-decay", self.weight_decay, integer=False, allow_zero=True)
         for key, choices in (("loss", LOSSES), ("schedule", SCHEDULES), ("device", DEVICES),
