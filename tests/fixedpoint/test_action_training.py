@@ -131,3 +131,14 @@ def test_a_dataset_without_the_derivative_is_refused(wilson_data, tmp_path, caps
                  '"group": "su2", "channels": [2], "kernel_sizes": [1]}', "--epochs", "1",
                  "--no-progress", "--out", str(tmp_path / "c")])
     assert code == 2 and "fixed_point_derivative" in capsys.readouterr().err
+
+
+def test_model_evaluate_refuses_an_action_model(wilson_data, tmp_path, capsys):
+    train_file, val_file, test_file = wilson_data
+    train(_params(train_file, val_file, tmp_path / "m", lbfgs_steps=1), progress=False)
+    capsys.readouterr()
+    code = main(["model", "evaluate", "--models", str(tmp_path / "m" / "model.pt"), "--test",
+                 str(test_file), "--out", str(tmp_path / "e.csv"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "action model" in err[0]
+    assert not (tmp_path / "e.csv").exists()

@@ -161,6 +161,10 @@ def evaluate(params: EvaluateParams, *, progress: bool = True,
     infos = {p: dataset_info(p, L.GAUGE_DATASET_KIND) for p in params.test_sets}
     models = [_Model(p, device) for p in params.models]
     for m in models:
+        if getattr(m.module, "task", "regression") == "action":
+            raise ParameterError("--models", "per-site regression models (an action model is "
+                                 "checked with latticeml.fixedpoint, not by its per-site "
+                                 "predictions)", m.path)
         for p, info in infos.items():
             _check_fits(m, info, p)
     labels = label_test_sets(params.test_sets)

@@ -32,6 +32,7 @@ validation
 """
 
 from latticeml.nn import functional
+from latticeml.nn.action import ActionLCNN
 from latticeml.nn.baselines import BaselineCNN, CircularConv
 from latticeml.nn.build import MODEL_KINDS, build_model, parse_group
 from latticeml.nn.functional import LinkCache
@@ -46,7 +47,6 @@ from latticeml.nn.modelfile import (
     read_model_file,
     save_model_file,
 )
-from latticeml.nn.action import ActionLCNN
 from latticeml.nn.models import LCNN, count_parameters
 from latticeml.nn.presets import PRESETS, list_presets, preset_spec
 from latticeml.nn.scalar_cnn import EQ, FL, ST, FluxClassifier
