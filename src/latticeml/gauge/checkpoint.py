@@ -60,8 +60,10 @@ class CheckpointParams:
     stop_after : int
         Stop with a checkpoint once this run (a resumed run counts from where it resumed) has
         made this many updates -- sweeps or trajectories (``--stop-after``; 0: run to the
-        end). For splitting a chain into jobs of bounded length: the same command, run
-        again, continues.
+        end). The stop falls on the first block boundary at or after that count: after a
+        thermalisation update, or after the ``n_skip`` updates of a saved configuration. For
+        splitting a chain into jobs of bounded length: the same command, run again,
+        continues.
     """
 
     path: str | None = option(None, "checkpoint file: resume from it if it exists, write it "
