@@ -142,3 +142,30 @@ def test_model_evaluate_refuses_an_action_model(wilson_data, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "action model" in err[0]
     assert not (tmp_path / "e.csv").exists()
+
+
+@pytest.mark.slow  # minimisations with an L-CNN on the fine level: ~2 min on a free core
+def test_the_next_step_of_the_scheme_uses_the_trained_action_on_the_fine_level(
+        wilson_data, tmp_path):
+    """A dataset built with --fp-fine-model: a model that learned the Wilson action gives the
+    values of the Wilson fine action (to its fit), and refuses a model that is no action."""
+    from latticeml.fixedpoint.dataset import fixed_point_targets
+    from latticeml.train.data import load_split as load
+
+    train_file, val_file, test_file = wilson_data
+    train(_params(train_file, val_file, tmp_path / "w"), progress=False)
+    links = load(test_file, "fixed_point_action", dtype="float64").inputs[:1].numpy()
+    wilson = fixed_point_targets(links, 0.05, 3.0, 1e-6)
+    learned = fixed_point_targets(links, 0.05, 3.0, 1e-6,
+                                  fine_model=tmp_path / "w" / "model.pt")
+    np.testing.assert_allclose(learned[0], wilson[0], rtol=1e-5)
+    np.testing.assert_allclose(learned[1], wilson[1], atol=1e-5)
+    out = tmp_path / "next.h5"
+    one = tmp_path / "one.h5"
+    assert main([*GEN, "--beta", "2.0", "--n-configs", "1", "--seed", "99", "--out",
+                 str(one)]) == 0
+    assert main(["dataset", "build", "--inputs", str(one), "--fixed-point", "--fp-kappa", "3",
+                 "--fp-fine-model", str(tmp_path / "w" / "model.pt"), "--no-progress",
+                 "--out", str(out)]) == 0
+    with h5py.File(out) as f:
+        assert "fp_fine_model_sha256" in f.attrs["params"]

@@ -109,6 +109,9 @@ def _gauge_options(g) -> None:
                               "algebra-gradient norm (default 1e-6)")):
         g.add_argument(flag, dest=dest, type=float_arg, default=None, metavar="X",
                        help=f"--fixed-point: {text}")
+    g.add_argument("--fp-fine-model", dest="fp_fine_model", default=None, metavar="MODEL.pt",
+                   help="--fixed-point: an action model as the fine level's action (the next "
+                   "step of the iterative scheme; default: the Wilson action)")
 
 
 def _scalar_options(s) -> None:
@@ -123,7 +126,7 @@ def _scalar_options(s) -> None:
 
 
 _GAUGE_ONLY = ("plaquette_channels", "polyakov_channels", "polyakov", "topological",
-               "fixed_point", "fp_c", "fp_kappa", "fp_tol")
+               "fixed_point", "fp_c", "fp_kappa", "fp_tol", "fp_fine_model")
 _SCALAR_ONLY = ("flux_controls", "controls_seed", "controls_max_k")
 
 

@@ -68,6 +68,11 @@ class GaugeDatasetParams:
         configuration, far slower than the other targets).
     fp_c, fp_kappa, fp_tol : float
         The blocking's staple weight and kernel strength, and the minimiser's tolerance.
+    fp_fine_model : str
+        The action on the fine level: ``""`` for the Wilson action (the first step of the
+        iterative scheme), or an action model file (``model.pt`` of kind ``action``, e.g. the
+        one trained on the previous step's dataset): the next step. Its SHA-256 is recorded
+        with the dataset's parameters.
     """
 
     sources: tuple[str, ...]
@@ -81,6 +86,7 @@ class GaugeDatasetParams:
     fp_c: float = 0.05
     fp_kappa: float = 2.0
     fp_tol: float = 1e-6
+    fp_fine_model: str = ""
 
     def __post_init__(self) -> None:
         from latticeml.checks import check_float
@@ -91,6 +97,10 @@ class GaugeDatasetParams:
             if value <= 0:
                 raise ParameterError(flag, "a number > 0", getattr(self, name))
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "fp_fine_model", str(self.fp_fine_model or ""))
+        if self.fp_fine_model and not Path(self.fp_fine_model).is_file():
+            raise ParameterError("--fp-fine-model", "an action model file (model.pt of kind "
+                                 "action)", self.fp_fine_model)
         if not self.sources:
             raise ParameterError("--inputs", "at least one gauge ensemble file", "nothing")
         loops = []
@@ -224,7 +234,8 @@ def build_gauge_dataset(
     from latticeml.data.physics import check_gauge_ensemble_physics
     from latticeml.observables import plaquette_field, polyakov_loops, topological_charge_density
 
-    check_output_path(out, force=force, inputs=params.sources)
+    check_output_path(out, force=force, inputs=(*params.sources, *(
+        [params.fp_fine_model] if params.fp_fine_model else [])))
     metas, first = _scan_sources(params.sources)
     distinct_sources(params.sources, [m["attrs"] for m in metas])
     shape = tuple(int(s) for s in first["shape"])
@@ -237,6 +248,10 @@ def build_gauge_dataset(
     n_planes = len(planes(D))
     resolved = asdict(params)
     resolved["topological"] = topological
+    if params.fp_fine_model:  # the model's content, not only its path
+        from latticeml.data.provenance import sha256_file
+
+        resolved["fp_fine_model_sha256"] = sha256_file(params.fp_fine_model)
 
     # links, and per loop a float64 per site and plane (the other inputs and targets are
     # smaller or optional; chunked storage adds little)
@@ -360,7 +375,8 @@ def build_gauge_dataset(
                 if params.fixed_point:
                     from latticeml.fixedpoint.dataset import fixed_point_targets
 
-                    fp = fixed_point_targets(u, params.fp_c, params.fp_kappa, params.fp_tol)
+                    fp = fixed_point_targets(u, params.fp_c, params.fp_kappa, params.fp_tol,
+                                             fine_model=params.fp_fine_model or None)
                     for name, values in zip(("fixed_point_action", "fixed_point_derivative",
                                              "fixed_point_grad_norm"), fp, strict=True):
                         arrays[f"{L.TARGETS}/{name}"][sl] = values
