@@ -21,7 +21,7 @@ rule generate_gauge:
         checkpoint=gauge_checkpoint,
         every=config["gauge"]["checkpoint_every"],
     shell:
-        "mkdir -p $(dirname {params.checkpoint:q}) && "
+        'mkdir -p "$(dirname {params.checkpoint:q})" && '
         f"{LATTICEML} gauge generate {{params.flags}} --threads {{threads}}"
         " --checkpoint {params.checkpoint:q} --checkpoint-every {params.every}"
         " --no-progress --force --out {output:q} > {log:q} 2>&1"
