@@ -35,11 +35,12 @@ def _model_stem(experiment: dict) -> str:
     """File stem of an experiment's committed model: target and architecture.
 
     Named by the architecture (``W_2x2_W2x2-small``, ``W_2x2_cnn``), except the retrained
-    architectures of a search (experiments named ``*_searched``), named by the experiment name
-    after its target prefix (``W2x2_cnn_searched`` -> ``W_2x2_cnn_searched``) so that they do not
-    replace the model of the same kind.
+    architectures of a search and the models at the published protocol (experiments named
+    ``*_searched`` or ``*_published``), named by the experiment name after its target prefix
+    (``W2x2_cnn_searched`` -> ``W_2x2_cnn_searched``) so that they do not replace the model of
+    the same kind.
     """
-    if experiment["name"].endswith("_searched"):
+    if experiment["name"].endswith(("_searched", "_published")):
         return f"{experiment['target']}_{experiment['name'].split('_', 1)[-1]}"
     return f"{experiment['target']}_{_arch(experiment['model'])}"
 
