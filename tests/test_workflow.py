@@ -234,6 +234,21 @@ INVALID_FAST = [
     ("flow of a missing ensemble", lambda c: c["flow"].update(ensembles=["x"]),
      "flow.ensembles"),
     ("flow step beyond the flow time", lambda c: c["flow"].update(eps=0.5), "flow.eps"),
+    ("improved action with the heat bath",
+     lambda c: c["gauge"]["ensembles"][0].update(hmc_action="symanzik"),
+     "gauge.ensembles[0] (tiny).algorithm"),
+    ("improved action with overrelaxation",
+     lambda c: c["gauge"]["ensembles"][0].update(hmc_action="iwasaki", algorithm="hmc"),
+     "gauge.ensembles[0] (tiny).overrelax"),
+    ("model action without its file",
+     lambda c: c["gauge"]["ensembles"][0].update(hmc_action="model", algorithm="hmc",
+                                                 overrelax=0),
+     "gauge.ensembles[0] (tiny).hmc_action_model"),
+    ("model file without the model action",
+     lambda c: c["gauge"]["ensembles"][0].update(hmc_action_model="m.pt"),
+     "gauge.ensembles[0] (tiny).hmc_action_model"),
+    ("unknown action", lambda c: c["gauge"]["ensembles"][0].update(hmc_action="luscher"),
+     "gauge.ensembles[0].hmc_action"),
 ]
 
 
@@ -664,6 +679,37 @@ def test_generate_commands_are_the_config_spelled_by_the_dataclasses(tmp_path):
     assert any(scalar["shape"] == tuple(sc["shape"]) and scalar["n_configs"] in
                sc["splits"].values() for sc in cfg["scalar"]["ensembles"])
     ScalarParams(**scalar)
+
+
+def test_a_model_action_ensemble_waits_for_its_model_file(tmp_path):
+    """hmc_action: model reaches the command, and the model file is the job's input."""
+    import shlex
+
+    from latticeml.cli import build_parser
+    from latticeml.cli._fields import given_options
+    from latticeml.gauge.params import GaugeParams
+    from latticeml.nn import save_model_file, wilson_action_lcnn, wilson_action_spec
+
+    save_model_file(tmp_path / "act.pt", spec=wilson_action_spec(2, 2),
+                    state_dict=wilson_action_lcnn(2, 2).state_dict(),
+                    target="fixed_point_action", plane=0, mean=0.0, std=1.0, task="action")
+    cfg = copy.deepcopy(TINY)
+    cfg["gauge"]["ensembles"][0].update(algorithm="hmc", overrelax=0, hmc_action="model",
+                                        hmc_action_model="act.pt")
+    conf = _write_config(tmp_path, cfg)
+    args = ("--configfile", str(conf), "--dry-run", "--printshellcmds", "--forceall",
+            "--until", "generate_gauge")
+    out = _snakemake(tmp_path, *args)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(x for x in out.stdout.splitlines() if "--hmc-action model" in x)
+    words = shlex.split(line.split(">")[0])
+    gauge = given_options(build_parser().parse_args(words[words.index("latticeml") + 1:]),
+                          GaugeParams)
+    assert gauge["hmc_action_model"] == "act.pt" and gauge["n_overrelax"] == 0
+    GaugeParams(**gauge)
+    (tmp_path / "act.pt").unlink()
+    missing = _snakemake(tmp_path, *args)
+    assert missing.returncode != 0 and "act.pt" in missing.stdout + missing.stderr
 
 
 def test_an_imported_ensemble_becomes_a_dataset(tmp_path):

@@ -230,6 +230,7 @@ def _check_ensembles(config: Mapping) -> None:
             raise ConfigError(f"datasets.gauge.{fam.option}", f"{why}, for {key}")
         if "import" in g:
             _check_import(g, key)
+        _check_action(g, key)
     for i, s in enumerate(config["scalar"]["ensembles"]):
         key = f"scalar.ensembles[{i}] ({s['name']})"
         _check_unique(s["mu"], f"{key}.mu", "mu", fmt=fmt_mu)
@@ -241,6 +242,24 @@ def _check_ensembles(config: Mapping) -> None:
                 f"at most V/4 = {volume // 4} open worms on the lattice "
                 f"{s['shape'][0]}x{s['shape'][1]}, got {max(s['open_worms'])}",
             )
+
+
+def _check_action(g: Mapping, key: str) -> None:
+    """Another action than Wilson's needs HMC without overrelaxation; a model its file."""
+    action = g.get("hmc_action", "wilson")
+    if action != "wilson" and "import" not in g:
+        if g["algorithm"] != "hmc":
+            raise ConfigError(f"{key}.algorithm", f"hmc for hmc_action {action} (heat bath and "
+                              f"Metropolis sample the Wilson action only), got {g['algorithm']}")
+        if g["overrelax"]:
+            raise ConfigError(f"{key}.overrelax", f"0 with hmc_action {action} (overrelaxation "
+                              f"keeps only the Wilson action invariant), got {g['overrelax']}")
+    if (action == "model") != bool(g.get("hmc_action_model")):
+        if action == "model":
+            raise ConfigError(f"{key}.hmc_action_model", "the action model file (model.pt) "
+                              "that hmc_action model samples")
+        raise ConfigError(f"{key}.hmc_action_model", f"no model file unless hmc_action is "
+                          f"model, got hmc_action {action}")
 
 
 def imported_files(pattern: str) -> list[str]:

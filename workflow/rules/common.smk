@@ -156,6 +156,8 @@ def gauge_generate_flags(w):
         "hmc_length": e["hmc_length"],
         "hmc_steps": e["hmc_steps"],
         "hmc_integrator": e["hmc_integrator"],
+        "hmc_action": e["hmc_action"],
+        "hmc_action_model": e.get("hmc_action_model"),
         "start": e["start"],
         "backend": config["gauge"]["backend"],
         "n_configs": e["splits"][w.split],
@@ -163,6 +165,12 @@ def gauge_generate_flags(w):
         "n_skip": e["n_skip"],
     }
     return command_flags(GaugeParams, values)
+
+
+def gauge_action_model(w):
+    """The action model file a generation samples (hmc_action: model), else nothing."""
+    path = GAUGE[w.ensemble].get("hmc_action_model")
+    return [path] if path else []
 
 
 def fixed_point_flags(w):

@@ -2,6 +2,8 @@
 
 
 rule generate_gauge:
+    input:
+        gauge_action_model,
     output:
         f"{RESULTS}/ensembles/gauge/{{ensemble}}/beta{{beta}}_{{split}}.h5",
     log:

@@ -20,7 +20,7 @@ import numpy as np
 from latticeml.data.describe import observable_line, record_lines
 from latticeml.data.ensembles import read_gauge_ensemble, write_gauge_ensemble
 from latticeml.data.physics import PLAQUETTE_TOL
-from latticeml.data.provenance import machine_record
+from latticeml.data.provenance import machine_record, sha256_file
 
 __all__ = ["PLAQUETTE_TOL", "gauge_ensemble_contents", "save_gauge_ensemble",
            "describe_gauge_ensemble"]  # fmt: skip
@@ -72,8 +72,11 @@ def gauge_ensemble_contents(ens: Any) -> tuple[dict[str, np.ndarray], dict[str, 
     if delta_h is not None:  # hmc: energy violation per trajectory
         arrays["delta_h"] = np.asarray(delta_h, dtype=np.float64)
         attrs.update(hmc_length=p.hmc_length, hmc_steps=p.hmc_steps,
-                     hmc_integrator=p.hmc_integrator,
+                     hmc_integrator=p.hmc_integrator, action=p.hmc_action,
                      hmc_exp_minus_dh=float(np.mean(np.exp(-arrays["delta_h"]))))
+        if p.hmc_action_model:
+            attrs.update(hmc_action_model=str(p.hmc_action_model),
+                         hmc_action_model_sha256=sha256_file(p.hmc_action_model))
     return arrays, attrs
 
 

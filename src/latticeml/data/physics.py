@@ -80,7 +80,8 @@ def check_gauge_ensemble_physics(path, arrays: Mapping[str, np.ndarray],
     ------
     FileFormatError
         Stored plaquettes that are not those of the links; a non-positive or non-finite
-        ``beta``; a mean plaquette that the stored ``beta`` cannot produce (2D SU(2)).
+        ``beta``; a mean plaquette that the stored ``beta`` cannot produce (2D SU(2), Wilson
+        action: ensembles of another action, attribute ``action``, skip this check).
     """
     from latticeml.observables.wilson import wilson_loops
 
@@ -103,7 +104,8 @@ def check_gauge_ensemble_physics(path, arrays: Mapping[str, np.ndarray],
         )
     shape = tuple(int(s) for s in attrs["shape"])
     group = str(attrs.get("group", ""))
-    if len(shape) == 2 and group == "su2" and plaq.size >= 4:
+    wilson = str(attrs.get("action", "wilson")) == "wilson"  # the exact value is Wilson's
+    if len(shape) == 2 and group == "su2" and plaq.size >= 4 and wilson:
         _check_beta_2d_su2(path, beta, plaq, int(np.prod(shape)))
     return worst
 

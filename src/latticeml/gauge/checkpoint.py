@@ -112,12 +112,17 @@ class GenerationStoppedError(LatticeMLError):
 def checkpoint_fingerprint(params: GaugeParams, backend: str) -> str:
     """Return what must not change between a checkpoint and its resume, as canonical JSON.
 
-    Every generation parameter but the thread count (the output does not depend on it), and
-    the resolved kernel backend (the backends round differently).
+    Every generation parameter but the thread count (the output does not depend on it), the
+    resolved kernel backend (the backends round differently) and, for a model action, the
+    SHA-256 of the model file (the same path with other weights is another chain).
     """
     record = {k: v for k, v in asdict(params).items() if k not in ("threads", "backend")}
     record["shape"] = list(record["shape"])
     record["backend"] = backend
+    if params.hmc_action_model:
+        from latticeml.data.provenance import sha256_file
+
+        record["hmc_action_model_sha256"] = sha256_file(params.hmc_action_model)
     return json.dumps(record, sort_keys=True)
 
 

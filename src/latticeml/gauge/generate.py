@@ -10,9 +10,10 @@ Algorithms
     the subgroups (0,1), (0,2), (1,2) for SU(3)) followed by ``n_overrelax`` microcanonical
     overrelaxation sweeps (default 4).
 ``hmc``
-    One sweep is one hybrid Monte Carlo trajectory of the Wilson action (``hmc_length``,
-    ``hmc_steps``, ``hmc_integrator``; :mod:`latticeml.hmc`, in PyTorch) followed by
-    ``n_overrelax`` overrelaxation sweeps.
+    One sweep is one hybrid Monte Carlo trajectory (``hmc_length``, ``hmc_steps``,
+    ``hmc_integrator``; :mod:`latticeml.hmc`, in PyTorch) of the action ``hmc_action`` (Wilson,
+    a rectangle-improved action or a trained action model, ``hmc_action_model``) followed by
+    ``n_overrelax`` overrelaxation sweeps (Wilson only).
 ``metropolis``
     One sweep is one multi-hit Metropolis sweep (``metropolis_hits`` proposals per link, default
     10, step ``metropolis_step``, default 0.5) followed by ``n_overrelax`` overrelaxation sweeps.
@@ -143,6 +144,10 @@ def generate_ensemble(params: GaugeParams, *, progress: bool = False,
     params.validate()
     t0 = time.perf_counter()
     chain = GaugeChain.from_params(params)
+    if params.algorithm == "hmc":  # a model action is read and checked before any update
+        from latticeml.gauge.updaters import hmc_action_of
+
+        chain.hmc_action = hmc_action_of(params, chain.beta)
     # hmc: the first half of the thermalisation without the Metropolis test (HybridMonteCarlo)
     chain.md_trajectories = params.n_therm // 2 if params.algorithm == "hmc" else 0
     N, D = params.n_colors, len(params.shape)

@@ -6,11 +6,12 @@ import math
 from dataclasses import dataclass, fields
 
 from latticeml.checks import check_choice, check_float, check_int, check_memory, check_seed
+from latticeml.errors import ParameterError
 from latticeml.fields import option
 from latticeml.lattice import validate_shape
 
-__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "HMC_INTEGRATORS", "ChainParams",
-           "GaugeParams"]
+__all__ = ["GROUPS", "ALGORITHMS", "STARTS", "BACKENDS", "HMC_INTEGRATORS", "HMC_ACTIONS",
+           "ChainParams", "GaugeParams"]
 
 #: Gauge groups and their number of colours.
 GROUPS = {"su2": 2, "su3": 3}
@@ -18,6 +19,9 @@ GROUPS = {"su2": 2, "su3": 3}
 ALGORITHMS = ("heatbath", "metropolis", "hmc")
 #: Molecular-dynamics integrators of ``hmc`` (:data:`latticeml.hmc.INTEGRATORS`).
 HMC_INTEGRATORS = ("leapfrog", "omelyan", "forest_ruth")
+#: Actions ``hmc`` samples: Wilson, the rectangle-improved actions of
+#: :data:`latticeml.hmc.RECTANGLE_C1`, or a trained action model (``hmc_action_model``).
+HMC_ACTIONS = ("wilson", "symanzik", "iwasaki", "dbw2", "model")
 #: Initial configurations: unit links or Haar-random links.
 STARTS = ("cold", "hot")
 #: Kernel backends (:mod:`latticeml.gauge._kernels.backend`).
@@ -43,7 +47,7 @@ class ChainParams:
         Random seed, 0 <= seed < 2**64 (``--seed``).
     algorithm : {'heatbath', 'metropolis', 'hmc'}
         Update of one sweep, see :mod:`latticeml.gauge.generate` (``--algorithm``); ``hmc``:
-        one hybrid Monte Carlo trajectory of the Wilson action (:mod:`latticeml.hmc`).
+        one hybrid Monte Carlo trajectory of the action ``hmc_action`` (:mod:`latticeml.hmc`).
     n_overrelax : int
         Overrelaxation sweeps after each heat-bath or Metropolis sweep, >= 0 (``--overrelax``).
     metropolis_hits : int
@@ -53,6 +57,16 @@ class ChainParams:
     hmc_length, hmc_steps, hmc_integrator : float, int, str
         ``hmc``: trajectory length, integration steps per trajectory and integrator
         (``--hmc-length``, ``--hmc-steps``, ``--hmc-integrator``).
+    hmc_action : {'wilson', 'symanzik', 'iwasaki', 'dbw2', 'model'}
+        The action ``hmc`` samples (``--hmc-action``): ``beta`` times the Wilson action, a
+        rectangle-improved action (tree-level Symanzik, Iwasaki, DBW2), or ``beta`` times the
+        action of a trained model file. Heat bath, Metropolis and overrelaxation sample the
+        Wilson action only: another action needs ``algorithm='hmc'`` and ``n_overrelax=0``.
+    hmc_action_model : str
+        ``hmc_action='model'``: the model file of an action model (``latticeml model train``
+        with a model of kind ``action``) (``--hmc-action-model``). Its weights are read
+        without executing code and its SHA-256 goes into the ensemble's provenance and the
+        checkpoint's fingerprint.
     start : {'cold', 'hot'}
         Unit links or Haar-random links (``--start``).
     threads : int or None
@@ -78,6 +92,10 @@ class ChainParams:
     hmc_steps: int = option(10, "hmc: integration steps per trajectory")
     hmc_integrator: str = option("omelyan", "hmc: molecular-dynamics integrator",
                                  choices=HMC_INTEGRATORS)
+    hmc_action: str = option("wilson", "hmc: the action sampled (model: --hmc-action-model)",
+                             choices=HMC_ACTIONS)
+    hmc_action_model: str = option("", "hmc with --hmc-action model: the model file whose "
+                                   "action (times beta) is sampled", metavar="MODEL.pt")
     start: str = option("cold", "unit links (cold) or Haar-random links (hot)", choices=STARTS)
     threads: int | None = option(None, "Numba threads (none: one per 1024 sites of a "
                                  "checkerboard substep, at most all available; the output does "
@@ -105,6 +123,8 @@ class ChainParams:
             "hmc_steps": check_int(self.hmc_steps, "--hmc-steps", 1),
             "hmc_integrator": check_choice(self.hmc_integrator, "--hmc-integrator",
                                            HMC_INTEGRATORS),
+            "hmc_action": check_choice(self.hmc_action, "--hmc-action", HMC_ACTIONS),
+            "hmc_action_model": str(self.hmc_action_model),
             "start": check_choice(self.start, "--start", STARTS),
             "threads": None if self.threads is None else check_int(self.threads, "--threads", 1),
             "backend": check_choice(self.backend, "--backend", BACKENDS),
@@ -120,6 +140,27 @@ class ChainParams:
         """
         for name, value in self._chain_values().items():
             object.__setattr__(self, name, value)
+        self._check_action()
+
+    def _check_action(self) -> None:
+        """Refuse an action the chosen update does not sample, or a model without its file."""
+        if self.hmc_action != "wilson":
+            if self.algorithm != "hmc":
+                raise ParameterError(
+                    "--hmc-action", "wilson with --algorithm " + self.algorithm,
+                    self.hmc_action, "heat bath and Metropolis sample the Wilson action only; "
+                    "give --algorithm hmc")
+            if self.n_overrelax:
+                raise ParameterError(
+                    "--overrelax", f"0 with --hmc-action {self.hmc_action}", self.n_overrelax,
+                    "overrelaxation keeps only the Wilson action invariant; give --overrelax 0")
+        if (self.hmc_action == "model") != bool(self.hmc_action_model):
+            if self.hmc_action == "model":
+                raise ParameterError("--hmc-action-model", "a model file with --hmc-action "
+                                     "model", "nothing", "name the trained action's model.pt")
+            raise ParameterError("--hmc-action-model", "no model file unless --hmc-action "
+                                 "model", self.hmc_action_model,
+                                 f"give --hmc-action model (now {self.hmc_action})")
 
     @property
     def n_colors(self) -> int:
@@ -164,6 +205,7 @@ class GaugeParams(ChainParams):
         })  # fmt: skip
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        self._check_action()
         sites = math.prod(self.shape)
         check_memory(16 * self.n_configs * sites * len(self.shape) * self.n_colors**2
                      + 8 * self.n_sweeps, "--n-configs",

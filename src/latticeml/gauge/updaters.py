@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from latticeml.errors import ParameterError
 from latticeml.gauge._kernels import UpdateKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ChainLike", "Updater", "HeatBath", "Overrelaxation", "Metropolis", "HybridMonteCarlo",
            "SWEEPS",
-           "sweep_of"]
+           "sweep_of", "hmc_action_of"]
 
 
 class ChainLike(Protocol):
@@ -91,7 +92,11 @@ class Metropolis:
 
 @dataclass(frozen=True)
 class HybridMonteCarlo:
-    """One hybrid Monte Carlo trajectory of the Wilson action (:mod:`latticeml.hmc`).
+    """One hybrid Monte Carlo trajectory of the chain's action (:mod:`latticeml.hmc`).
+
+    The action is ``chain.params.hmc_action`` at ``chain.beta``
+    (:func:`latticeml.gauge.updaters.hmc_action_of`), built on the first trajectory and kept
+    on the chain (``chain.hmc_action``).
 
     The chain's momenta and accept/reject draws come from a ``torch.Generator`` seeded with
     the chain's seed (same seed, same bytes on a CPU). The first ``chain.md_trajectories``
@@ -111,8 +116,10 @@ class HybridMonteCarlo:
     def __call__(self, chain: ChainLike) -> None:  # noqa: D102
         import torch
 
-        from latticeml.hmc import WilsonAction, hmc_trajectory
+        from latticeml.hmc import hmc_trajectory
 
+        if getattr(chain, "hmc_action", None) is None:
+            chain.hmc_action = hmc_action_of(chain.params, chain.beta)
         if getattr(chain, "torch_generator", None) is None:
             chain.torch_generator = torch.Generator().manual_seed(int(chain.params.seed) %
                                                                   2**63)
@@ -121,7 +128,7 @@ class HybridMonteCarlo:
                 chain.md_trajectories = 0
         links = torch.from_numpy(chain.links)
         tested = chain.md_trajectories <= 0
-        t = hmc_trajectory(WilsonAction(chain.beta), links, length=self.length,
+        t = hmc_trajectory(chain.hmc_action, links, length=self.length,
                            steps=self.steps, integrator=self.integrator,
                            generator=chain.torch_generator, metropolis=tested)
         if t.accepted:
@@ -132,6 +139,47 @@ class HybridMonteCarlo:
         chain.n_proposed += 1
         chain.n_accepted += int(t.accepted)
         chain.delta_h.append(t.delta_h)
+
+
+def hmc_action_of(params: ChainParams, beta: float):
+    """Return the ``torch.nn.Module`` action that ``hmc`` samples for ``params`` at ``beta``.
+
+    ``wilson`` and the rectangle actions come from :func:`latticeml.hmc.make_action`; ``model``
+    is ``beta`` times the action of the action model file ``params.hmc_action_model``
+    (:class:`latticeml.hmc.ModelAction`, in float64; its gauge invariance is checked on the
+    first lattice it sees).
+
+    Raises
+    ------
+    ParameterError
+        A model file that holds no action model (kind ``action``), or one for another gauge
+        group or number of dimensions.
+    """
+    from latticeml.hmc import ModelAction, make_action
+
+    if params.hmc_action != "model":
+        return make_action(params.hmc_action, beta)
+    model = _action_model(params)
+    return ModelAction(model.double(), scale=beta)
+
+
+def _action_model(params: ChainParams):
+    """Load ``params.hmc_action_model`` and check that it acts on this chain's links."""
+    from latticeml.nn import load_model
+
+    path = params.hmc_action_model
+    model = load_model(path)
+    if getattr(model, "task", "") != "action":
+        raise ParameterError("--hmc-action-model", "an action model (model.pt of kind action, "
+                             "trained on fixed_point_action)",
+                             f"{path}, a {getattr(model, 'task', 'regression')} model",
+                             "a regressor's prediction is not an action")
+    net = model.net
+    if (net.dim, net.n_colors) != (len(params.shape), params.n_colors):
+        raise ParameterError("--hmc-action-model", f"a model of {len(params.shape)}D SU("
+                             f"{params.n_colors}) links", f"{path}: {net.dim}D SU({net.n_colors})",
+                             "use a model trained on this gauge group and dimension")
+    return model
 
 
 def _with_overrelaxation(first: Updater, p: ChainParams) -> tuple[Updater, ...]:

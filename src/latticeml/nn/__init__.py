@@ -19,7 +19,8 @@ heads, models, gauge_net
     ``GaugeNet`` (any sequence of gauge layers from a list of mappings).
 action
     ``ActionLCNN``: a gauge-invariant action, the sum over sites of an L-CNN minus its
-    vacuum value (kind ``action``; the fixed-point action's parametrisation).
+    vacuum value (kind ``action``; the fixed-point action's parametrisation);
+    ``wilson_action_lcnn``: one that is exactly the Wilson action.
 baselines, scalar_cnn
     ``BaselineCNN`` (circular convolutions, D = 2, 3, 4); ``EQ``, ``ST``, ``FL``,
     ``FluxClassifier`` for the dual scalar field.
@@ -32,7 +33,7 @@ validation
 """
 
 from latticeml.nn import functional
-from latticeml.nn.action import ActionLCNN
+from latticeml.nn.action import ActionLCNN, wilson_action_lcnn, wilson_action_spec
 from latticeml.nn.baselines import BaselineCNN, CircularConv
 from latticeml.nn.build import MODEL_KINDS, build_model, parse_group
 from latticeml.nn.functional import LinkCache
@@ -68,6 +69,8 @@ __all__ = [
     "PoolHead",
     "LCNN",
     "ActionLCNN",
+    "wilson_action_lcnn",
+    "wilson_action_spec",
     "GaugeNet",
     "BaselineCNN",
     "CircularConv",

@@ -18,7 +18,7 @@ from torch import nn
 
 from latticeml.nn.models import LCNN
 
-__all__ = ["ActionLCNN"]
+__all__ = ["ActionLCNN", "wilson_action_lcnn", "wilson_action_spec"]
 
 
 class ActionLCNN(nn.Module):
@@ -56,3 +56,44 @@ class ActionLCNN(nn.Module):
             1, *links.shape[1:1 + d], d, n, n)
         vacuum = self.density(unit).reshape(1, -1)
         return (dens - vacuum).sum(dim=1)
+
+
+def wilson_action_spec(dim: int, n_colors: int, dtype: str = "float64") -> dict:
+    """Return the model spec of :func:`wilson_action_lcnn` (``build_model`` mapping)."""
+    return {"kind": "action", "dim": int(dim), "group": f"su{int(n_colors)}", "channels": [1],
+            "kernel_sizes": [1], "local": True, "unit": True, "conjugates": False,
+            "dtype": dtype}
+
+
+def wilson_action_lcnn(dim: int, n_colors: int, dtype: str = "float64") -> ActionLCNN:
+    """Return an :class:`ActionLCNN` that is exactly the Wilson action in fixed-point units.
+
+    ``A[U] = sum_x sum_{mu<nu} (1 - Re Tr U_p / N)``: one L-CB layer of one channel and kernel
+    size 1 whose output is the sum of the plaquettes of a site (unit times each plaquette), a
+    trace, and a head with weight ``-1/N`` on the real part; the vacuum subtraction supplies
+    the constant. The start of the fixed-point iteration, and a model action whose HMC chain
+    must be the Wilson chain (a test of the model-action path).
+
+    Parameters
+    ----------
+    dim : int
+        Number of dimensions ``D`` (2, 3 or 4).
+    n_colors : int
+        ``N`` of SU(N) (2 or 3).
+    dtype : {'float64', 'float32'}
+        Precision of the weights.
+    """
+    from latticeml.nn.build import build_model
+
+    model = build_model(wilson_action_spec(dim, n_colors, dtype))
+    planes = dim * (dim - 1) // 2
+    state = model.state_dict()
+    weight = torch.zeros_like(state["density.layers.0.weight"])
+    weight[0, :planes, planes] = 1.0  # W'(x) = sum_p U_p(x) 1
+    state["density.layers.0.weight"] = weight
+    head = torch.zeros_like(state["density.head.net.0.weight"])
+    head[0, 0] = -1.0 / n_colors  # -Re Tr W' / N
+    state["density.head.net.0.weight"] = head
+    state["density.head.net.0.bias"] = torch.zeros_like(state["density.head.net.0.bias"])
+    model.load_state_dict(state)
+    return model
