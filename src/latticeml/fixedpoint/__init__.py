@@ -9,9 +9,23 @@
   coarse links from one minimisation over the fine configuration.
 * :mod:`latticeml.fixedpoint.dataset` -- the fixed-point targets of gauge datasets
   (``latticeml dataset build --fixed-point``).
+* :mod:`latticeml.fixedpoint.checks` -- the checks a learned fixed-point action must pass:
+  the residual of the fixed-point equation, zero action on pure gauge, positivity,
+  instantons at ``8 pi^2``, forces against finite differences.
 """
 
 from latticeml.fixedpoint.blocking import Blocking, blocked_links, fat_links, group_max, kernel
+from latticeml.fixedpoint.checks import (
+    ForceCheck,
+    Residual,
+    fixed_point_residual,
+    force_check,
+    instanton_action,
+    model_action,
+    model_density,
+    pure_gauge_action,
+    smallest_action,
+)
 from latticeml.fixedpoint.dataset import fixed_point_targets
 from latticeml.fixedpoint.instanton import (
     WILSON_DEFICIT,
@@ -33,4 +47,6 @@ from latticeml.fixedpoint.minimise import (
 __all__ = ["WILSON_DEFICIT", "continuum_fraction", "instanton_links", "wilson_action_in_units",
            "wilson_action_within", "Blocking", "blocked_links", "fat_links", "group_max",
            "kernel", "FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
-           "fixed_point_value", "unblock", "wilson_units", "fixed_point_targets"]
+           "fixed_point_value", "unblock", "wilson_units", "fixed_point_targets", "Residual",
+           "ForceCheck", "fixed_point_residual", "pure_gauge_action", "smallest_action",
+           "instanton_action", "force_check", "model_action", "model_density"]
