@@ -12,6 +12,8 @@
 * :mod:`latticeml.fixedpoint.checks` -- the checks a learned fixed-point action must pass:
   the residual of the fixed-point equation, zero action on pure gauge, positivity,
   instantons at ``8 pi^2``, forces against finite differences.
+* :mod:`latticeml.fixedpoint.report` -- all of them on a trained action model and held-out
+  fixed-point data, one table (``latticeml model check-action``).
 """
 
 from latticeml.fixedpoint.blocking import Blocking, blocked_links, fat_links, group_max, kernel
@@ -43,10 +45,12 @@ from latticeml.fixedpoint.minimise import (
     unblock,
     wilson_units,
 )
+from latticeml.fixedpoint.report import CHECK_COLUMNS, ActionCheckParams, check_action_model
 
 __all__ = ["WILSON_DEFICIT", "continuum_fraction", "instanton_links", "wilson_action_in_units",
            "wilson_action_within", "Blocking", "blocked_links", "fat_links", "group_max",
            "kernel", "FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
            "fixed_point_value", "unblock", "wilson_units", "fixed_point_targets", "Residual",
            "ForceCheck", "fixed_point_residual", "pure_gauge_action", "smallest_action",
-           "instanton_action", "force_check", "model_action", "model_density"]
+           "instanton_action", "force_check", "model_action", "model_density",
+           "ActionCheckParams", "check_action_model", "CHECK_COLUMNS"]
