@@ -42,6 +42,7 @@ rule all:
         search_targets(),
         loops_targets(),
         flow_targets(),
+        action_check_targets(),
 
 
 # Target rules of single stages: snakemake --cores 2 <stage>
@@ -80,6 +81,7 @@ rule flow:
 rule evaluate_all:
     input:
         summary_targets(),
+        action_check_targets(),
 
 
 rule plots_all:

@@ -712,6 +712,32 @@ def test_a_model_action_ensemble_waits_for_its_model_file(tmp_path):
     assert missing.returncode != 0 and "act.pt" in missing.stdout + missing.stderr
 
 
+@pytest.mark.slow
+def test_the_fixed_point_chain_runs_end_to_end(tmp_path):
+    """config/fixed-point-tiny.yaml: fixed-point dataset -> action training -> its checks ->
+    HMC with the trained action (the generation waits for the training job)."""
+    import pandas as pd
+
+    from latticeml.data import read_gauge_ensemble
+    from latticeml.data.provenance import sha256_file
+
+    conf = ROOT / "config" / "fixed-point-tiny.yaml"
+    out = _snakemake(tmp_path, "--configfile", str(conf), "--cores", "2")
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = tmp_path / "results-fixed-point-tiny"
+    checks = pd.read_csv(res / "checks" / "fp_action" / "r0.csv").set_index("check")
+    assert {"action_rel_rmse", "derivative_rel_rmse", "pure_gauge_rel", "force_rel",
+            "fp_residual_rel[0]"} <= set(checks.index)
+    assert checks.loc["pure_gauge_rel", "passed"] and checks.loc["force_rel", "passed"]
+    model = res / "train" / "fp_action" / "r0" / "model.pt"
+    arrays, attrs = read_gauge_ensemble(res / "ensembles" / "gauge" / "learned_hmc" /
+                                        "beta3.0000_test.h5")
+    assert attrs["action"] == "model" and attrs["hmc_action_model_sha256"] == sha256_file(model)
+    assert attrs["acceptance"] > 0.5 and len(arrays["links"]) == 4
+    assert (res / "datasets" / "gauge" / "learned_hmc" / "test.h5").is_file()
+    assert not (res / "evaluation").exists()  # an action model is checked, not evaluated
+
+
 def test_an_imported_ensemble_becomes_a_dataset(tmp_path):
     """A config declares external files as an ensemble: import, then the dataset stage."""
     import shutil

@@ -75,6 +75,11 @@ def test_dataset_targets_flags_and_misfits():
     assert catalog.gauge_dataset_targets(options, 2) == (
         "W_1x1", "W_2x2", "polyakov_corr_r1", "polyakov_corr_r3", "polyakov_loop")
     assert catalog.gauge_dataset_targets(options, 4)[-1] == "topological_charge_density"
+    fp = ("fixed_point_action", "fixed_point_derivative", "fixed_point_grad_norm")
+    for on in ({"enabled": True}, True):  # the config's section, a dataset's parameters
+        assert catalog.gauge_dataset_targets({**options, "fixed_point": on}, 2)[-3:] == fp
+    assert not set(fp) & set(catalog.gauge_dataset_targets(
+        {**options, "fixed_point": {"enabled": False}}, 2))
     assert catalog.gauge_option_flags(options) == [
         "--loops", "1x1,2x2", "--polyakov-separations", "1,3"]
     assert catalog.gauge_option_flags({"loops": [[1, 2]]}) == ["--loops", "1x2"]

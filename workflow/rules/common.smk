@@ -289,11 +289,34 @@ def model_targets(exp):
 
 
 def studies():
-    """Experiments grouped by their training ensemble (one summary and figure set each)."""
+    """Experiments grouped by their training ensemble (one summary and figure set each);
+    action experiments (fixed_point_action) are checked instead (`action_check_targets`)."""
     out = {}
     for name, e in EXPERIMENTS.items():
-        out.setdefault(e["ensemble"], []).append(name)
+        if catalog.task_of(e["target"]) != "action":
+            out.setdefault(e["ensemble"], []).append(name)
     return out
+
+
+def action_experiments():
+    return [n for n, e in EXPERIMENTS.items() if catalog.task_of(e["target"]) == "action"]
+
+
+def action_check_targets():
+    """One table of `latticeml model check-action` per replica of every action experiment."""
+    return [
+        f"{RESULTS}/checks/{e}/r{r}.csv" for e in action_experiments() for r in experiment_replicas(e)
+    ]
+
+
+def action_check_flags(w):
+    """The `latticeml model check-action` options (evaluation.action_checks)."""
+    c = EVALUATION["action_checks"]
+    rho = ["--rho", ",".join(map(str, c["rho"]))] if c["rho"] else ["--rho", ""]
+    return shlex.join(
+        ["--residuals", str(c["residuals"]), "--fp-tol", str(c["tol"]), *rho,
+         "--instanton-size", str(c["instanton_size"]), "--goal", str(c["goal"])]
+    )
 
 
 def study_tasks(study):

@@ -29,6 +29,29 @@ rule evaluate:
         " --device {params.device} --threads {threads} --force --no-progress > {log:q} 2>&1"
 
 
+rule check_action:
+    input:
+        model=f"{RESULTS}/train/{{exp}}/r{{replica}}/model.pt",
+        test=lambda w: dataset_path(EXPERIMENTS[w.exp]["test"][0], "test"),
+    output:
+        f"{RESULTS}/checks/{{exp}}/r{{replica}}.csv",
+    log:
+        f"{RESULTS}/logs/check_action/{{exp}}/r{{replica}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/check_action/{{exp}}/r{{replica}}.tsv"
+    conda:
+        ENV
+    threads: EVALUATION["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        flags=action_check_flags,
+    shell:
+        f"{LATTICEML} model check-action {{input.model:q}} --data {{input.test:q}}"
+        " {params.flags} --force --out {output:q} > {log:q} 2>&1"
+
+
 rule summarize:
     input:
         tables=lambda w: [f"{RESULTS}/evaluation/{e}.csv" for e in studies()[w.study]],

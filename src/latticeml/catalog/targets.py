@@ -319,7 +319,8 @@ def gauge_dataset_targets(options: Mapping, dim: int, *, polyakov: bool = True,
     ----------
     options : mapping
         ``datasets.gauge`` of a config, or any mapping with the families' ``option`` keys
-        (``loops``: ``[[a, b], ...]``, ``polyakov_separations``: ``[r, ...]``).
+        (``loops``: ``[[a, b], ...]``, ``polyakov_separations``: ``[r, ...]``; the
+        fixed-point targets with ``fixed_point: {enabled: true}`` or ``fixed_point: true``).
     dim : int
         Number of lattice dimensions.
     polyakov : bool
@@ -333,6 +334,10 @@ def gauge_dataset_targets(options: Mapping, dim: int, *, polyakov: bool = True,
         names.append(POLYAKOV_LOOP.template)
     if (dim == 4) if topological is None else topological:
         names.append(TOPOLOGICAL.template)
+    fp = options.get("fixed_point")
+    if fp.get("enabled") if isinstance(fp, Mapping) else bool(fp):  # config or build params
+        names += [f.template for f in (FIXED_POINT_ACTION, FIXED_POINT_DERIVATIVE,
+                                       FIXED_POINT_GRAD_NORM)]
     return tuple(names)
 
 
