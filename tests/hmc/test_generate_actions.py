@@ -57,7 +57,7 @@ def test_a_wilson_action_model_samples_the_wilson_chain(tmp_path):
     assert np.abs(moved.links - wilson.links).max() > 1e-3
 
 
-def test_a_model_action_ensemble_records_its_action_and_model_digest(tmp_path):
+def test_a_model_action_ensemble_records_its_action_and_model_digest(tmp_path, capsys):
     from latticeml.data.provenance import sha256_file
 
     model = _write_action(tmp_path / "wilson.pt", 2, 2)
@@ -70,7 +70,10 @@ def test_a_model_action_ensemble_records_its_action_and_model_digest(tmp_path):
     _, attrs = read_gauge_ensemble(out)
     assert attrs["action"] == "model"
     assert attrs["hmc_action_model_sha256"] == sha256_file(model)
+    capsys.readouterr()
     assert main(["gauge", "inspect", str(out)]) == 0
+    assert f"action      model  model {model} (sha256 {sha256_file(model)[:12]}" in (
+        capsys.readouterr().out)
 
 
 def test_a_changed_model_is_not_resumed(tmp_path):

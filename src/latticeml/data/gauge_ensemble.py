@@ -131,6 +131,11 @@ def describe_gauge_ensemble(path: str | os.PathLike) -> str:
         f"chain       {links.shape[0]} configurations, n_therm {attrs['n_therm']}, "
         f"n_skip {attrs['n_skip']}  (latticeml {attrs['package_version']})",
     ]
+    if "action" in attrs:  # hmc: the action sampled (a model file by its digest)
+        model = (f"  model {attrs['hmc_action_model']} (sha256 "
+                 f"{str(attrs['hmc_action_model_sha256'])[:12]}...)"
+                 if "hmc_action_model" in attrs else "")
+        lines.append(f"action      {attrs['action']}{model}")
     lines.append(observable_line("plaquette", plaq))
     unit, det = unitarity_violation(links)
     lines += [
