@@ -24,7 +24,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         "Writes one row per check (check, value, goal, passed, detail).",
     )
     from latticeml.cli._fields import add_options
-    from latticeml.fixedpoint.report import ActionCheckParams
+    from latticeml.fixedpoint.params import ActionCheckParams
 
     p.add_argument("model", metavar="MODEL.pt", help="action model file")
     p.add_argument("--data", required=True, metavar="F.h5",
@@ -41,7 +41,8 @@ def _check(args: argparse.Namespace) -> int:
     from latticeml.cli._fields import given_options
     from latticeml.data import check_output_path
     from latticeml.data.atomic import atomic_path
-    from latticeml.fixedpoint.report import CHECK_COLUMNS, ActionCheckParams, check_action_model
+    from latticeml.fixedpoint.params import CHECK_COLUMNS, ActionCheckParams
+    from latticeml.fixedpoint.report import check_action_model
 
     params = ActionCheckParams(**given_options(args, ActionCheckParams))
     check_output_path(args.out, force=args.force, inputs=[args.model, args.data])

@@ -13,44 +13,41 @@
   the residual of the fixed-point equation, zero action on pure gauge, positivity,
   instantons at ``8 pi^2``, forces against finite differences.
 * :mod:`latticeml.fixedpoint.report` -- all of them on a trained action model and held-out
-  fixed-point data, one table (``latticeml model check-action``).
+  fixed-point data, one table (``latticeml model check-action``; its parameters,
+  :mod:`latticeml.fixedpoint.params`, load without torch).
 """
 
-from latticeml.fixedpoint.blocking import Blocking, blocked_links, fat_links, group_max, kernel
-from latticeml.fixedpoint.checks import (
-    ForceCheck,
-    Residual,
-    fixed_point_residual,
-    force_check,
-    instanton_action,
-    model_action,
-    model_density,
-    pure_gauge_action,
-    smallest_action,
-)
-from latticeml.fixedpoint.dataset import fixed_point_targets
-from latticeml.fixedpoint.instanton import (
-    WILSON_DEFICIT,
-    continuum_fraction,
-    instanton_links,
-    wilson_action_in_units,
-    wilson_action_within,
-)
-from latticeml.fixedpoint.minimise import (
-    FixedPointValue,
-    MinimiseParams,
-    algebra_gradient,
-    fine_scale,
-    fixed_point_value,
-    unblock,
-    wilson_units,
-)
-from latticeml.fixedpoint.report import CHECK_COLUMNS, ActionCheckParams, check_action_model
+from latticeml.fixedpoint.params import CHECK_COLUMNS, ActionCheckParams
 
-__all__ = ["WILSON_DEFICIT", "continuum_fraction", "instanton_links", "wilson_action_in_units",
-           "wilson_action_within", "Blocking", "blocked_links", "fat_links", "group_max",
-           "kernel", "FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
-           "fixed_point_value", "unblock", "wilson_units", "fixed_point_targets", "Residual",
-           "ForceCheck", "fixed_point_residual", "pure_gauge_action", "smallest_action",
-           "instanton_action", "force_check", "model_action", "model_density",
-           "ActionCheckParams", "check_action_model", "CHECK_COLUMNS"]
+# torch is imported when one of these is first used, so that the command line (built from
+# ActionCheckParams) loads without it
+_LAZY = {
+    **dict.fromkeys(("WILSON_DEFICIT", "continuum_fraction", "instanton_links",
+                     "wilson_action_in_units", "wilson_action_within"),
+                    "latticeml.fixedpoint.instanton"),
+    **dict.fromkeys(("Blocking", "blocked_links", "fat_links", "group_max", "kernel"),
+                    "latticeml.fixedpoint.blocking"),
+    **dict.fromkeys(("FixedPointValue", "MinimiseParams", "algebra_gradient", "fine_scale",
+                     "fixed_point_value", "unblock", "wilson_units"),
+                    "latticeml.fixedpoint.minimise"),
+    "fixed_point_targets": "latticeml.fixedpoint.dataset",
+    **dict.fromkeys(("Residual", "ForceCheck", "fixed_point_residual", "pure_gauge_action",
+                     "smallest_action", "instanton_action", "force_check", "model_action",
+                     "model_density"), "latticeml.fixedpoint.checks"),
+    "check_action_model": "latticeml.fixedpoint.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'latticeml.fixedpoint' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = ["ActionCheckParams", "CHECK_COLUMNS", *_LAZY]
