@@ -305,7 +305,9 @@ def action_experiments():
 def action_check_targets():
     """One table of `latticeml model check-action` per replica of every action experiment."""
     return [
-        f"{RESULTS}/checks/{e}/r{r}.csv" for e in action_experiments() for r in experiment_replicas(e)
+        f"{RESULTS}/checks/{e}/r{r}.csv"
+        for e in action_experiments()
+        for r in experiment_replicas(e)
     ]
 
 
@@ -314,8 +316,17 @@ def action_check_flags(w):
     c = EVALUATION["action_checks"]
     rho = ["--rho", ",".join(map(str, c["rho"]))] if c["rho"] else ["--rho", ""]
     return shlex.join(
-        ["--residuals", str(c["residuals"]), "--fp-tol", str(c["tol"]), *rho,
-         "--instanton-size", str(c["instanton_size"]), "--goal", str(c["goal"])]
+        [
+            "--residuals",
+            str(c["residuals"]),
+            "--fp-tol",
+            str(c["tol"]),
+            *rho,
+            "--instanton-size",
+            str(c["instanton_size"]),
+            "--goal",
+            str(c["goal"]),
+        ]
     )
 
 
