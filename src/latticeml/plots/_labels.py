@@ -16,7 +16,7 @@ from latticeml.plots.style import family_rank, family_style
 METRIC_LABELS = {
     "mse_mean": "MSE of lattice mean",
     "mse_site": "per-site MSE",
-    "nmse_site": r"per-site MSE / Var(target$\,|\,\beta$)",
+    "nmse_site": "per-site MSE\n" r"/ Var(target$\,|\,\beta$)",
     "r2_site": r"per-site $R^2$",
 }
 
