@@ -132,8 +132,8 @@ def test_cold_and_hot_starts_converge():
 def test_su3_beta6_16_4_boyd():
     """SU(3), beta = 6.0, 16^4: 0.593678(24) (Boyd et al. 1996)."""
     # 40 mix sweeps thermalise the plaquette from a cold start (it settles within ~20); 80
-    # measurements give an error of ~1.5e-4 (a 4-sigma window of 6e-4, 0.1 % of the value) in
-    # ~2 min on one core
+    # measurements give an error of ~8e-5 (tau_int ~ 1.1; a 4-sigma window of 3.4e-4, 0.06 % of
+    # the value) in ~2 min on one core
     chain = GaugeChain("su3", (16, 16, 16, 16), 6.0, 12, start="cold")
     res = measure(chain, 40, 80)
     dev = (res.mean - 0.593678) / np.hypot(res.error, 0.000024)
