@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from latticeml.errors import ParameterError
 from latticeml.evaluate.flow import summarize_flow, summarize_flow_files
 
 
@@ -77,3 +78,41 @@ def test_files_figures_and_refusals(tmp_path):
         summarize_flow_files([tmp_path / "bad.csv"], tmp_path / "y.csv")
     with pytest.raises(ParameterError, match="--level"):
         summarize_flow_files(files, tmp_path / "z.csv", level=-1)
+
+
+def test_pooled_chains_are_one_ensemble_and_other_ensembles_stay_apart(tmp_path):
+    t = np.linspace(0, 4, 81)
+    amp = 1 + 0.01 * _ar1(3000, 0.0, 4)
+    chains = {f"c{k}": _table([0.15 * a * t for a in amp[k * 1000:(k + 1) * 1000]],
+                              _ar1(1000, 0.8, 5 + k), t, n_skip=2) for k in range(3)}
+    other = _table([0.2 * t] * 50, _ar1(50, 0.0, 9), t, algorithm="hmc")
+    pooled = summarize_flow({**chains, "hmc": other}, pool=True)
+    assert list(pooled["n_chains"]) == [3, 1]  # sorted by algorithm: heatbath, hmc
+    row = pooled.set_index("algorithm").loc["heatbath"]
+    assert row["source"] == "c0+c1+c2" and row["n_configs"] == 3000
+    assert row["t0"] == pytest.approx(2.0 / amp.mean(), rel=1e-3)
+    assert row["t0_err"] == pytest.approx(2.0 * 0.01 / np.sqrt(3000), rel=0.2)
+    assert abs(row["tau_int_q"] - 2 * 4.5) < 3 * row["tau_int_q_err"]
+    # one chain alone has sqrt(3) times the error; unpooled, every table is its own row
+    apart = summarize_flow(chains)
+    assert len(apart) == 3 and set(apart["n_chains"]) == {1}
+    assert apart["t0_err"].median() == pytest.approx(np.sqrt(3) * row["t0_err"], rel=0.25)
+    # chains measured at other flow times cannot be pooled
+    coarse = _table([0.15 * t[::2]] * 20, _ar1(20, 0.0, 7), t[::2], n_skip=2)
+    with pytest.raises(ParameterError, match="same flow times"):
+        summarize_flow({"c0": chains["c0"], "coarse": coarse}, pool=True)
+
+
+def test_cli_pools_tables(tmp_path):
+    from latticeml.cli import main
+
+    t = np.linspace(0, 4, 41)
+    for k in range(2):
+        _table([0.15 * t * (1 + 0.01 * (j % 3)) for j in range(30)], _ar1(30, 0.0, k), t
+               ).to_csv(tmp_path / f"c{k}.csv", index=False)
+    out = tmp_path / "s.csv"
+    assert main(["results", "flow", str(tmp_path / "c0.csv"), str(tmp_path / "c1.csv"),
+                 "--pool", "--out", str(out), "--out-dir", str(tmp_path / "figs")]) == 0
+    s = pd.read_csv(out)
+    assert len(s) == 1 and s["n_chains"].iloc[0] == 2 and s["n_configs"].iloc[0] == 60
+    assert (tmp_path / "figs" / "t2e.png").is_file()

@@ -51,7 +51,8 @@ rule flow_summary:
     threads: 1
     params:
         level=FLOW["level"],
+        pool="--pool" if FLOW["pool"] else "--no-pool",
         out=lambda w, output: os.path.dirname(output.t2e),
     shell:
-        f"{LATTICEML} results flow {{input:q}} --level {{params.level}}"
+        f"{LATTICEML} results flow {{input:q}} --level {{params.level}} {{params.pool}}"
         " --out {output.summary:q} --out-dir {params.out:q} --force > {log:q} 2>&1"

@@ -38,6 +38,8 @@ def add_flow(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--out-dir", metavar="DIR", help="folder for the figures (created)")
     f.add_argument("--level", type=float_arg, default=0.3,
                    help="t^2 E that defines t0 (default 0.3, the SU(3) convention)")
+    add_switch(f, "--pool", "treat tables of the same group, shape, beta, algorithm and n_skip "
+               "as independent chains of one ensemble: one summary row for them")
     add_switch(f, "--force", "overwrite existing outputs")
     f.set_defaults(func=_flow)
 
@@ -46,7 +48,7 @@ def _flow(args: argparse.Namespace) -> int:
     from latticeml.evaluate.flow import summarize_flow_files
 
     summary = summarize_flow_files(args.tables, args.out, out_dir=args.out_dir,
-                                   level=args.level, force=args.force)
+                                   level=args.level, pool=args.pool, force=args.force)
     for _, r in summary.iterrows():
         print(f"{r['source']}: t0/a^2 = {r['t0']:.4f} +- {r['t0_err']:.4f}, tau_int(Q) = "
               f"{r['tau_int_q']:.3g}, tau_int(t^2E) = {r['tau_int_t2e']:.3g} updates",

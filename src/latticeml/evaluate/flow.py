@@ -59,32 +59,51 @@ def _scales(t: np.ndarray, mean_t2e: np.ndarray, level: float) -> tuple[float, f
     return t0, math.sqrt(tw) if tw == tw else math.nan
 
 
-def _tau(series: np.ndarray, n_skip: int) -> tuple[float, float]:
-    from latticeml.observables.autocorr import gamma_analysis
+def _tau(chains: list[np.ndarray], n_skip: int) -> tuple[float, float]:
+    from latticeml.observables.autocorr import gamma_analysis_replicas
 
-    if series.size < 4 or np.ptp(series) == 0:
+    every = np.concatenate(chains)
+    if every.size < 4 or np.ptp(every) == 0:
         return math.nan, math.nan
-    g = gamma_analysis(series)
+    g = gamma_analysis_replicas(chains)
     return g.tau_int * n_skip, g.tau_int_error * n_skip
 
 
-def _one(table: pd.DataFrame, level: float) -> dict:
-    t, t2e, which = t2e_curve(table)
+#: Columns that must agree for tables to be pooled as chains of one ensemble.
+_ENSEMBLE_KEYS = ("group", "shape", "beta", "algorithm", "n_skip")
+
+
+def _one(chains: list[pd.DataFrame], level: float) -> dict:
+    """Summary of one ensemble from one or more independent chains (tables in MC order)."""
+    curves = [t2e_curve(table) for table in chains]
+    t, _, which = curves[0]
+    for other_t, _, other_which in curves[1:]:
+        if other_t.shape != t.shape or not np.allclose(other_t, t) or other_which != which:
+            raise ParameterError("tables", "chains of one ensemble measured at the same flow "
+                                 "times with the same energy", "different flow-time grids")
+    t2e_chains = [c[1] for c in curves]
+    t2e = np.concatenate(t2e_chains)
     n_cfg = t2e.shape[0]
-    meta = table.iloc[0]
+    meta = chains[0].iloc[0]
     n_skip = int(meta["n_skip"])
     t0, w0 = _scales(t, t2e.mean(axis=0), level)
     k0 = int(np.argmin(np.abs(t - t0))) if t0 == t0 else len(t) - 1
-    tau_e, tau_e_err = _tau(t2e[:, k0], n_skip)
-    charge = table.pivot(index="config", columns="t", values="charge").sort_index().to_numpy()
-    q = charge[:, k0]
-    tau_q, tau_q_err = _tau(q, n_skip) if np.isfinite(q).all() else (math.nan, math.nan)
-    # jackknife over blocks of about 2 tau_int(t^2 E) saved configurations
+    tau_e, tau_e_err = _tau([c[:, k0] for c in t2e_chains], n_skip)
+    charges = [table.pivot(index="config", columns="t", values="charge").sort_index().to_numpy()
+               for table in chains]
+    q_chains = [c[:, k0] for c in charges]
+    tau_q, tau_q_err = ((math.nan, math.nan) if not all(np.isfinite(q).all() for q in q_chains)
+                        else _tau(q_chains, n_skip))
+    q = np.concatenate(q_chains)
+    # jackknife over blocks of about 2 tau_int(t^2 E) saved configurations, each block inside
+    # one chain
     block = max(1, math.ceil(2 * tau_e / n_skip)) if tau_e == tau_e else 1
-    n_blocks = n_cfg // block
+    blocks = [c[: (c.shape[0] // block) * block].reshape(-1, block, c.shape[1]).sum(axis=1)
+              for c in t2e_chains]
+    usable = np.concatenate(blocks)
+    n_blocks = usable.shape[0]
     t0_err = w0_err = math.nan
     if n_blocks >= 2:
-        usable = t2e[: n_blocks * block].reshape(n_blocks, block, -1).sum(axis=1)
         total = usable.sum(axis=0)
         jack = np.array([_scales(t, (total - usable[b]) / (block * (n_blocks - 1)), level)
                          for b in range(n_blocks)])
@@ -94,10 +113,11 @@ def _one(table: pd.DataFrame, level: float) -> dict:
             errs.append(float(np.sqrt((n_blocks - 1) / n_blocks * np.sum(spread**2)))
                         if np.isfinite(col).all() else math.nan)
         t0_err, w0_err = errs
-    q_last = charge[:, -1]
+    q_last = np.concatenate([c[:, -1] for c in charges])
     return {
         "group": meta["group"], "shape": meta["shape"], "beta": float(meta["beta"]),
-        "algorithm": meta["algorithm"], "n_skip": n_skip, "n_configs": n_cfg,
+        "algorithm": meta["algorithm"], "n_skip": n_skip, "n_chains": len(chains),
+        "n_configs": n_cfg,
         "energy": which, "t_max": float(t[-1]), "t0": t0, "t0_err": float(t0_err),
         "w0": w0, "w0_err": float(w0_err),
         "a2_over_t0": 1.0 / t0 if t0 == t0 else math.nan,
@@ -110,8 +130,9 @@ def _one(table: pd.DataFrame, level: float) -> dict:
     }
 
 
-def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd.DataFrame:
-    """Summarise flow tables, one row each.
+def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3,
+                   pool: bool = False) -> pd.DataFrame:
+    """Summarise flow tables, one row each (or one per ensemble with ``pool``).
 
     Parameters
     ----------
@@ -120,11 +141,18 @@ def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd
     level : float
         The value of ``t^2 E`` that defines ``t0`` (and of ``t d(t^2 E)/dt`` for ``w0``); 0.3
         is the usual SU(3) choice.
+    pool : bool
+        Treat tables of the same group, shape, coupling, algorithm and ``n_skip`` as
+        independent Markov chains of one ensemble: one row for them, with averages over all
+        their configurations, autocorrelation times from the Gamma method with replicas
+        (:func:`latticeml.observables.autocorr.gamma_analysis_replicas`), jackknife blocks
+        inside each chain, and ``source`` their labels joined by ``+``.
 
     Returns
     -------
     DataFrame
-        One row per table: ``source``, the ensemble's parameters, ``t0``/``w0`` with errors,
+        One row per table (per ensemble with ``pool``): ``source``, the ensemble's
+        parameters, ``n_chains``, ``n_configs``, ``t0``/``w0`` with errors,
         ``a2_over_t0``, autocorrelation times of ``t^2 E`` and ``Q`` (in updates) at
         ``t_ref`` (the measured time closest to ``t0``), ``q_frozen``, ``<Q>``, ``<Q^2>``, the
         median distance of ``Q`` to the nearest integer and the fraction of configurations
@@ -138,15 +166,19 @@ def summarize_flow(tables: dict[str, pd.DataFrame], *, level: float = 0.3) -> pd
     """
     if not tables:
         raise ParameterError("tables", "at least one flow table", "none")
-    rows = []
+    groups: dict[tuple, list[str]] = {}
     for name, table in tables.items():
         _check(table, name)
-        rows.append({"source": name, **_one(table, level)})
+        key = (tuple(str(table.iloc[0][k]) for k in _ENSEMBLE_KEYS) if pool else (name,))
+        groups.setdefault(key, []).append(name)
+    rows = []
+    for names in groups.values():
+        rows.append({"source": "+".join(names), **_one([tables[n] for n in names], level)})
     return pd.DataFrame(rows).sort_values(["group", "algorithm", "beta", "source"],
                                           ignore_index=True)
 
 
-def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
+def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3, pool: bool = False,
                          force: bool = False) -> pd.DataFrame:
     """Summarise flow tables from files; write the summary CSV (and the figures).
 
@@ -161,6 +193,8 @@ def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
         Folder for the figures ``t2e`` and ``freezing`` (PNG and PDF; created).
     level : float
         The ``t^2 E`` that defines ``t0``.
+    pool : bool
+        Pool tables of one ensemble as independent chains (:func:`summarize_flow`).
     force : bool
         Replace existing outputs.
 
@@ -190,7 +224,7 @@ def summarize_flow_files(tables, out, *, out_dir=None, level: float = 0.3,
                                  str(path))
         stem = p.name.removesuffix(".gz").removesuffix(".csv")  # gzipped tables read as well
         frames[f"{p.parent.name}/{stem}" if p.parent.name else stem] = pd.read_csv(p)
-    summary = summarize_flow(frames, level=level)
+    summary = summarize_flow(frames, level=level, pool=pool)
     write_csv(summary, out)
     if out_dir is not None:
         from latticeml.plots.flow import freezing_figure, t2e_figure

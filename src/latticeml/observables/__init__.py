@@ -1,6 +1,6 @@
 """Observables of gauge and scalar configurations and their statistical analysis."""
 
-from latticeml.observables.autocorr import GammaResult, gamma_analysis
+from latticeml.observables.autocorr import GammaResult, gamma_analysis, gamma_analysis_replicas
 from latticeml.observables.polyakov import (
     polyakov_correlator,
     polyakov_loop_matrices,
@@ -28,6 +28,7 @@ from latticeml.observables.wilson import (
 __all__ = [
     "GammaResult",
     "gamma_analysis",
+    "gamma_analysis_replicas",
     "plaquette_field",
     "validate_links",
     "wilson_loop_matrices",

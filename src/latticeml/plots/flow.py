@@ -24,7 +24,7 @@ def _algo_style(name: str) -> tuple[str, str, str]:
 @with_paper_style
 def t2e_figure(tables: Mapping[str, pd.DataFrame], summary: pd.DataFrame,
                level: float = 0.3) -> Figure:
-    """Plot the ensemble mean of ``t^2 E(t)`` with its spread, one curve per table.
+    """Plot the ensemble mean of ``t^2 E(t)`` with its error, one curve per summary row.
 
     Parameters
     ----------
@@ -32,7 +32,8 @@ def t2e_figure(tables: Mapping[str, pd.DataFrame], summary: pd.DataFrame,
         Flow tables by source label (as given to
         :func:`latticeml.evaluate.flow.summarize_flow`).
     summary : DataFrame
-        Their summary (for ``t0`` with its error and the labels).
+        Their summary (for ``t0`` with its error and the labels); a pooled row draws the
+        configurations of all its chains.
     level : float
         The ``t^2 E`` that defines ``t0`` (drawn as a horizontal line).
 
@@ -46,12 +47,14 @@ def t2e_figure(tables: Mapping[str, pd.DataFrame], summary: pd.DataFrame,
         raise ParameterError("tables", "at least one flow table", "none")
     fig = Figure(figsize=(SINGLE_COLUMN, 2.6), layout="constrained")
     ax = fig.add_subplot()
-    by_source = summary.set_index("source")
-    for k, (name, table) in enumerate(tables.items()):
-        t, t2e, which = t2e_curve(table)
+    for k, (_, row) in enumerate(summary.iterrows()):
+        # a pooled row (summarize_flow(pool=True)) names its chains joined by "+"
+        names = [row["source"]] if row["source"] in tables else row["source"].split("+")
+        curves = [t2e_curve(tables[name]) for name in names]
+        t, which = curves[0][0], curves[0][2]
+        t2e = np.concatenate([c[1] for c in curves])
         mean = t2e.mean(axis=0)
         err = t2e.std(axis=0, ddof=1) / np.sqrt(len(t2e)) if len(t2e) > 1 else 0 * mean
-        row = by_source.loc[name]
         colour = f"C{k % 10}"
         label = (f"{row['group'].upper()} {row['shape']}, $\\beta$ = {row['beta']:g}, "
                  f"{row['algorithm']}")
