@@ -4,8 +4,15 @@ The ``scalar`` backend builds the SU(2) and SU(3) kernels (:func:`.su2.build`,
 :func:`.su3.build`) from these functions instead of the LLVM-IR intrinsics of :mod:`.simd`:
 same arguments, same tuple layouts (a quaternion is a 4-tuple, a 3x3 complex matrix a 24-tuple
 of three rows ``(re0, im0, re1, im1, re2, im2, 0, 0)``), same arithmetic up to rounding. They
-are ordinary ``inline="always"`` Numba functions, so they compile for any CPU Numba targets
-(LLVM vectorises what it can by itself) and run as Python with the JIT disabled.
+are ordinary Numba functions, so they compile for any CPU Numba targets (LLVM vectorises what
+it can by itself) and run as Python with the JIT disabled.
+
+They are *not* inlined at the Numba IR level (``inline="always"``), unlike the kernels' own
+helpers: LLVM inlines these small functions by itself, so the kernels run as fast (and give the
+same bytes), while the IR-level inlining of hundreds of tuple operations into every kernel made
+the first compile of the SU(3) kernels 3x slower (one process, cold cache, 2026-12-07: 194 s
+inlined, 66 s not; ``benchmarks/bench_gauge.py --backends scalar`` throughput unchanged within
+its noise).
 
 Arrays are C-contiguous float64 and offsets count float64 elements of the flat data, as in
 :mod:`.simd`; :func:`prefetch` does nothing.
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latticeml._numba import jit_inline
+from latticeml._numba import jit
 
 __all__ = [
     "load4",
@@ -42,20 +49,20 @@ __all__ = [
 
 
 # --- quaternions (convention of latticeml.gauge._kernels.su2) -------------------------------
-@jit_inline
+@jit
 def load4(arr, off):
     """Load ``arr.flat[off:off + 4]`` as a 4-tuple."""
     f = arr.flat
     return f[off], f[off + 1], f[off + 2], f[off + 3]
 
 
-@jit_inline
+@jit
 def add4(a, b):
     """Lane-wise sum of two 4-tuples."""
     return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]
 
 
-@jit_inline
+@jit
 def qprod(a0, a1, a2, a3, b0, b1, b2, b3):
     """Quaternion product ``a b`` of eight components (used directly by the SU(2) kernels)."""
     return (
@@ -66,26 +73,26 @@ def qprod(a0, a1, a2, a3, b0, b1, b2, b3):
     )
 
 
-@jit_inline
+@jit
 def qmul(a, b):
     """Quaternion product ``a b`` of two 4-tuples."""
     return qprod(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
 
 
-@jit_inline
+@jit
 def qmul_nc(a, b):
     """Quaternion product ``a b^dagger``."""
     return qprod(a[0], a[1], a[2], a[3], b[0], -b[1], -b[2], -b[3])
 
 
-@jit_inline
+@jit
 def qmul_cn(a, b):
     """Quaternion product ``a^dagger b``."""
     return qprod(a[0], -a[1], -a[2], -a[3], b[0], b[1], b[2], b[3])
 
 
 # --- 3x3 complex matrices as 24-tuples (rows of 8 lanes, 2 of them zero padding) ---------
-@jit_inline
+@jit
 def _unpack(m):
     """Nine complex entries (row-major) of a 24-tuple matrix."""
     return (
@@ -95,7 +102,7 @@ def _unpack(m):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def _pack(c):
     """24-tuple matrix of nine complex entries (row-major)."""
     return (
@@ -105,7 +112,7 @@ def _pack(c):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def _mem(arr, off):
     """Nine complex entries of the unpadded matrix at ``arr.flat[off:off + 18]``."""
     f = arr.flat
@@ -118,7 +125,7 @@ def _mem(arr, off):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def _mm(a, b):
     """Product of two 3x3 matrices given as nine complex entries."""
     return (
@@ -134,7 +141,7 @@ def _mm(a, b):
     )
 
 
-@jit_inline
+@jit
 def _dag(a):
     """Conjugate transpose of nine complex entries."""
     return (
@@ -144,31 +151,31 @@ def _dag(a):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def m3load(arr, off):
     """Load the 3x3 complex matrix stored at ``arr.flat[off:off + 18]`` as a 24-tuple."""
     return _pack(_mem(arr, off))
 
 
-@jit_inline
+@jit
 def m3mul_nn_mem(arr, off, b):
     """Return ``A B``: ``A`` stored at ``arr.flat[off:off + 18]``, ``B`` a 24-tuple."""
     return _pack(_mm(_mem(arr, off), _unpack(b)))
 
 
-@jit_inline
+@jit
 def m3mul_dn_mem(arr, off, b):
     """Return ``A^dagger B``: ``A`` stored at ``arr.flat[off:]``, ``B`` a 24-tuple."""
     return _pack(_mm(_dag(_mem(arr, off)), _unpack(b)))
 
 
-@jit_inline
+@jit
 def m3dagger(a):
     """Conjugate transpose of a 24-tuple matrix."""
     return _pack(_dag(_unpack(a)))
 
 
-@jit_inline
+@jit
 def m3zero_buf(buf, off):
     """Set the padded matrix ``buf.flat[off:off + 24]`` to zero."""
     f = buf.flat
@@ -176,7 +183,7 @@ def m3zero_buf(buf, off):
         f[off + k] = 0.0
 
 
-@jit_inline
+@jit
 def m3acc_buf(buf, off, a):
     """``buf.flat[off:off + 24] += a`` for a 24-tuple matrix ``a``."""
     f = buf.flat
@@ -184,7 +191,7 @@ def m3acc_buf(buf, off, a):
         f[off + k] += a[k]
 
 
-@jit_inline
+@jit
 def m3load_buf(buf, off):
     """Load the padded matrix ``buf.flat[off:off + 24]`` as a 24-tuple."""
     f = buf.flat
@@ -196,7 +203,7 @@ def m3load_buf(buf, off):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def m3store_buf(buf, off, a):
     """Store the 24-tuple matrix ``a`` to ``buf.flat[off:off + 24]`` (padded rows)."""
     f = buf.flat
@@ -204,7 +211,7 @@ def m3store_buf(buf, off, a):
         f[off + k] = a[k]
 
 
-@jit_inline
+@jit
 def _rotate(x0, x1, x2, y0, y1, y2, q0, q1, q2, q3):
     """Rows ``x``, ``y`` times ``[[q0 + i q3, q2 + i q1], [-q2 + i q1, q0 - i q3]]`` (left)."""
     a, b = complex(q0, q3), complex(q2, q1)
@@ -213,7 +220,7 @@ def _rotate(x0, x1, x2, y0, y1, y2, q0, q1, q2, q3):
             c * x0 + d * y0, c * x1 + d * y1, c * x2 + d * y2)  # fmt: skip
 
 
-@jit_inline
+@jit
 def m3left01(a, q0, q1, q2, q3):
     """Left-multiply a 24-tuple matrix by the SU(2) quaternion ``q`` in rows/columns 0, 1."""
     m = _unpack(a)
@@ -221,7 +228,7 @@ def m3left01(a, q0, q1, q2, q3):
     return _pack((x0, x1, x2, y0, y1, y2, m[6], m[7], m[8]))
 
 
-@jit_inline
+@jit
 def m3left02(a, q0, q1, q2, q3):
     """Left-multiply a 24-tuple matrix by the SU(2) quaternion ``q`` in rows/columns 0, 2."""
     m = _unpack(a)
@@ -229,7 +236,7 @@ def m3left02(a, q0, q1, q2, q3):
     return _pack((x0, x1, x2, m[3], m[4], m[5], y0, y1, y2))
 
 
-@jit_inline
+@jit
 def m3left12(a, q0, q1, q2, q3):
     """Left-multiply a 24-tuple matrix by the SU(2) quaternion ``q`` in rows/columns 1, 2."""
     m = _unpack(a)
@@ -237,7 +244,7 @@ def m3left12(a, q0, q1, q2, q3):
     return _pack((m[0], m[1], m[2], x0, x1, x2, y0, y1, y2))
 
 
-@jit_inline
+@jit
 def reunit18(m):
     """Project an 18-tuple matrix onto SU(3).
 
@@ -272,7 +279,7 @@ def reunit18(m):
     )  # fmt: skip
 
 
-@jit_inline
+@jit
 def m3reunit(a):
     """Project a 24-tuple matrix onto SU(3) (as :func:`reunit18`)."""
     r = reunit18((
@@ -288,7 +295,7 @@ def m3reunit(a):
 
 
 # --- memory ---------------------------------------------------------------------------------
-@jit_inline
+@jit
 def prefetch(arr, off):
     """Do nothing (the SIMD backend's prefetch hint has no portable equivalent)."""
     return None
