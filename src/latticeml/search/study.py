@@ -5,7 +5,7 @@ through the storage (a journal file by default, any Optuna storage URL otherwise
 together finish exactly ``n_trials`` trials (complete or pruned):
 
 * before a trial starts, the worker ranks its trial among the finished and running ones (by
-  start time); a trial ranked beyond ``n_trials`` (two workers asked at the same moment) is
+  trial number); a trial ranked beyond ``n_trials`` (two workers asked at the same moment) is
   not run, marked failed with the note ``surplus``, and the worker waits for the others;
 * a running trial carries its worker's host, pid and a heartbeat (refreshed by a thread); a
   trial whose process on this host is gone, or whose heartbeat is older than ``stale_after``,
@@ -128,9 +128,10 @@ def _tally(study) -> tuple[int, list]:
 
     trials = study.get_trials(deepcopy=False)
     done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-    running = sorted((t for t in trials if t.state == TrialState.RUNNING),
-                     key=lambda t: (t.datetime_start.timestamp() if t.datetime_start else 0.0,
-                                    t.number))
+    # by number, the storage's append order: a trial asked later can only rank after the ones a
+    # worker already saw (start times are taken before the append, so two workers asking at
+    # once could each rank their own trial first and both run it)
+    running = sorted((t for t in trials if t.state == TrialState.RUNNING), key=lambda t: t.number)
     return done, running
 
 
