@@ -201,3 +201,25 @@ def test_a_small_transverse_mode_decays_as_the_heat_equation(backend):
     flowed = wilson_flow(u, t, 0.01, every=50, backend=backend).links.numpy()
     ratio = np.sqrt(np.mean(np.angle(flowed[..., 1, 0, 0]) ** 2) / np.mean(a**2))
     assert ratio == pytest.approx(np.exp(-4 * np.sin(k / 2) ** 2 * t), rel=1e-5)
+
+
+@pytest.mark.parametrize("n, shape", [(3, (4, 2, 4, 2)), (2, (2, 4, 2, 4)), (3, (6, 4))])
+def test_flow_and_energies_equal_their_written_out_twins(n, shape):
+    """The flow, E from the plaquette and E from the clover, each against a slow twin written
+    from Lüscher's definitions (staples by np.roll, leaves walked link by link)."""
+    from tests.hmc import reference
+
+    u = _rough(shape, n, seed=7 * n + len(shape), eps=0.6).numpy()
+    flowed = wilson_flow(u, 0.2, 0.05, every=4)
+    twin = reference.rk3_flow(u, 0.2, 0.05)
+    np.testing.assert_allclose(flowed.links.numpy(), twin, rtol=0, atol=1e-12)
+    e_walked = sum(2 * (n - n * reference.walked_loop(twin, x, [(m, 1), (v, 1), (m, -1),
+                                                                 (v, -1)]).real)
+                   for m in range(len(shape)) for v in range(m + 1, len(shape))
+                   for x in np.ndindex(*shape)) / np.prod(shape)
+    assert flowed.e_plaquette[-1] == pytest.approx(e_walked, rel=1e-12)
+    if len(shape) == 4:
+        for field, e in ((u, flowed.e_clover[0]), (twin, flowed.e_clover[-1])):
+            assert e == pytest.approx(reference.clover_energy(field), rel=1e-12)
+    else:
+        assert np.isnan(flowed.e_clover).all()
