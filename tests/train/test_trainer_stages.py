@@ -176,3 +176,23 @@ def test_init_from_starts_at_the_given_weights_and_is_checked(gauge_data, tmp_pa
         train(_params(gauge_data, tmp_path / "bad3", dtype="float32",
                       init_from=str(first.model_path)), progress=False)
     assert not (tmp_path / "bad").exists() and not (tmp_path / "bad2").exists()
+
+
+def test_epochs_zero_continues_a_model_with_lbfgs(gauge_data, tmp_path):
+    """``epochs=0`` with ``init_from`` and ``lbfgs_steps``: no first stage, L-BFGS starts at the
+    given weights (its first validation loss is below theirs), and the written model is the best
+    of the continuation; without both options 0 epochs is refused."""
+    first = train(_params(gauge_data, tmp_path / "first", epochs=2), progress=False)
+    messages = []
+    more = train(_params(gauge_data, tmp_path / "more", epochs=0, lbfgs_steps=3,
+                         lbfgs_max_iter=10, init_from=str(first.model_path)), progress=False,
+                 log=messages.append)
+    assert [h["stage"] for h in more.history] == ["lbfgs"] * more.epochs_run
+    assert any("validation loss of the initial weights" in m for m in messages), messages
+    start = next(float(m.rsplit(" ", 1)[1]) for m in messages if "initial weights" in m)
+    assert start == pytest.approx(first.best_val_loss, rel=1e-3)  # printed to 4 digits
+    assert more.best_val_loss < 0.5 * first.best_val_loss
+    assert read_model_file(more.model_path)["info"]["lbfgs_steps_run"] == more.epochs_run
+    for kw in ({}, {"init_from": str(first.model_path)}, {"lbfgs_steps": 2}):
+        with pytest.raises(ParameterError, match="--epochs"):
+            _params(gauge_data, tmp_path / "x", epochs=0, **kw)

@@ -293,7 +293,7 @@ def _adamw(net, params: TrainParams) -> torch.optim.AdamW:
 
 def _make_scheduler(params: TrainParams, opt):
     if params.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=params.epochs,
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, params.epochs),
                                                           eta_min=params.min_lr)
     if params.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -507,6 +507,11 @@ def _run(params, spec, out, device, train_set, val_set, *, progress, restart, ke
             log(f"note: the checkpoint was written with {ckpt.get('threads')} threads, this run "
                 f"uses {torch.get_num_threads()}; the result may differ in the last bits from "
                 "an uninterrupted run")
+    if ckpt is None and params.epochs == 0:  # L-BFGS continues the --init-from model
+        val0 = _evaluate(net, val_set.inputs, yva, loss, max(params.batch_size, 64), device,
+                         world)
+        state.update(stage="lbfgs", best_val=val0, ended_by="epochs")
+        log(f"no first stage (--epochs 0): validation loss of the initial weights {val0:.4g}")
     resumed_from = state["epoch"]
 
     def checkpoint(lbfgs_opt=None):

@@ -104,7 +104,9 @@ class TrainParams:
     plane : int
         Plane index of Wilson-loop targets (lexicographic ``(0,1), (0,2), ...``).
     epochs, batch_size : int
-        Maximal number of epochs; samples per optimiser step (the last batch may be smaller).
+        Maximal number of epochs (0: no first stage, only with ``init_from`` and
+        ``lbfgs_steps``: L-BFGS continues that model); samples per optimiser step (the last
+        batch may be smaller).
     lr, weight_decay : float
         AdamW (amsgrad) learning rate and weight decay.
     patience : int
@@ -172,7 +174,8 @@ class TrainParams:
     model: dict = field(default_factory=dict)
     out: str = "."
     plane: int = option(0, "plane of Wilson-loop targets for D > 2 (0 = (0,1))")
-    epochs: int = option(100, "maximal epochs")
+    epochs: int = option(100, "maximal epochs (0: no first stage; with --init-from and "
+                         "--lbfgs-steps, L-BFGS continues the given model)")
     batch_size: int = option(25, "samples per optimiser step")
     lr: float = option(1e-2, "learning rate")
     weight_decay: float = option(0.0, "AdamW weight decay")
@@ -219,8 +222,13 @@ class TrainParams:
                                       metavar="W")
 
     def __post_init__(self) -> None:
-        for key in ("epochs", "batch_size"):
-            _positive(f"--{key.replace('_', '-')}", getattr(self, key))
+        _positive("--batch-size", self.batch_size)
+        _positive("--epochs", self.epochs, allow_zero=True)
+        if self.epochs == 0 and not (self.init_from and self.lbfgs_steps):
+            raise ParameterError("--epochs", "> 0 (0 only continues a model with L-BFGS: "
+                                 "with --init-from and --lbfgs-steps)", self.epochs,
+                                 "give --epochs >= 1, or --init-from MODEL.pt and "
+                                 "--lbfgs-steps K")
         for key in ("patience", "plateau_patience", "threads", "seed", "replica", "plane",
                     "train_limit", "warmup_epochs", "stop_window", "min_epochs", "lbfgs_steps",
                     "lbfgs_samples"):
